@@ -1,0 +1,23 @@
+// JSON form of decoded JT/T 808 messages, as printed by `baotong jt808 decode`.
+// The schema is documented in docs/jt808-decode.md.
+#pragma once
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/jt808/codec.h"
+
+namespace baotong::app {
+
+using Json = nlohmann::ordered_json;
+
+// ISO 8601 in China Standard Time, e.g. "2022-04-20T08:30:00+08:00".
+std::string FormatChinaTime(int64_t utc_ms);
+
+Json LocationToJson(const jt808::LocationReport& report);
+Json BodyToJson(const jt808::Message& message);
+// The whole frame: msg_id, version, phone, serial, subpackage, body.
+Json MessageToJson(const jt808::DecodedMessage& decoded);
+
+}  // namespace baotong::app
