@@ -19,14 +19,38 @@ std::string HexId(uint32_t id, int width) {
   return text;
 }
 
-constexpr std::array<const char*, 32> kAlarmNames = {
-    "emergency", "overspeed", "fatigue", "danger_warning", "gnss_module_fault",
-    "gnss_antenna_cut", "gnss_antenna_short", "power_under_voltage", "power_off",
-    "display_fault", "tts_fault", "camera_fault", "ic_card_reader_fault", "overspeed_warning",
-    "fatigue_warning", "bit15", "bit16", "bit17", "daily_driving_exceeded", "overtime_parking",
-    "area_in_out", "route_in_out", "route_section_time", "route_deviation", "vss_fault",
-    "fuel_abnormal", "stolen", "illegal_ignition", "illegal_displacement", "collision",
-    "rollover", "illegal_door_open"};
+constexpr std::array<const char*, 32> kAlarmNames = {"emergency",
+                                                     "overspeed",
+                                                     "fatigue",
+                                                     "danger_warning",
+                                                     "gnss_module_fault",
+                                                     "gnss_antenna_cut",
+                                                     "gnss_antenna_short",
+                                                     "power_under_voltage",
+                                                     "power_off",
+                                                     "display_fault",
+                                                     "tts_fault",
+                                                     "camera_fault",
+                                                     "ic_card_reader_fault",
+                                                     "overspeed_warning",
+                                                     "fatigue_warning",
+                                                     "bit15",
+                                                     "bit16",
+                                                     "bit17",
+                                                     "daily_driving_exceeded",
+                                                     "overtime_parking",
+                                                     "area_in_out",
+                                                     "route_in_out",
+                                                     "route_section_time",
+                                                     "route_deviation",
+                                                     "vss_fault",
+                                                     "fuel_abnormal",
+                                                     "stolen",
+                                                     "illegal_ignition",
+                                                     "illegal_displacement",
+                                                     "collision",
+                                                     "rollover",
+                                                     "illegal_door_open"};
 
 constexpr std::array<std::pair<uint32_t, const char*>, 17> kStatusNames = {{
     {status_bit::kAccOn, "acc_on"},
@@ -50,10 +74,14 @@ constexpr std::array<std::pair<uint32_t, const char*>, 17> kStatusNames = {{
 
 const char* LoadName(LoadState load) {
   switch (load) {
-    case LoadState::kEmpty: return "empty";
-    case LoadState::kHalf: return "half";
-    case LoadState::kReserved: return "reserved";
-    case LoadState::kFull: return "full";
+    case LoadState::kEmpty:
+      return "empty";
+    case LoadState::kHalf:
+      return "half";
+    case LoadState::kReserved:
+      return "reserved";
+    case LoadState::kFull:
+      return "full";
   }
   return "unknown";
 }
@@ -107,22 +135,26 @@ struct BodyJson {
   Json operator()(const LocationQuery&) const { return Json::object(); }
   Json operator()(const QueryParameters&) const { return Json::object(); }
   Json operator()(const Register& m) const {
-    return Json{{"province_id", m.province_id}, {"city_id", m.city_id},
-                {"maker_id", m.maker_id},       {"terminal_model", m.terminal_model},
-                {"terminal_id", m.terminal_id}, {"plate_color", m.plate_color},
+    return Json{{"province_id", m.province_id},
+                {"city_id", m.city_id},
+                {"maker_id", m.maker_id},
+                {"terminal_model", m.terminal_model},
+                {"terminal_id", m.terminal_id},
+                {"plate_color", m.plate_color},
                 {"plate", m.plate}};
   }
   Json operator()(const RegisterReply& m) const {
     return Json{{"reply_serial", m.reply_serial}, {"result", m.result}, {"auth_code", m.auth_code}};
   }
   Json operator()(const Auth& m) const {
-    return Json{{"auth_code", m.auth_code}, {"imei", m.imei},
-                {"software_version", m.software_version}};
+    return Json{
+        {"auth_code", m.auth_code}, {"imei", m.imei}, {"software_version", m.software_version}};
   }
   Json operator()(const LocationReport& m) const { return LocationToJson(m); }
   Json operator()(const LocationBatch& m) const {
     Json items = Json::array();
-    for (const auto& item : m.items) items.push_back(LocationToJson(item));
+    for (const auto& item : m.items)
+      items.push_back(LocationToJson(item));
     return Json{{"batch_type", m.batch_type}, {"items", std::move(items)}};
   }
   Json operator()(const LocationQueryReply& m) const {
@@ -145,8 +177,10 @@ struct BodyJson {
   Json operator()(const SetCircleAreas& m) const {
     Json areas = Json::array();
     for (const auto& area : m.areas) {
-      Json item{{"id", area.id}, {"attributes", area.attributes},
-                {"center", LatLonJson(area.center)}, {"radius_m", area.radius_m}};
+      Json item{{"id", area.id},
+                {"attributes", area.attributes},
+                {"center", LatLonJson(area.center)},
+                {"radius_m", area.radius_m}};
       AreaLimitsJson(area.attributes, area.limits, item);
       item["name"] = area.name;
       areas.push_back(std::move(item));
@@ -156,7 +190,8 @@ struct BodyJson {
   Json operator()(const SetRectangleAreas& m) const {
     Json areas = Json::array();
     for (const auto& area : m.areas) {
-      Json item{{"id", area.id}, {"attributes", area.attributes},
+      Json item{{"id", area.id},
+                {"attributes", area.attributes},
                 {"top_left", LatLonJson(area.top_left)},
                 {"bottom_right", LatLonJson(area.bottom_right)}};
       AreaLimitsJson(area.attributes, area.limits, item);
@@ -167,7 +202,8 @@ struct BodyJson {
   }
   Json operator()(const SetPolygonArea& m) const {
     Json vertices = Json::array();
-    for (const auto& vertex : m.vertices) vertices.push_back(LatLonJson(vertex));
+    for (const auto& vertex : m.vertices)
+      vertices.push_back(LatLonJson(vertex));
     Json body{{"id", m.id}, {"attributes", m.attributes}};
     AreaLimitsJson(m.attributes, m.limits, body);
     body["vertices"] = std::move(vertices);
@@ -176,8 +212,11 @@ struct BodyJson {
   }
   Json operator()(const DeleteAreas& m) const { return Json{{"ids", m.ids}}; }
   Json operator()(const MultimediaEvent& m) const {
-    return Json{{"media_id", m.media_id}, {"media_type", m.media_type}, {"format", m.format},
-                {"event", m.event}, {"channel", m.channel}};
+    return Json{{"media_id", m.media_id},
+                {"media_type", m.media_type},
+                {"format", m.format},
+                {"event", m.event},
+                {"channel", m.channel}};
   }
   Json operator()(const MultimediaUpload& m) const {
     Json body = (*this)(m.event);
@@ -215,12 +254,14 @@ Json LocationToJson(const LocationReport& m) {
   body["status"] = m.status;
   Json alarms = Json::array();
   for (size_t bit = 0; bit < kAlarmNames.size(); ++bit) {
-    if (m.alarm & (1u << bit)) alarms.push_back(kAlarmNames[bit]);
+    if (m.alarm & (1u << bit))
+      alarms.push_back(kAlarmNames[bit]);
   }
   body["alarm_flags"] = std::move(alarms);
   Json statuses = Json::array();
   for (const auto& [bit, name] : kStatusNames) {
-    if (m.status & bit) statuses.push_back(name);
+    if (m.status & bit)
+      statuses.push_back(name);
   }
   body["status_flags"] = std::move(statuses);
   body["load"] = LoadName(LoadStateOf(m.status));
@@ -232,13 +273,18 @@ Json LocationToJson(const LocationReport& m) {
   body["time"] = m.time_ms ? Json(FormatChinaTime(*m.time_ms)) : Json(nullptr);
 
   Json extras = Json::object();
-  if (m.odometer_hm) extras["0x01"] = *m.odometer_hm / 10.0;
-  if (m.fuel_dl) extras["0x02"] = *m.fuel_dl / 10.0;
-  if (m.tachograph_speed_dkmh) extras["0x03"] = *m.tachograph_speed_dkmh / 10.0;
-  if (m.manual_alarm_event_id) extras["0x04"] = *m.manual_alarm_event_id;
+  if (m.odometer_hm)
+    extras["0x01"] = *m.odometer_hm / 10.0;
+  if (m.fuel_dl)
+    extras["0x02"] = *m.fuel_dl / 10.0;
+  if (m.tachograph_speed_dkmh)
+    extras["0x03"] = *m.tachograph_speed_dkmh / 10.0;
+  if (m.manual_alarm_event_id)
+    extras["0x04"] = *m.manual_alarm_event_id;
   if (m.overspeed_alarm) {
     Json item{{"area_type", m.overspeed_alarm->area_type}};
-    if (m.overspeed_alarm->area_type != 0) item["area_id"] = m.overspeed_alarm->area_id;
+    if (m.overspeed_alarm->area_type != 0)
+      item["area_id"] = m.overspeed_alarm->area_id;
     extras["0x11"] = std::move(item);
   }
   if (m.area_alarm) {
@@ -251,11 +297,16 @@ Json LocationToJson(const LocationReport& m) {
                           {"travel_time_s", m.route_time_alarm->travel_time_s},
                           {"result", m.route_time_alarm->result == 0 ? "too_short" : "too_long"}};
   }
-  if (m.signals) extras["0x25"] = *m.signals;
-  if (m.io_status) extras["0x2A"] = *m.io_status;
-  if (m.analog) extras["0x2B"] = Json{{"ad0", *m.analog & 0xffff}, {"ad1", *m.analog >> 16}};
-  if (m.signal_strength) extras["0x30"] = *m.signal_strength;
-  if (m.satellites) extras["0x31"] = *m.satellites;
+  if (m.signals)
+    extras["0x25"] = *m.signals;
+  if (m.io_status)
+    extras["0x2A"] = *m.io_status;
+  if (m.analog)
+    extras["0x2B"] = Json{{"ad0", *m.analog & 0xffff}, {"ad1", *m.analog >> 16}};
+  if (m.signal_strength)
+    extras["0x30"] = *m.signal_strength;
+  if (m.satellites)
+    extras["0x31"] = *m.satellites;
   // Other items: id/length/value triples, shown as hex. A repeated id keeps its last value.
   for (size_t pos = 0; pos + 2 <= m.other_items.size();) {
     size_t length = m.other_items[pos + 1];
@@ -264,11 +315,14 @@ Json LocationToJson(const LocationReport& m) {
     pos += 2 + length;
   }
   body["extras"] = std::move(extras);
-  if (!m.unparsed_tail.empty()) body["unparsed_tail"] = ToHex(m.unparsed_tail);
+  if (!m.unparsed_tail.empty())
+    body["unparsed_tail"] = ToHex(m.unparsed_tail);
   return body;
 }
 
-Json BodyToJson(const Message& message) { return std::visit(BodyJson{}, message); }
+Json BodyToJson(const Message& message) {
+  return std::visit(BodyJson{}, message);
+}
 
 Json MessageToJson(const DecodedMessage& decoded) {
   const Header& header = decoded.header;
@@ -276,7 +330,8 @@ Json MessageToJson(const DecodedMessage& decoded) {
   json["msg_id"] = header.msg_id;
   json["msg_id_hex"] = HexId(header.msg_id, 4);
   json["version"] = std::string(ToString(header.version));
-  if (Is2019(header.version)) json["protocol_version"] = header.protocol_version;
+  if (Is2019(header.version))
+    json["protocol_version"] = header.protocol_version;
   json["phone"] = std::string(header.phone.digits());
   json["serial"] = header.serial;
   json["encryption"] = header.encryption;

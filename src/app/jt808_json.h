@@ -2,9 +2,8 @@
 // The schema is documented in docs/jt808-decode.md.
 #pragma once
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "protocol/jt808/codec.h"
 

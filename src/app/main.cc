@@ -1,7 +1,6 @@
 // The `baotong` executable: one binary, one subcommand per role.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "app/jt808_command.h"
 

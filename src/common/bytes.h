@@ -10,6 +10,15 @@ namespace baotong {
 
 using ByteSpan = std::span<const uint8_t>;
 
+// Unchecked big-endian loads, for callers that have checked the length once for a whole
+// fixed-size structure.
+inline uint16_t LoadU16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+inline uint32_t LoadU32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
 // Reads big-endian fields from a span. A read past the end returns zero (or an empty span)
 // and leaves the reader failed; callers read a whole structure, then check ok() once.
 class ByteReader {
@@ -22,24 +31,27 @@ class ByteReader {
   bool empty() const { return pos_ == data_.size(); }
 
   uint8_t U8() {
-    if (!Need(1)) return 0;
+    if (!Need(1))
+      return 0;
     return data_[pos_++];
   }
   uint16_t U16() {
-    if (!Need(2)) return 0;
-    uint16_t value = static_cast<uint16_t>((data_[pos_] << 8) | data_[pos_ + 1]);
+    if (!Need(2))
+      return 0;
+    uint16_t value = LoadU16(data_.data() + pos_);
     pos_ += 2;
     return value;
   }
   uint32_t U32() {
-    if (!Need(4)) return 0;
-    uint32_t value = (uint32_t{data_[pos_]} << 24) | (uint32_t{data_[pos_ + 1]} << 16) |
-                     (uint32_t{data_[pos_ + 2]} << 8) | uint32_t{data_[pos_ + 3]};
+    if (!Need(4))
+      return 0;
+    uint32_t value = LoadU32(data_.data() + pos_);
     pos_ += 4;
     return value;
   }
   ByteSpan Bytes(size_t count) {
-    if (!Need(count)) return {};
+    if (!Need(count))
+      return {};
     ByteSpan out = data_.subspan(pos_, count);
     pos_ += count;
     return out;

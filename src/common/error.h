@@ -5,25 +5,24 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-
 #include <tl/expected.hpp>
 
 namespace baotong {
 
 enum class ErrorCode : uint8_t {
-  kTruncated,        // input ended before a field it promised
-  kBadChecksum,      // JT/T 808 XOR check code does not match
-  kBadEscape,        // 0x7d followed by something other than 0x01 / 0x02
-  kLengthMismatch,   // a declared length disagrees with the bytes present
-  kUnknownVersion,   // header version that no supported revision defines
-  kFrameTooLong,     // frame over the configured limit
-  kBadBcd,           // a BCD nibble above 9
-  kBadTime,          // a date or time outside the calendar
-  kBadValue,         // a field holds a value the standard does not allow
-  kBadEncoding,      // text that cannot be converted between GBK and UTF-8
-  kTooLong,          // a value does not fit the field it must be written into
-  kUnsupported,      // a message or feature this codec does not handle
-  kResourceLimit,    // a bound on memory or count was reached
+  kTruncated,       // input ended before a field it promised
+  kBadChecksum,     // JT/T 808 XOR check code does not match
+  kBadEscape,       // 0x7d followed by something other than 0x01 / 0x02
+  kLengthMismatch,  // a declared length disagrees with the bytes present
+  kUnknownVersion,  // header version that no supported revision defines
+  kFrameTooLong,    // frame over the configured limit
+  kBadBcd,          // a BCD nibble above 9
+  kBadTime,         // a date or time outside the calendar
+  kBadValue,        // a field holds a value the standard does not allow
+  kBadEncoding,     // text that cannot be converted between GBK and UTF-8
+  kTooLong,         // a value does not fit the field it must be written into
+  kUnsupported,     // a message or feature this codec does not handle
+  kResourceLimit,   // a bound on memory or count was reached
 };
 
 std::string_view ToString(ErrorCode code);

@@ -13,7 +13,8 @@ class IconvHandle {
  public:
   IconvHandle(const char* to, const char* from) : handle_(iconv_open(to, from)) {}
   ~IconvHandle() {
-    if (valid()) iconv_close(handle_);
+    if (valid())
+      iconv_close(handle_);
   }
   IconvHandle(const IconvHandle&) = delete;
   IconvHandle& operator=(const IconvHandle&) = delete;
@@ -39,7 +40,8 @@ bool Convert(const IconvHandle& conv, const char* in, size_t in_size, std::strin
   size_t out_left = out.size();
   while (in_left > 0) {
     if (iconv(conv.get(), &in_ptr, &in_left, &out_ptr, &out_left) == static_cast<size_t>(-1)) {
-      if (errno != E2BIG) return false;
+      if (errno != E2BIG)
+        return false;
       size_t used = out.size() - out_left;
       out.resize(out.size() * 2);
       out_ptr = out.data() + used;
@@ -57,7 +59,8 @@ Result<std::string> GbkToUtf8(ByteSpan gbk) {
     return std::string(reinterpret_cast<const char*>(gbk.data()), gbk.size());
   }
   thread_local IconvHandle conv("UTF-8", "GB18030");
-  if (!conv.valid()) return Fail(ErrorCode::kUnsupported, "iconv has no GB18030 converter");
+  if (!conv.valid())
+    return Fail(ErrorCode::kUnsupported, "iconv has no GB18030 converter");
   std::string out;
   if (!Convert(conv, reinterpret_cast<const char*>(gbk.data()), gbk.size(), out)) {
     return Fail(ErrorCode::kBadEncoding, "bytes are not valid GBK");
@@ -72,7 +75,8 @@ Result<void> AppendUtf8AsGbk(std::string_view utf8, std::vector<uint8_t>& out) {
     return {};
   }
   thread_local IconvHandle conv("GBK", "UTF-8");
-  if (!conv.valid()) return Fail(ErrorCode::kUnsupported, "iconv has no GBK converter");
+  if (!conv.valid())
+    return Fail(ErrorCode::kUnsupported, "iconv has no GBK converter");
   std::string converted;
   if (!Convert(conv, utf8.data(), utf8.size(), converted)) {
     return Fail(ErrorCode::kBadEncoding, "text is not valid UTF-8 or has a character GBK lacks");

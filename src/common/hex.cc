@@ -4,9 +4,12 @@ namespace baotong {
 namespace {
 
 int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -17,17 +20,20 @@ bool IsSeparator(char c) {
 }  // namespace
 
 Result<std::vector<uint8_t>> ParseHex(std::string_view text) {
-  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  if (text.starts_with("0x") || text.starts_with("0X"))
+    text.remove_prefix(2);
   std::vector<uint8_t> bytes;
   bytes.reserve(text.size() / 2);
   int high = -1;
   for (char c : text) {
     if (IsSeparator(c)) {
-      if (high >= 0) return Fail(ErrorCode::kBadValue, "odd number of hex digits in a byte");
+      if (high >= 0)
+        return Fail(ErrorCode::kBadValue, "odd number of hex digits in a byte");
       continue;
     }
     int value = HexDigitValue(c);
-    if (value < 0) return Fail(ErrorCode::kBadValue, "not a hex digit");
+    if (value < 0)
+      return Fail(ErrorCode::kBadValue, "not a hex digit");
     if (high < 0) {
       high = value;
     } else {
@@ -35,7 +41,8 @@ Result<std::vector<uint8_t>> ParseHex(std::string_view text) {
       high = -1;
     }
   }
-  if (high >= 0) return Fail(ErrorCode::kBadValue, "odd number of hex digits");
+  if (high >= 0)
+    return Fail(ErrorCode::kBadValue, "odd number of hex digits");
   return bytes;
 }
 

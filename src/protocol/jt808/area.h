@@ -1,5 +1,6 @@
 // Area settings 0x8600-0x8605 (circle, rectangle, polygon; set and delete).
-// Layouts follow reference §8, byte-checked there against yezhihao/jt808-server's frames.
+// Layouts follow the standard's tables (reference §8); the tests check them against SmallChi's
+// conforming bodies. Optional fields are present exactly when their attribute bit says so.
 #pragma once
 
 #include <vector>

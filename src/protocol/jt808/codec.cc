@@ -23,9 +23,12 @@ constexpr RegisterLayout kRegister2019{11, 30, 30};
 
 RegisterLayout RegisterLayoutFor(Version version) {
   switch (version) {
-    case Version::k2011: return kRegister2011;
-    case Version::k2013: return kRegister2013;
-    case Version::k2019: return kRegister2019;
+    case Version::k2011:
+      return kRegister2011;
+    case Version::k2013:
+      return kRegister2013;
+    case Version::k2019:
+      return kRegister2019;
   }
   return kRegister2013;
 }
@@ -35,18 +38,21 @@ constexpr size_t kSoftwareVersionSize = 20;
 
 template <typename T>
 Result<Message> Wrap(Result<T>&& result) {
-  if (!result) return tl::unexpected(result.error());
+  if (!result)
+    return tl::unexpected(result.error());
   return Message(std::move(*result));
 }
 
 Result<Message> RequireEmpty(ByteSpan body, Message message) {
-  if (!body.empty()) return Fail(ErrorCode::kLengthMismatch, "message must have an empty body");
+  if (!body.empty())
+    return Fail(ErrorCode::kLengthMismatch, "message must have an empty body");
   return message;
 }
 
 template <typename Reply>
 Result<Message> DecodeGeneralReply(ByteSpan body) {
-  if (body.size() != 5) return Fail(ErrorCode::kLengthMismatch, "general reply body is 5 bytes");
+  if (body.size() != 5)
+    return Fail(ErrorCode::kLengthMismatch, "general reply body is 5 bytes");
   ByteReader reader(body);
   Reply reply;
   reply.reply_serial = reader.U16();
@@ -56,12 +62,15 @@ Result<Message> DecodeGeneralReply(ByteSpan body) {
 }
 
 Result<Message> DecodeRegister(ByteSpan body, Version& version) {
-  // 2011 and 2013 share a header; only the body length tells them apart.
-  if (version != Version::k2019) {
-    version = body.size() < kRegister2013.FixedSize() ? Version::k2011 : Version::k2013;
+  // 2011 and 2013 share a header; unless the caller knows the terminal speaks 2011, only the
+  // body length tells them apart. A 2011 body with a plate or VIN of 12 bytes or more reads as
+  // 2013, so a session that has seen the terminal's version should pass it in.
+  if (version == Version::k2013 && body.size() < kRegister2013.FixedSize()) {
+    version = Version::k2011;
   }
   const RegisterLayout layout = RegisterLayoutFor(version);
-  if (body.size() < layout.FixedSize()) return Fail(ErrorCode::kTruncated, "0x0100 too short");
+  if (body.size() < layout.FixedSize())
+    return Fail(ErrorCode::kTruncated, "0x0100 too short");
   ByteReader reader(body);
   Register message;
   message.province_id = reader.U16();
@@ -72,7 +81,8 @@ Result<Message> DecodeRegister(ByteSpan body, Version& version) {
   message.plate_color = reader.U8();
   auto plate = detail::ReadRestString(reader);
   for (auto* text : {&maker, &model, &terminal_id, &plate}) {
-    if (!*text) return tl::unexpected(text->error());
+    if (!*text)
+      return tl::unexpected(text->error());
   }
   message.maker_id = std::move(*maker);
   message.terminal_model = std::move(*model);
@@ -86,9 +96,11 @@ Result<Message> DecodeRegisterReply(ByteSpan body) {
   RegisterReply reply;
   reply.reply_serial = reader.U16();
   reply.result = reader.U8();
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x8100 shorter than 3 bytes");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x8100 shorter than 3 bytes");
   auto code = detail::ReadRestString(reader);
-  if (!code) return tl::unexpected(code.error());
+  if (!code)
+    return tl::unexpected(code.error());
   reply.auth_code = std::move(*code);
   return Message(std::move(reply));
 }
@@ -98,17 +110,22 @@ Result<Message> DecodeAuth(ByteSpan body, Version version) {
   Auth auth;
   if (!Is2019(version)) {
     auto code = detail::ReadRestString(reader);
-    if (!code) return tl::unexpected(code.error());
+    if (!code)
+      return tl::unexpected(code.error());
     auth.auth_code = std::move(*code);
     return Message(std::move(auth));
   }
   auto code = detail::ReadLengthPrefixedString(reader, 1);
-  if (!code) return tl::unexpected(code.error());
+  if (!code)
+    return tl::unexpected(code.error());
   auto imei = detail::ReadFixedString(reader, kImeiSize);
-  if (!imei) return tl::unexpected(imei.error());
+  if (!imei)
+    return tl::unexpected(imei.error());
   auto software = detail::ReadFixedString(reader, kSoftwareVersionSize);
-  if (!software) return tl::unexpected(software.error());
-  if (!reader.empty()) return Fail(ErrorCode::kLengthMismatch, "bytes after the 2019 0x0102");
+  if (!software)
+    return tl::unexpected(software.error());
+  if (!reader.empty())
+    return Fail(ErrorCode::kLengthMismatch, "bytes after the 2019 0x0102");
   auth.auth_code = std::move(*code);
   auth.imei = std::move(*imei);
   auth.software_version = std::move(*software);
@@ -119,7 +136,8 @@ Result<Message> DecodeLocationQueryReply(ByteSpan body) {
   ByteReader reader(body);
   LocationQueryReply reply;
   reply.reply_serial = reader.U16();
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x0201 shorter than 2 bytes");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x0201 shorter than 2 bytes");
   if (auto read = ReadLocation(reader, /*with_items=*/true, reply.location); !read) {
     return tl::unexpected(read.error());
   }
@@ -127,7 +145,8 @@ Result<Message> DecodeLocationQueryReply(ByteSpan body) {
 }
 
 Result<Message> DecodeTemporaryTracking(ByteSpan body) {
-  if (body.size() != 6) return Fail(ErrorCode::kLengthMismatch, "0x8202 body is 6 bytes");
+  if (body.size() != 6)
+    return Fail(ErrorCode::kLengthMismatch, "0x8202 body is 6 bytes");
   ByteReader reader(body);
   TemporaryTracking tracking;
   tracking.interval_s = reader.U16();
@@ -139,10 +158,13 @@ Result<Message> DecodeTextMessage(ByteSpan body, Version version) {
   ByteReader reader(body);
   TextMessage text;
   text.flags = reader.U8();
-  if (Is2019(version)) text.text_type = reader.U8();
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x8300 ends before its text");
+  if (Is2019(version))
+    text.text_type = reader.U8();
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x8300 ends before its text");
   auto content = detail::ReadRestString(reader);
-  if (!content) return tl::unexpected(content.error());
+  if (!content)
+    return tl::unexpected(content.error());
   text.text = std::move(*content);
   return Message(std::move(text));
 }
@@ -150,10 +172,13 @@ Result<Message> DecodeTextMessage(ByteSpan body, Version version) {
 Result<Message> DecodeSetParameters(ByteSpan body) {
   ByteReader reader(body);
   uint8_t count = reader.U8();
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x8103 has no count");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x8103 has no count");
   auto parameters = ReadParameters(reader, count);
-  if (!parameters) return tl::unexpected(parameters.error());
-  if (!reader.empty()) return Fail(ErrorCode::kLengthMismatch, "bytes after the last parameter");
+  if (!parameters)
+    return tl::unexpected(parameters.error());
+  if (!reader.empty())
+    return Fail(ErrorCode::kLengthMismatch, "bytes after the last parameter");
   return Message(SetParameters{std::move(*parameters)});
 }
 
@@ -162,10 +187,13 @@ Result<Message> DecodeParametersReply(ByteSpan body) {
   ParametersReply reply;
   reply.reply_serial = reader.U16();
   uint8_t count = reader.U8();
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x0104 shorter than 3 bytes");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x0104 shorter than 3 bytes");
   auto parameters = ReadParameters(reader, count);
-  if (!parameters) return tl::unexpected(parameters.error());
-  if (!reader.empty()) return Fail(ErrorCode::kLengthMismatch, "bytes after the last parameter");
+  if (!parameters)
+    return tl::unexpected(parameters.error());
+  if (!reader.empty())
+    return Fail(ErrorCode::kLengthMismatch, "bytes after the last parameter");
   reply.parameters = std::move(*parameters);
   return Message(std::move(reply));
 }
@@ -189,7 +217,8 @@ void WriteMultimediaEvent(const MultimediaEvent& event, ByteWriter& writer) {
 }
 
 Result<Message> DecodeMultimediaEvent(ByteSpan body) {
-  if (body.size() != 8) return Fail(ErrorCode::kLengthMismatch, "0x0800 body is 8 bytes");
+  if (body.size() != 8)
+    return Fail(ErrorCode::kLengthMismatch, "0x0800 body is 8 bytes");
   ByteReader reader(body);
   return Message(ReadMultimediaEvent(reader));
 }
@@ -198,9 +227,11 @@ Result<Message> DecodeMultimediaUpload(ByteSpan body) {
   ByteReader reader(body);
   MultimediaUpload upload;
   upload.event = ReadMultimediaEvent(reader);
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x0801 shorter than its preamble");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x0801 shorter than its preamble");
   ByteSpan location = reader.Bytes(kLocationFixedSize);
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x0801 ends inside its location");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x0801 ends inside its location");
   ByteReader location_reader(location);
   if (auto read = ReadLocation(location_reader, /*with_items=*/false, upload.location); !read) {
     return tl::unexpected(read.error());
@@ -215,12 +246,14 @@ Result<Message> DecodeResendSubpackages(ByteSpan body, Version version) {
   ResendSubpackages request;
   request.original_serial = reader.U16();
   size_t count = Is2019(version) ? reader.U16() : reader.U8();
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "0x8003 ends before its count");
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "0x8003 ends before its count");
   if (count * 2 != reader.remaining()) {
     return Fail(ErrorCode::kLengthMismatch, "0x8003 count disagrees with its package ids");
   }
   request.package_indexes.resize(count);
-  for (uint16_t& index : request.package_indexes) index = reader.U16();
+  for (uint16_t& index : request.package_indexes)
+    index = reader.U16();
   return Message(std::move(request));
 }
 
@@ -249,7 +282,8 @@ struct BodyEncoder {
     ByteWriter writer(out);
     writer.U16(m.province_id);
     writer.U16(m.city_id);
-    if (auto done = detail::WriteFixedString(out, m.maker_id, layout.maker); !done) return done;
+    if (auto done = detail::WriteFixedString(out, m.maker_id, layout.maker); !done)
+      return done;
     if (auto done = detail::WriteFixedString(out, m.terminal_model, layout.model); !done) {
       return done;
     }
@@ -268,9 +302,12 @@ struct BodyEncoder {
   }
 
   Result<void> operator()(const Auth& m) {
-    if (!Is2019(version)) return AppendUtf8AsGbk(m.auth_code, out);
-    if (auto done = detail::WriteLengthPrefixedString(out, m.auth_code, 1); !done) return done;
-    if (auto done = detail::WriteFixedString(out, m.imei, kImeiSize); !done) return done;
+    if (!Is2019(version))
+      return AppendUtf8AsGbk(m.auth_code, out);
+    if (auto done = detail::WriteLengthPrefixedString(out, m.auth_code, 1); !done)
+      return done;
+    if (auto done = detail::WriteFixedString(out, m.imei, kImeiSize); !done)
+      return done;
     return detail::WriteFixedString(out, m.software_version, kSoftwareVersionSize);
   }
 
@@ -291,7 +328,8 @@ struct BodyEncoder {
   Result<void> operator()(const TextMessage& m) {
     ByteWriter writer(out);
     writer.U8(m.flags);
-    if (Is2019(version)) writer.U8(m.text_type);
+    if (Is2019(version))
+      writer.U8(m.text_type);
     return AppendUtf8AsGbk(m.text, out);
   }
   Result<void> operator()(const SetParameters& m) { return WriteParameters(m.parameters, out); }
@@ -299,15 +337,11 @@ struct BodyEncoder {
     ByteWriter(out).U16(m.reply_serial);
     return WriteParameters(m.parameters, out);
   }
-  Result<void> operator()(const SetCircleAreas& m) {
-    return EncodeSetCircleAreas(m, version, out);
-  }
+  Result<void> operator()(const SetCircleAreas& m) { return EncodeSetCircleAreas(m, version, out); }
   Result<void> operator()(const SetRectangleAreas& m) {
     return EncodeSetRectangleAreas(m, version, out);
   }
-  Result<void> operator()(const SetPolygonArea& m) {
-    return EncodeSetPolygonArea(m, version, out);
-  }
+  Result<void> operator()(const SetPolygonArea& m) { return EncodeSetPolygonArea(m, version, out); }
   Result<void> operator()(const DeleteAreas& m) { return EncodeDeleteAreas(m, out); }
   Result<void> operator()(const MultimediaEvent& m) {
     ByteWriter writer(out);
@@ -317,7 +351,8 @@ struct BodyEncoder {
   Result<void> operator()(const MultimediaUpload& m) {
     ByteWriter writer(out);
     WriteMultimediaEvent(m.event, writer);
-    if (auto done = WriteLocation(m.location, /*with_items=*/false, out); !done) return done;
+    if (auto done = WriteLocation(m.location, /*with_items=*/false, out); !done)
+      return done;
     writer.Bytes(m.data);
     return {};
   }
@@ -333,7 +368,8 @@ struct BodyEncoder {
     } else {
       writer.U8(static_cast<uint8_t>(m.package_indexes.size()));
     }
-    for (uint16_t index : m.package_indexes) writer.U16(index);
+    for (uint16_t index : m.package_indexes)
+      writer.U16(index);
     return {};
   }
   Result<void> operator()(const RawMessage& m) {
@@ -364,9 +400,12 @@ struct MessageIdOf {
   uint16_t operator()(const SetPolygonArea&) const { return msg_id::kSetPolygonArea; }
   uint16_t operator()(const DeleteAreas& m) const {
     switch (m.kind) {
-      case AreaKind::kCircle: return msg_id::kDeleteCircleAreas;
-      case AreaKind::kRectangle: return msg_id::kDeleteRectangleAreas;
-      case AreaKind::kPolygon: return msg_id::kDeletePolygonAreas;
+      case AreaKind::kCircle:
+        return msg_id::kDeleteCircleAreas;
+      case AreaKind::kRectangle:
+        return msg_id::kDeleteRectangleAreas;
+      case AreaKind::kPolygon:
+        return msg_id::kDeletePolygonAreas;
     }
     return msg_id::kDeleteCircleAreas;
   }
@@ -378,7 +417,9 @@ struct MessageIdOf {
 
 }  // namespace
 
-uint16_t MessageId(const Message& message) { return std::visit(MessageIdOf{}, message); }
+uint16_t MessageId(const Message& message) {
+  return std::visit(MessageIdOf{}, message);
+}
 
 Result<void> DecodeLocationReport(ByteSpan body, LocationReport& out) {
   ByteReader reader(body);
@@ -387,15 +428,24 @@ Result<void> DecodeLocationReport(ByteSpan body, LocationReport& out) {
 
 Result<Message> DecodeBody(uint16_t id, Version& version, ByteSpan body) {
   switch (id) {
-    case msg_id::kTerminalGeneralReply: return DecodeGeneralReply<TerminalGeneralReply>(body);
-    case msg_id::kPlatformGeneralReply: return DecodeGeneralReply<PlatformGeneralReply>(body);
-    case msg_id::kHeartbeat: return RequireEmpty(body, Heartbeat{});
-    case msg_id::kLogout: return RequireEmpty(body, Logout{});
-    case msg_id::kLocationQuery: return RequireEmpty(body, LocationQuery{});
-    case msg_id::kQueryParameters: return RequireEmpty(body, QueryParameters{});
-    case msg_id::kRegister: return DecodeRegister(body, version);
-    case msg_id::kRegisterReply: return DecodeRegisterReply(body);
-    case msg_id::kAuth: return DecodeAuth(body, version);
+    case msg_id::kTerminalGeneralReply:
+      return DecodeGeneralReply<TerminalGeneralReply>(body);
+    case msg_id::kPlatformGeneralReply:
+      return DecodeGeneralReply<PlatformGeneralReply>(body);
+    case msg_id::kHeartbeat:
+      return RequireEmpty(body, Heartbeat{});
+    case msg_id::kLogout:
+      return RequireEmpty(body, Logout{});
+    case msg_id::kLocationQuery:
+      return RequireEmpty(body, LocationQuery{});
+    case msg_id::kQueryParameters:
+      return RequireEmpty(body, QueryParameters{});
+    case msg_id::kRegister:
+      return DecodeRegister(body, version);
+    case msg_id::kRegisterReply:
+      return DecodeRegisterReply(body);
+    case msg_id::kAuth:
+      return DecodeAuth(body, version);
     case msg_id::kLocationReport: {
       LocationReport report;
       if (auto read = DecodeLocationReport(body, report); !read) {
@@ -403,23 +453,38 @@ Result<Message> DecodeBody(uint16_t id, Version& version, ByteSpan body) {
       }
       return Message(std::move(report));
     }
-    case msg_id::kLocationBatch: return Wrap(DecodeLocationBatch(body));
-    case msg_id::kLocationQueryReply: return DecodeLocationQueryReply(body);
-    case msg_id::kTemporaryTracking: return DecodeTemporaryTracking(body);
-    case msg_id::kTextMessage: return DecodeTextMessage(body, version);
-    case msg_id::kSetParameters: return DecodeSetParameters(body);
-    case msg_id::kParametersReply: return DecodeParametersReply(body);
-    case msg_id::kSetCircleAreas: return Wrap(DecodeSetCircleAreas(body, version));
-    case msg_id::kSetRectangleAreas: return Wrap(DecodeSetRectangleAreas(body, version));
-    case msg_id::kSetPolygonArea: return Wrap(DecodeSetPolygonArea(body, version));
-    case msg_id::kDeleteCircleAreas: return Wrap(DecodeDeleteAreas(body, AreaKind::kCircle));
+    case msg_id::kLocationBatch:
+      return Wrap(DecodeLocationBatch(body));
+    case msg_id::kLocationQueryReply:
+      return DecodeLocationQueryReply(body);
+    case msg_id::kTemporaryTracking:
+      return DecodeTemporaryTracking(body);
+    case msg_id::kTextMessage:
+      return DecodeTextMessage(body, version);
+    case msg_id::kSetParameters:
+      return DecodeSetParameters(body);
+    case msg_id::kParametersReply:
+      return DecodeParametersReply(body);
+    case msg_id::kSetCircleAreas:
+      return Wrap(DecodeSetCircleAreas(body, version));
+    case msg_id::kSetRectangleAreas:
+      return Wrap(DecodeSetRectangleAreas(body, version));
+    case msg_id::kSetPolygonArea:
+      return Wrap(DecodeSetPolygonArea(body, version));
+    case msg_id::kDeleteCircleAreas:
+      return Wrap(DecodeDeleteAreas(body, AreaKind::kCircle));
     case msg_id::kDeleteRectangleAreas:
       return Wrap(DecodeDeleteAreas(body, AreaKind::kRectangle));
-    case msg_id::kDeletePolygonAreas: return Wrap(DecodeDeleteAreas(body, AreaKind::kPolygon));
-    case msg_id::kMultimediaEvent: return DecodeMultimediaEvent(body);
-    case msg_id::kMultimediaUpload: return DecodeMultimediaUpload(body);
-    case msg_id::kResendSubpackages: return DecodeResendSubpackages(body, version);
-    default: return Message(RawMessage{id, std::vector<uint8_t>(body.begin(), body.end())});
+    case msg_id::kDeletePolygonAreas:
+      return Wrap(DecodeDeleteAreas(body, AreaKind::kPolygon));
+    case msg_id::kMultimediaEvent:
+      return DecodeMultimediaEvent(body);
+    case msg_id::kMultimediaUpload:
+      return DecodeMultimediaUpload(body);
+    case msg_id::kResendSubpackages:
+      return DecodeResendSubpackages(body, version);
+    default:
+      return Message(RawMessage{id, std::vector<uint8_t>(body.begin(), body.end())});
   }
 }
 
@@ -433,12 +498,13 @@ Result<DecodedMessage> DecodeMessage(const FrameView& frame) {
     return Fail(ErrorCode::kUnsupported, "encrypted bodies (RSA) are not supported");
   }
   if (frame.header.subpackage && frame.header.subpackage->total > 1) {
-    decoded.message = RawMessage{frame.header.msg_id,
-                                 std::vector<uint8_t>(frame.body.begin(), frame.body.end())};
+    decoded.message =
+        RawMessage{frame.header.msg_id, std::vector<uint8_t>(frame.body.begin(), frame.body.end())};
     return decoded;
   }
   auto message = DecodeBody(frame.header.msg_id, decoded.header.version, frame.body);
-  if (!message) return tl::unexpected(message.error());
+  if (!message)
+    return tl::unexpected(message.error());
   decoded.message = std::move(*message);
   return decoded;
 }
@@ -447,7 +513,8 @@ Result<void> MessageEncoder::Encode(Header header, const Message& message,
                                     std::vector<uint8_t>& out) {
   header.msg_id = MessageId(message);
   body_.clear();
-  if (auto done = EncodeBody(message, header.version, body_); !done) return done;
+  if (auto done = EncodeBody(message, header.version, body_); !done)
+    return done;
   return AppendFrame(header, body_, frame_scratch_, out);
 }
 
@@ -462,7 +529,8 @@ Result<std::vector<std::vector<uint8_t>>> MessageEncoder::EncodeSubpackaged(
     return tl::unexpected(done.error());
   }
   size_t total = std::max<size_t>(1, (body_.size() + max_package_body - 1) / max_package_body);
-  if (total > 0xffff) return Fail(ErrorCode::kTooLong, "message needs over 65535 packages");
+  if (total > 0xffff)
+    return Fail(ErrorCode::kTooLong, "message needs over 65535 packages");
   std::vector<std::vector<uint8_t>> frames(total);
   for (size_t i = 0; i < total; ++i) {
     Header part = header;

@@ -13,8 +13,8 @@
 namespace baotong::jt808 {
 
 // Decodes the body of a complete message (a reassembled one if it came in subpackages).
-// Unknown message ids come back as RawMessage. For 0x0100 under a 2011/2013 header the layout
-// is told apart by body length; `version` is set to k2011 when the 2011 layout was read.
+// Unknown message ids come back as RawMessage. For 0x0100, k2011 reads the 2011 layout; k2013
+// reads 2013 unless the body is too short for it, and then sets `version` to k2011.
 Result<Message> DecodeBody(uint16_t msg_id, Version& version, ByteSpan body);
 
 // The gateway's hot path: decodes a 0x0200 body into `out`, reusing its storage.

@@ -120,22 +120,22 @@ inline LoadState LoadStateOf(uint32_t status) {
 
 // Additional-item ids of 0x0200 that the codec decodes into named fields.
 namespace item_id {
-inline constexpr uint8_t kOdometer = 0x01;           // DWORD, 0.1 km
-inline constexpr uint8_t kFuel = 0x02;               // WORD, 0.1 L
-inline constexpr uint8_t kTachographSpeed = 0x03;    // WORD, 0.1 km/h
-inline constexpr uint8_t kManualAlarmEventId = 0x04; // WORD
-inline constexpr uint8_t kOverspeedAlarm = 0x11;     // BYTE [+ DWORD]
-inline constexpr uint8_t kAreaAlarm = 0x12;          // BYTE + DWORD + BYTE
-inline constexpr uint8_t kRouteTimeAlarm = 0x13;     // DWORD + WORD + BYTE
-inline constexpr uint8_t kSignals = 0x25;            // DWORD
-inline constexpr uint8_t kIoStatus = 0x2A;           // WORD
-inline constexpr uint8_t kAnalog = 0x2B;             // DWORD
-inline constexpr uint8_t kSignalStrength = 0x30;     // BYTE
-inline constexpr uint8_t kSatellites = 0x31;         // BYTE
+inline constexpr uint8_t kOdometer = 0x01;            // DWORD, 0.1 km
+inline constexpr uint8_t kFuel = 0x02;                // WORD, 0.1 L
+inline constexpr uint8_t kTachographSpeed = 0x03;     // WORD, 0.1 km/h
+inline constexpr uint8_t kManualAlarmEventId = 0x04;  // WORD
+inline constexpr uint8_t kOverspeedAlarm = 0x11;      // BYTE [+ DWORD]
+inline constexpr uint8_t kAreaAlarm = 0x12;           // BYTE + DWORD + BYTE
+inline constexpr uint8_t kRouteTimeAlarm = 0x13;      // DWORD + WORD + BYTE
+inline constexpr uint8_t kSignals = 0x25;             // DWORD
+inline constexpr uint8_t kIoStatus = 0x2A;            // WORD
+inline constexpr uint8_t kAnalog = 0x2B;              // DWORD
+inline constexpr uint8_t kSignalStrength = 0x30;      // BYTE
+inline constexpr uint8_t kSatellites = 0x31;          // BYTE
 }  // namespace item_id
 
 // Sizes fixed by the standard.
-inline constexpr size_t kMaxBodyLength = 1023;      // 10 bits of the attributes WORD
+inline constexpr size_t kMaxBodyLength = 1023;  // 10 bits of the attributes WORD
 inline constexpr size_t kHeaderSize2013 = 12;
 inline constexpr size_t kHeaderSize2019 = 17;
 inline constexpr size_t kSubpackageFieldsSize = 4;  // total WORD + index WORD

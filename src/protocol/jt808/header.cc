@@ -1,5 +1,6 @@
 #include "protocol/jt808/header.h"
 
+#include <array>
 #include <chrono>
 
 #include "protocol/jt808/constants.h"
@@ -16,15 +17,41 @@ constexpr uint16_t kVersionBit = 1u << 14;
 constexpr size_t kPhoneBytes2013 = 6;
 constexpr size_t kPhoneBytes2019 = 10;
 
-// Two BCD digits from one byte, or -1 if either nibble is not a digit.
+// Value of each byte read as two BCD digits, or -1 if either nibble is not a digit. Phones and
+// times are decoded for every frame, so a table beats the arithmetic.
+constexpr std::array<int8_t, 256> kBcdValue = [] {
+  std::array<int8_t, 256> table{};
+  for (int byte = 0; byte < 256; ++byte) {
+    int high = byte >> 4;
+    int low = byte & 0x0f;
+    table[byte] = static_cast<int8_t>(high > 9 || low > 9 ? -1 : high * 10 + low);
+  }
+  return table;
+}();
+
 int BcdByte(uint8_t byte) {
-  int high = byte >> 4;
-  int low = byte & 0x0f;
-  if (high > 9 || low > 9) return -1;
-  return high * 10 + low;
+  return kBcdValue[byte];
 }
 
-uint8_t ToBcdByte(int value) { return static_cast<uint8_t>(((value / 10) << 4) | (value % 10)); }
+// Days from 1970-01-01 to a date in 2000-2099, the only years a BCD YY field can hold. In that
+// century every fourth year is a leap year (2000 included), so no division by 100 or 400.
+constexpr std::array<int16_t, 12> kDaysBeforeMonth = {0,   31,  59,  90,  120, 151,
+                                                      181, 212, 243, 273, 304, 334};
+constexpr int64_t kDaysTo2000 = 10957;
+constexpr int64_t DaysSinceEpoch(int years_since_2000, int month, int day) {
+  const bool leap = years_since_2000 % 4 == 0;
+  return kDaysTo2000 + 365 * years_since_2000 + (years_since_2000 + 3) / 4 +
+         kDaysBeforeMonth[month - 1] + (leap && month > 2 ? 1 : 0) + day - 1;
+}
+static_assert(DaysSinceEpoch(0, 1, 1) == 10957);
+static_assert(DaysSinceEpoch(0, 3, 1) == 11017);
+static_assert(DaysSinceEpoch(22, 4, 20) == 19102);
+static_assert(DaysSinceEpoch(24, 2, 29) == 19782);
+static_assert(DaysSinceEpoch(99, 12, 31) == 47481);
+
+uint8_t ToBcdByte(int value) {
+  return static_cast<uint8_t>(((value / 10) << 4) | (value % 10));
+}
 
 // Parses one header layout. Returns kLengthMismatch if the declared body does not fit.
 Result<Header> DecodeHeaderAs(ByteSpan frame, bool as_2019, size_t& header_size) {
@@ -35,7 +62,8 @@ Result<Header> DecodeHeaderAs(ByteSpan frame, bool as_2019, size_t& header_size)
   header.body_length = attributes & kLengthMask;
   header.encryption = static_cast<uint8_t>((attributes >> kEncryptionShift) & kEncryptionMask);
   header.version = as_2019 ? Version::k2019 : Version::k2013;
-  if (as_2019) header.protocol_version = reader.U8();
+  if (as_2019)
+    header.protocol_version = reader.U8();
   ByteSpan phone_bcd = reader.Bytes(as_2019 ? kPhoneBytes2019 : kPhoneBytes2013);
   header.serial = reader.U16();
   if (attributes & kSubpackageBit) {
@@ -44,18 +72,20 @@ Result<Header> DecodeHeaderAs(ByteSpan frame, bool as_2019, size_t& header_size)
     package.index = reader.U16();
     header.subpackage = package;
   }
-  if (!reader.ok()) return Fail(ErrorCode::kTruncated, "frame shorter than its header");
-  auto phone = DecodePhone(phone_bcd);
-  if (!phone) return tl::unexpected(phone.error());
-  header.phone = *phone;
-  header_size = reader.position();
-  // What follows the header is the body and one check code byte.
+  if (!reader.ok())
+    return Fail(ErrorCode::kTruncated, "frame shorter than its header");
+  // What follows the header is the body and one check code byte. Checked before the phone, so
+  // that a wrong 2019 flag shows up as a length mismatch and the caller retries as 2013.
   if (reader.remaining() != size_t{header.body_length} + 1) {
     return Fail(ErrorCode::kLengthMismatch, "body length in header disagrees with frame size");
   }
-  if (header.subpackage &&
-      (header.subpackage->total == 0 || header.subpackage->index == 0 ||
-       header.subpackage->index > header.subpackage->total)) {
+  auto phone = DecodePhone(phone_bcd);
+  if (!phone)
+    return tl::unexpected(phone.error());
+  header.phone = *phone;
+  header_size = reader.position();
+  if (header.subpackage && (header.subpackage->total == 0 || header.subpackage->index == 0 ||
+                            header.subpackage->index > header.subpackage->total)) {
     return Fail(ErrorCode::kBadValue, "subpackage index outside 1..total");
   }
   return header;
@@ -65,9 +95,12 @@ Result<Header> DecodeHeaderAs(ByteSpan frame, bool as_2019, size_t& header_size)
 
 std::string_view ToString(Version version) {
   switch (version) {
-    case Version::k2011: return "2011";
-    case Version::k2013: return "2013";
-    case Version::k2019: return "2019";
+    case Version::k2011:
+      return "2011";
+    case Version::k2013:
+      return "2013";
+    case Version::k2019:
+      return "2019";
   }
   return "unknown";
 }
@@ -78,7 +111,8 @@ Result<Phone> Phone::FromDigits(std::string_view digits) {
   }
   Phone phone;
   for (char c : digits) {
-    if (c < '0' || c > '9') return Fail(ErrorCode::kBadValue, "phone has a non-digit");
+    if (c < '0' || c > '9')
+      return Fail(ErrorCode::kBadValue, "phone has a non-digit");
     phone.digits_[phone.size_++] = c;
   }
   return phone;
@@ -91,15 +125,22 @@ std::string_view Phone::WithoutLeadingZeros() const {
 }
 
 Result<Phone> DecodePhone(ByteSpan bcd) {
-  if (bcd.size() * 2 > Phone::kMaxDigits) return Fail(ErrorCode::kTooLong, "phone over 20 digits");
+  if (bcd.size() * 2 > Phone::kMaxDigits)
+    return Fail(ErrorCode::kTooLong, "phone over 20 digits");
   Phone phone;
-  for (uint8_t byte : bcd) {
-    uint8_t high = byte >> 4;
-    uint8_t low = byte & 0x0f;
-    if (high > 9 || low > 9) return Fail(ErrorCode::kBadBcd, "phone has a non-BCD nibble");
-    phone.digits_[phone.size_++] = static_cast<char>('0' + high);
-    phone.digits_[phone.size_++] = static_cast<char>('0' + low);
+  // Every frame's header passes here: validate all bytes with one OR of table lookups, then
+  // write digit pairs. Index locally, since stores through char* may alias size_.
+  int invalid = 0;
+  for (uint8_t byte : bcd)
+    invalid |= kBcdValue[byte];
+  if (invalid < 0)
+    return Fail(ErrorCode::kBadBcd, "phone has a non-BCD nibble");
+  char* digits = phone.digits_.data();
+  for (size_t i = 0; i < bcd.size(); ++i) {
+    digits[2 * i] = static_cast<char>('0' + (bcd[i] >> 4));
+    digits[2 * i + 1] = static_cast<char>('0' + (bcd[i] & 0x0f));
   }
+  phone.size_ = static_cast<uint8_t>(bcd.size() * 2);
   return phone;
 }
 
@@ -125,23 +166,31 @@ Result<void> EncodePhone(const Phone& phone, size_t width, ByteWriter& out) {
 }
 
 Result<std::optional<int64_t>> DecodeBcdTime(ByteSpan bcd6) {
-  if (bcd6.size() != 6) return Fail(ErrorCode::kTruncated, "BCD time needs 6 bytes");
+  if (bcd6.size() != 6)
+    return Fail(ErrorCode::kTruncated, "BCD time needs 6 bytes");
   int fields[6];
-  bool all_zero = true;
+  int any_bits = 0;
   for (size_t i = 0; i < 6; ++i) {
     fields[i] = BcdByte(bcd6[i]);
-    if (fields[i] < 0) return Fail(ErrorCode::kBadBcd, "time has a non-BCD nibble");
-    all_zero = all_zero && fields[i] == 0;
+    if (fields[i] < 0)
+      return Fail(ErrorCode::kBadBcd, "time has a non-BCD nibble");
+    any_bits |= fields[i];
   }
-  if (all_zero) return std::optional<int64_t>{};
-  using namespace std::chrono;
-  year_month_day date{year{2000 + fields[0]}, month{static_cast<unsigned>(fields[1])},
-                      day{static_cast<unsigned>(fields[2])}};
-  if (!date.ok() || fields[3] > 23 || fields[4] > 59 || fields[5] > 59) {
+  if (any_bits == 0)
+    return std::optional<int64_t>{};
+  // This runs for every position, so the calendar is checked by hand.
+  static constexpr uint8_t kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int years_since_2000 = fields[0];
+  const int month = fields[1];
+  const int day = fields[2];
+  const bool leap = years_since_2000 % 4 == 0;
+  if (month < 1 || month > 12 || day < 1 ||
+      day > kDaysInMonth[month - 1] + (month == 2 && leap ? 1 : 0) || fields[3] > 23 ||
+      fields[4] > 59 || fields[5] > 59) {
     return Fail(ErrorCode::kBadTime, "time is not a valid calendar date and time");
   }
-  int64_t local_seconds = int64_t{sys_days(date).time_since_epoch().count()} * 86400 +
-                          fields[3] * 3600 + fields[4] * 60 + fields[5];
+  const int64_t local_seconds = DaysSinceEpoch(years_since_2000, month, day) * 86400 +
+                                fields[3] * 3600 + fields[4] * 60 + fields[5];
   return std::optional<int64_t>{local_seconds * 1000 - kChinaUtcOffsetMs};
 }
 
@@ -176,7 +225,8 @@ size_t HeaderSize(const Header& header) {
 }
 
 Result<Header> DecodeHeader(ByteSpan frame, size_t& header_size) {
-  if (frame.size() < 4) return Fail(ErrorCode::kTruncated, "frame shorter than its header");
+  if (frame.size() < 4)
+    return Fail(ErrorCode::kTruncated, "frame shorter than its header");
   uint16_t attributes = static_cast<uint16_t>((frame[2] << 8) | frame[3]);
   if (attributes & kVersionBit) {
     auto header = DecodeHeaderAs(frame, /*as_2019=*/true, header_size);
@@ -192,8 +242,9 @@ Result<Header> DecodeHeader(ByteSpan frame, size_t& header_size) {
     }
     // Some devices set the 2019 flag on a 2013 header (see reference §2).
     auto fallback = DecodeHeaderAs(frame, /*as_2019=*/false, header_size);
-    if (fallback) return fallback;
-    return Fail(ErrorCode::kUnknownVersion, "version flag set but neither 2019 nor 2013 fits");
+    if (fallback)
+      return fallback;
+    return header;  // neither fits: report what is wrong with the layout the flag names
   }
   return DecodeHeaderAs(frame, /*as_2019=*/false, header_size);
 }
@@ -208,11 +259,14 @@ Result<void> EncodeHeader(const Header& header, size_t body_length, ByteWriter& 
   const bool is_2019 = Is2019(header.version);
   uint16_t attributes = static_cast<uint16_t>(body_length) |
                         static_cast<uint16_t>(header.encryption << kEncryptionShift);
-  if (header.subpackage) attributes |= kSubpackageBit;
-  if (is_2019) attributes |= kVersionBit;
+  if (header.subpackage)
+    attributes |= kSubpackageBit;
+  if (is_2019)
+    attributes |= kVersionBit;
   out.U16(header.msg_id);
   out.U16(attributes);
-  if (is_2019) out.U8(header.protocol_version);
+  if (is_2019)
+    out.U8(header.protocol_version);
   if (auto written = EncodePhone(header.phone, is_2019 ? kPhoneBytes2019 : kPhoneBytes2013, out);
       !written) {
     return written;

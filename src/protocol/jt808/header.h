@@ -15,7 +15,9 @@ namespace baotong::jt808 {
 // 2011 and 2013 share one header; only some body layouts differ (0x0100). 2019 has its own.
 enum class Version : uint8_t { k2011, k2013, k2019 };
 std::string_view ToString(Version version);
-inline bool Is2019(Version version) { return version == Version::k2019; }
+inline bool Is2019(Version version) {
+  return version == Version::k2019;
+}
 
 // The terminal's phone number as all its BCD digits: 12 in 2011/2013, 20 in 2019. Held inline
 // so that decoding a header never allocates.

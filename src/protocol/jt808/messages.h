@@ -90,22 +90,22 @@ struct LocationReport {
   int32_t lat_e6 = 0;  // 1e-6 degrees, negative = south
   int32_t lon_e6 = 0;  // 1e-6 degrees, negative = west
   uint16_t altitude_m = 0;
-  uint16_t speed_dkmh = 0;  // 0.1 km/h
-  uint16_t direction = 0;   // degrees from north, clockwise
+  uint16_t speed_dkmh = 0;         // 0.1 km/h
+  uint16_t direction = 0;          // degrees from north, clockwise
   std::optional<int64_t> time_ms;  // UTC epoch ms; nullopt when the terminal sent zeros
 
-  std::optional<uint32_t> odometer_hm;        // 0x01, 0.1 km
-  std::optional<uint16_t> fuel_dl;            // 0x02, 0.1 L
-  std::optional<uint16_t> tachograph_speed_dkmh;  // 0x03, 0.1 km/h
-  std::optional<uint16_t> manual_alarm_event_id;  // 0x04
-  std::optional<OverspeedAlarmItem> overspeed_alarm;  // 0x11
-  std::optional<AreaAlarmItem> area_alarm;            // 0x12
-  std::optional<RouteTimeAlarmItem> route_time_alarm; // 0x13
-  std::optional<uint32_t> signals;          // 0x25, extended vehicle signal bits
-  std::optional<uint16_t> io_status;        // 0x2A
-  std::optional<uint32_t> analog;           // 0x2B, AD0 low word, AD1 high word
-  std::optional<uint8_t> signal_strength;   // 0x30
-  std::optional<uint8_t> satellites;        // 0x31
+  std::optional<uint32_t> odometer_hm;                 // 0x01, 0.1 km
+  std::optional<uint16_t> fuel_dl;                     // 0x02, 0.1 L
+  std::optional<uint16_t> tachograph_speed_dkmh;       // 0x03, 0.1 km/h
+  std::optional<uint16_t> manual_alarm_event_id;       // 0x04
+  std::optional<OverspeedAlarmItem> overspeed_alarm;   // 0x11
+  std::optional<AreaAlarmItem> area_alarm;             // 0x12
+  std::optional<RouteTimeAlarmItem> route_time_alarm;  // 0x13
+  std::optional<uint32_t> signals;                     // 0x25, extended vehicle signal bits
+  std::optional<uint16_t> io_status;                   // 0x2A
+  std::optional<uint32_t> analog;                      // 0x2B, AD0 low word, AD1 high word
+  std::optional<uint8_t> signal_strength;              // 0x30
+  std::optional<uint8_t> satellites;                   // 0x31
   std::vector<uint8_t> other_items;
   // Bytes from the first item whose length runs past the body to the end: not an error, since
   // real devices send such padding, but kept so that nothing is silently dropped.
@@ -182,11 +182,11 @@ inline constexpr uint16_t kDetailedGnssOnEntry = 1u << 15;
 // Area fields that depend on attribute bits. Times stay as their 12 BCD digits
 // ("YYMMDDhhmmss"), since the standard lets zero fields mean "every year/month/day".
 struct AreaLimits {
-  std::string start_time;  // attr b0
-  std::string end_time;    // attr b0
-  uint16_t max_speed_kmh = 0;       // attr b1
-  uint8_t overspeed_duration_s = 0; // attr b1
-  uint16_t night_max_speed_kmh = 0; // attr b1, 2019 only
+  std::string start_time;            // attr b0
+  std::string end_time;              // attr b0
+  uint16_t max_speed_kmh = 0;        // attr b1
+  uint8_t overspeed_duration_s = 0;  // attr b1
+  uint16_t night_max_speed_kmh = 0;  // attr b1, 2019 only
   bool operator==(const AreaLimits&) const = default;
 };
 
@@ -280,10 +280,9 @@ struct RawMessage {
 using Message =
     std::variant<TerminalGeneralReply, PlatformGeneralReply, Heartbeat, Logout, Register,
                  RegisterReply, Auth, LocationReport, LocationBatch, LocationQuery,
-                 LocationQueryReply, TemporaryTracking, TextMessage, SetParameters,
-                 QueryParameters, ParametersReply, SetCircleAreas, SetRectangleAreas,
-                 SetPolygonArea, DeleteAreas, MultimediaEvent, MultimediaUpload,
-                 ResendSubpackages, RawMessage>;
+                 LocationQueryReply, TemporaryTracking, TextMessage, SetParameters, QueryParameters,
+                 ParametersReply, SetCircleAreas, SetRectangleAreas, SetPolygonArea, DeleteAreas,
+                 MultimediaEvent, MultimediaUpload, ResendSubpackages, RawMessage>;
 
 // The message id a body is sent under.
 uint16_t MessageId(const Message& message);

@@ -106,7 +106,8 @@ constexpr std::array kParameterTypes = {
 
 constexpr bool SortedById() {
   for (size_t i = 1; i < kParameterTypes.size(); ++i) {
-    if (kParameterTypes[i - 1].first >= kParameterTypes[i].first) return false;
+    if (kParameterTypes[i - 1].first >= kParameterTypes[i].first)
+      return false;
   }
   return true;
 }
@@ -117,7 +118,8 @@ static_assert(SortedById(), "kParameterTypes must be sorted by id");
 std::optional<ParameterType> ParameterTypeOf(uint32_t id) {
   auto it = std::lower_bound(kParameterTypes.begin(), kParameterTypes.end(), id,
                              [](const Entry& entry, uint32_t key) { return entry.first < key; });
-  if (it == kParameterTypes.end() || it->first != id) return std::nullopt;
+  if (it == kParameterTypes.end() || it->first != id)
+    return std::nullopt;
   return it->second;
 }
 
@@ -131,14 +133,16 @@ Result<std::vector<Parameter>> ReadParameters(ByteReader& reader, size_t count) 
     parameter.id = reader.U32();
     uint8_t length = reader.U8();
     ByteSpan value = reader.Bytes(length);
-    if (!reader.ok()) return Fail(ErrorCode::kTruncated, "parameter runs past the body");
+    if (!reader.ok())
+      return Fail(ErrorCode::kTruncated, "parameter runs past the body");
     parameter.value.assign(value.begin(), value.end());
   }
   return parameters;
 }
 
 Result<void> WriteParameters(const std::vector<Parameter>& parameters, std::vector<uint8_t>& out) {
-  if (parameters.size() > 0xff) return Fail(ErrorCode::kTooLong, "at most 255 parameters");
+  if (parameters.size() > 0xff)
+    return Fail(ErrorCode::kTooLong, "at most 255 parameters");
   ByteWriter writer(out);
   writer.U8(static_cast<uint8_t>(parameters.size()));
   for (const Parameter& parameter : parameters) {
@@ -155,12 +159,15 @@ Result<void> WriteParameters(const std::vector<Parameter>& parameters, std::vect
 std::optional<uint32_t> ParameterInteger(const Parameter& parameter) {
   const auto& v = parameter.value;
   switch (v.size()) {
-    case 1: return v[0];
-    case 2: return static_cast<uint32_t>((v[0] << 8) | v[1]);
+    case 1:
+      return v[0];
+    case 2:
+      return static_cast<uint32_t>((v[0] << 8) | v[1]);
     case 4:
       return (uint32_t{v[0]} << 24) | (uint32_t{v[1]} << 16) | (uint32_t{v[2]} << 8) |
              uint32_t{v[3]};
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 

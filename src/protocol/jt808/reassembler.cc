@@ -14,12 +14,14 @@ void Reassembler::DropOldest() {
   auto oldest = std::min_element(groups_.begin(), groups_.end(), [](const auto& a, const auto& b) {
     return a.second.started_ms < b.second.started_ms;
   });
-  if (oldest != groups_.end()) Drop(oldest);
+  if (oldest != groups_.end())
+    Drop(oldest);
 }
 
 Result<std::optional<ReassembledMessage>> Reassembler::Add(const Header& header, ByteSpan body,
                                                            int64_t now_ms) {
-  if (!header.subpackage) return Fail(ErrorCode::kBadValue, "frame is not a subpackage");
+  if (!header.subpackage)
+    return Fail(ErrorCode::kBadValue, "frame is not a subpackage");
   const Subpackage package = *header.subpackage;
   if (package.total == 0 || package.index == 0 || package.index > package.total) {
     return Fail(ErrorCode::kBadValue, "subpackage index outside 1..total");
@@ -31,7 +33,8 @@ Result<std::optional<ReassembledMessage>> Reassembler::Add(const Header& header,
   Key key{std::string(header.phone.digits()), header.msg_id, package.total};
   auto it = groups_.find(key);
   if (it == groups_.end()) {
-    while (!groups_.empty() && groups_.size() >= limits_.max_groups) DropOldest();
+    while (!groups_.empty() && groups_.size() >= limits_.max_groups)
+      DropOldest();
     Group group;
     group.first_header = header;
     group.parts.resize(package.total);
@@ -40,16 +43,19 @@ Result<std::optional<ReassembledMessage>> Reassembler::Add(const Header& header,
   }
   Group& group = it->second;
   auto& slot = group.parts[package.index - 1];
-  if (slot) return std::optional<ReassembledMessage>{};  // a resend of a package we hold
+  if (slot)
+    return std::optional<ReassembledMessage>{};  // a resend of a package we hold
 
   while (buffered_bytes_ + body.size() > limits_.max_bytes) {
     // Make room by dropping other groups; if this group alone is too large, drop it.
-    auto victim = std::min_element(groups_.begin(), groups_.end(), [&](const auto& a, const auto& b) {
-      bool a_is_current = &a.second == &group;
-      bool b_is_current = &b.second == &group;
-      if (a_is_current != b_is_current) return b_is_current;  // prefer other groups
-      return a.second.started_ms < b.second.started_ms;
-    });
+    auto victim =
+        std::min_element(groups_.begin(), groups_.end(), [&](const auto& a, const auto& b) {
+          bool a_is_current = &a.second == &group;
+          bool b_is_current = &b.second == &group;
+          if (a_is_current != b_is_current)
+            return b_is_current;  // prefer other groups
+          return a.second.started_ms < b.second.started_ms;
+        });
     if (&victim->second == &group) {
       Drop(victim);
       return Fail(ErrorCode::kResourceLimit, "message larger than the reassembly budget");
@@ -66,13 +72,15 @@ Result<std::optional<ReassembledMessage>> Reassembler::Add(const Header& header,
     group.first_header = header;
     group.have_first = true;
   }
-  if (group.received < group.parts.size()) return std::optional<ReassembledMessage>{};
+  if (group.received < group.parts.size())
+    return std::optional<ReassembledMessage>{};
 
   ReassembledMessage message;
   message.header = group.first_header;
   message.header.subpackage.reset();
   message.body.reserve(group.bytes);
-  for (const auto& part : group.parts) message.body.insert(message.body.end(), part->begin(), part->end());
+  for (const auto& part : group.parts)
+    message.body.insert(message.body.end(), part->begin(), part->end());
   message.header.body_length = static_cast<uint16_t>(std::min<size_t>(message.body.size(), 0xffff));
   buffered_bytes_ -= group.bytes;
   groups_.erase(it);
@@ -90,7 +98,8 @@ std::vector<ResendRequest> Reassembler::Poll(int64_t now_ms) {
       Drop(current);
       continue;
     }
-    if (now_ms - group.last_activity_ms < limits_.resend_after_ms) continue;
+    if (now_ms - group.last_activity_ms < limits_.resend_after_ms)
+      continue;
 
     ResendRequest request;
     request.phone = group.first_header.phone;
@@ -102,7 +111,8 @@ std::vector<ResendRequest> Reassembler::Poll(int64_t now_ms) {
         group.have_first ? known.serial
                          : static_cast<uint16_t>(known.serial - (known.subpackage->index - 1));
     for (size_t i = 0; i < group.parts.size(); ++i) {
-      if (!group.parts[i]) request.message.package_indexes.push_back(static_cast<uint16_t>(i + 1));
+      if (!group.parts[i])
+        request.message.package_indexes.push_back(static_cast<uint16_t>(i + 1));
     }
     // A 2013 0x8003 holds at most 255 indexes; the rest are asked for on the next round.
     size_t limit = Is2019(request.version) ? 0xffff : 0xff;

@@ -16,11 +16,11 @@
 namespace baotong::jt808 {
 
 struct ReassemblyLimits {
-  size_t max_groups = 64;                 // messages being reassembled at once
-  size_t max_bytes = 8 * 1024 * 1024;     // body bytes held across all groups
-  int64_t resend_after_ms = 30'000;       // silence before asking for missing packages
-  int max_resend_requests = 5;            // then the group is dropped (as yezhihao does)
-  int64_t expire_after_ms = 300'000;      // a group older than this is dropped regardless
+  size_t max_groups = 64;              // messages being reassembled at once
+  size_t max_bytes = 8 * 1024 * 1024;  // body bytes held across all groups
+  int64_t resend_after_ms = 30'000;    // silence before asking for missing packages
+  int max_resend_requests = 5;         // then the group is dropped (as yezhihao does)
+  int64_t expire_after_ms = 300'000;   // a group older than this is dropped regardless
 };
 
 // A whole message put together from its packages.
