@@ -54,9 +54,11 @@ uint8_t ToBcdByte(int value) {
 }
 
 // Parses one header layout. Returns kLengthMismatch if the declared body does not fit.
-Result<Header> DecodeHeaderAs(ByteSpan frame, bool as_2019, size_t& header_size) {
+// Fills `header` in place (the hot path must not copy headers around).
+Result<void> DecodeHeaderAs(ByteSpan frame, bool as_2019, Header& header, size_t& header_size) {
   ByteReader reader(frame);
-  Header header;
+  header.subpackage.reset();
+  header.protocol_version = 1;
   header.msg_id = reader.U16();
   uint16_t attributes = reader.U16();
   header.body_length = attributes & kLengthMask;
@@ -79,16 +81,14 @@ Result<Header> DecodeHeaderAs(ByteSpan frame, bool as_2019, size_t& header_size)
   if (reader.remaining() != size_t{header.body_length} + 1) {
     return Fail(ErrorCode::kLengthMismatch, "body length in header disagrees with frame size");
   }
-  auto phone = DecodePhone(phone_bcd);
-  if (!phone)
-    return tl::unexpected(phone.error());
-  header.phone = *phone;
+  if (auto phone = DecodePhoneInto(phone_bcd, header.phone); !phone)
+    return phone;
   header_size = reader.position();
   if (header.subpackage && (header.subpackage->total == 0 || header.subpackage->index == 0 ||
                             header.subpackage->index > header.subpackage->total)) {
     return Fail(ErrorCode::kBadValue, "subpackage index outside 1..total");
   }
-  return header;
+  return {};
 }
 
 }  // namespace
@@ -124,10 +124,9 @@ std::string_view Phone::WithoutLeadingZeros() const {
   return first == std::string_view::npos ? view.substr(view.size()) : view.substr(first);
 }
 
-Result<Phone> DecodePhone(ByteSpan bcd) {
+Result<void> DecodePhoneInto(ByteSpan bcd, Phone& phone) {
   if (bcd.size() * 2 > Phone::kMaxDigits)
     return Fail(ErrorCode::kTooLong, "phone over 20 digits");
-  Phone phone;
   // Every frame's header passes here: validate all bytes with one OR of table lookups, then
   // write digit pairs. Index locally, since stores through char* may alias size_.
   int invalid = 0;
@@ -141,6 +140,13 @@ Result<Phone> DecodePhone(ByteSpan bcd) {
     digits[2 * i + 1] = static_cast<char>('0' + (bcd[i] & 0x0f));
   }
   phone.size_ = static_cast<uint8_t>(bcd.size() * 2);
+  return {};
+}
+
+Result<Phone> DecodePhone(ByteSpan bcd) {
+  Phone phone;
+  if (auto decoded = DecodePhoneInto(bcd, phone); !decoded)
+    return tl::unexpected(decoded.error());
   return phone;
 }
 
@@ -224,29 +230,34 @@ size_t HeaderSize(const Header& header) {
          (header.subpackage ? kSubpackageFieldsSize : 0);
 }
 
-Result<Header> DecodeHeader(ByteSpan frame, size_t& header_size) {
+Result<void> ParseHeader(ByteSpan frame, Header& header, size_t& header_size) {
   if (frame.size() < 4)
     return Fail(ErrorCode::kTruncated, "frame shorter than its header");
   uint16_t attributes = static_cast<uint16_t>((frame[2] << 8) | frame[3]);
-  if (attributes & kVersionBit) {
-    auto header = DecodeHeaderAs(frame, /*as_2019=*/true, header_size);
-    if (header) {
-      if (header->protocol_version == 0) {
-        return Fail(ErrorCode::kUnknownVersion, "2019 header with protocol version 0");
-      }
-      return header;
+  if (!(attributes & kVersionBit))
+    return DecodeHeaderAs(frame, /*as_2019=*/false, header, header_size);
+  auto as_2019 = DecodeHeaderAs(frame, /*as_2019=*/true, header, header_size);
+  if (as_2019) {
+    if (header.protocol_version == 0) {
+      return Fail(ErrorCode::kUnknownVersion, "2019 header with protocol version 0");
     }
-    if (header.error().code != ErrorCode::kLengthMismatch &&
-        header.error().code != ErrorCode::kTruncated) {
-      return header;
-    }
-    // Some devices set the 2019 flag on a 2013 header (see reference §2).
-    auto fallback = DecodeHeaderAs(frame, /*as_2019=*/false, header_size);
-    if (fallback)
-      return fallback;
-    return header;  // neither fits: report what is wrong with the layout the flag names
+    return as_2019;
   }
-  return DecodeHeaderAs(frame, /*as_2019=*/false, header_size);
+  if (as_2019.error().code != ErrorCode::kLengthMismatch &&
+      as_2019.error().code != ErrorCode::kTruncated) {
+    return as_2019;
+  }
+  // Some devices set the 2019 flag on a 2013 header (see reference §2).
+  if (DecodeHeaderAs(frame, /*as_2019=*/false, header, header_size))
+    return {};
+  return as_2019;  // neither fits: report what is wrong with the layout the flag names
+}
+
+Result<Header> DecodeHeader(ByteSpan frame, size_t& header_size) {
+  Header header;
+  if (auto parsed = ParseHeader(frame, header, header_size); !parsed)
+    return tl::unexpected(parsed.error());
+  return header;
 }
 
 Result<void> EncodeHeader(const Header& header, size_t body_length, ByteWriter& out) {

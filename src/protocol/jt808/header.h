@@ -35,12 +35,14 @@ class Phone {
   bool operator==(const Phone& other) const { return digits() == other.digits(); }
 
  private:
-  friend Result<Phone> DecodePhone(ByteSpan bcd);
+  friend Result<void> DecodePhoneInto(ByteSpan bcd, Phone& phone);
   std::array<char, kMaxDigits> digits_{};
   uint8_t size_ = 0;
 };
 
 Result<Phone> DecodePhone(ByteSpan bcd);
+// The same, into an existing Phone (the per-frame path avoids copies).
+Result<void> DecodePhoneInto(ByteSpan bcd, Phone& phone);
 // Writes `phone` as `width` BCD bytes, left-padded with zeros. Fails if it has more digits.
 Result<void> EncodePhone(const Phone& phone, size_t width, ByteWriter& out);
 
@@ -77,6 +79,8 @@ size_t HeaderSize(const Header& header);
 // On success `header_size` is the number of bytes it took. A 2019 flag whose declared body
 // length does not fit is retried as a 2013 header, as some devices set the flag wrongly.
 Result<Header> DecodeHeader(ByteSpan frame, size_t& header_size);
+// The same, filling `header` in place; used on the per-frame path.
+Result<void> ParseHeader(ByteSpan frame, Header& header, size_t& header_size);
 
 // Appends the header with the given body length. Fails for a body over 1023 bytes, an
 // encryption value over 3 bits, or a phone with too many digits for the version.
