@@ -8,6 +8,7 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev libspdlog-dev libfmt-dev
+  libboost-dev libsqlite3-dev sqlite3 libtomlplusplus-dev   # gateway, HTTP, track store, config
 )
 
 missing=()
