@@ -67,6 +67,14 @@ class TerminalStore {
   virtual Result<std::optional<TerminalRecord>> Find(std::string_view terminal) = 0;
   // Inserts or replaces the record of record.terminal.
   virtual Result<void> Upsert(const TerminalRecord& record) = 0;
+  // The same for many records; a backend should do it in one transaction, since thousands of
+  // terminals register at once when a gateway restarts.
+  virtual Result<void> UpsertMany(std::span<const TerminalRecord> records) {
+    for (const TerminalRecord& record : records) {
+      if (auto done = Upsert(record); !done) return done;
+    }
+    return {};
+  }
 };
 
 }  // namespace baotong::store

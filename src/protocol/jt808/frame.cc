@@ -119,8 +119,8 @@ Result<void> AppendFrame(const Header& header, ByteSpan body, std::vector<uint8_
   return {};
 }
 
-FrameSplitter::FrameSplitter(size_t max_frame_size) : max_frame_size_(max_frame_size) {
-  buffer_.reserve(max_frame_size_);
-}
+// No reservation up front: a gateway holds one splitter per connection, and most connections
+// are idle between frames.
+FrameSplitter::FrameSplitter(size_t max_frame_size) : max_frame_size_(max_frame_size) {}
 
 }  // namespace baotong::jt808

@@ -1,0 +1,158 @@
+#include "api/http_server.h"
+
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <spdlog/spdlog.h>
+
+namespace baotong::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, const Handler& handler, size_t max_body)
+      : stream_(std::move(socket)), handler_(handler), max_body_(max_body) {}
+
+  void Start() { Read(); }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(max_body_);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout) return Close();
+    if (ec) {
+      Response response{http::status::bad_request, 11};
+      response.set(http::field::content_type, "application/json; charset=utf-8");
+      response.body() = R"({"error":"malformed HTTP request"})";
+      response.keep_alive(false);
+      return Write(std::move(response));
+    }
+    Request request = parser_->release();
+    Response response;
+    try {
+      response = handler_(request);
+    } catch (const std::exception& error) {
+      // Exceptions stop at this edge; the connection and the server carry on.
+      spdlog::error("http {} {}: {}", std::string(request.method_string()),
+                    std::string(request.target()), error.what());
+      response = Response{http::status::internal_server_error, request.version()};
+      response.set(http::field::content_type, "application/json; charset=utf-8");
+      response.body() = R"({"error":"internal error"})";
+    }
+    response.version(request.version());
+    response.keep_alive(request.keep_alive());
+    Write(std::move(response));
+  }
+
+  void Write(Response response) {
+    response_ = std::make_unique<Response>(std::move(response));
+    response_->prepare_payload();
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec || !self->response_->keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::unique_ptr<Response> response_;
+  const Handler& handler_;
+  size_t max_body_;
+};
+
+}  // namespace
+
+struct HttpServer::State {
+  HttpOptions options;
+  Handler handler;
+  asio::io_context context;
+  tcp::acceptor acceptor{context};
+  std::vector<std::thread> threads;
+  bool started = false;
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(context),
+                          [this](beast::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted) return;
+                            if (!ec) {
+                              std::make_shared<Connection>(std::move(socket), handler,
+                                                           options.max_body_bytes)
+                                  ->Start();
+                            }
+                            Accept();
+                          });
+  }
+};
+
+HttpServer::HttpServer(HttpOptions options, Handler handler)
+    : state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+  state_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<void> HttpServer::Start() {
+  State& state = *state_;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(state.options.listen_address, ec);
+  if (ec) return Fail(ErrorCode::kBadValue, "HTTP listen address is not an IP address");
+  tcp::endpoint endpoint(address, state.options.port);
+  state.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) state.acceptor.bind(endpoint, ec);
+  if (!ec) state.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::error("HTTP server cannot listen on {}:{}: {}", state.options.listen_address,
+                  state.options.port, ec.message());
+    return Fail(ErrorCode::kResourceLimit, "HTTP server cannot listen on its address and port");
+  }
+  state.Accept();
+  for (size_t i = 0; i < std::max<size_t>(1, state.options.threads); ++i) {
+    state.threads.emplace_back([&state] { state.context.run(); });
+  }
+  state.started = true;
+  return {};
+}
+
+void HttpServer::Stop() {
+  State& state = *state_;
+  if (!state.started) return;
+  state.started = false;
+  state.context.stop();
+  for (auto& thread : state.threads) thread.join();
+  state.threads.clear();
+}
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  auto endpoint = state_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+}  // namespace baotong::api

@@ -1,0 +1,129 @@
+#include "app/config.h"
+
+#include <set>
+
+#include <toml++/toml.h>
+
+namespace baotong::app {
+namespace {
+
+// Reads one optional value into `target`, checking its type and range.
+template <typename T>
+bool Read(const toml::table& table, std::string_view key, T& target, std::string& message,
+          std::string_view section) {
+  const toml::node* node = table.get(key);
+  if (!node) return true;
+  std::string name = section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+  if constexpr (std::is_same_v<T, bool>) {
+    if (auto value = node->value<bool>()) {
+      target = *value;
+      return true;
+    }
+    message = name + " must be true or false";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (auto value = node->value<std::string>()) {
+      target = *value;
+      return true;
+    }
+    message = name + " must be a string";
+  } else {
+    if (auto value = node->value<int64_t>()) {
+      if (*value >= 0 && static_cast<uint64_t>(*value) <= std::numeric_limits<T>::max()) {
+        target = static_cast<T>(*value);
+        return true;
+      }
+      message = name + " is out of range";
+      return false;
+    }
+    message = name + " must be a whole number";
+  }
+  return false;
+}
+
+bool CheckKeys(const toml::table& table, const std::set<std::string_view>& allowed,
+               std::string_view section, std::string& message) {
+  for (const auto& [key, node] : table) {
+    if (!allowed.contains(key.str())) {
+      message = "unknown key " + (section.empty() ? "" : std::string(section) + ".") +
+                std::string(key.str());
+      return false;
+    }
+  }
+  return true;
+}
+
+const toml::table* Section(const toml::table& root, std::string_view name) {
+  const toml::node* node = root.get(name);
+  return node ? node->as_table() : nullptr;
+}
+
+}  // namespace
+
+Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& path,
+                                    std::string& message) {
+  ServeConfig config;
+  if (!path) return config;
+  toml::table root;
+  try {
+    root = toml::parse_file(path->string());
+  } catch (const toml::parse_error& error) {
+    message = path->string() + ": " + std::string(error.description());
+    return Fail(ErrorCode::kBadValue, "configuration file does not parse");
+  }
+  auto bad = [&] { return Fail(ErrorCode::kBadValue, "bad configuration value"); };
+  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "log"}, "", message)) return bad();
+  std::string data_dir = config.data_dir.string();
+  if (!Read(root, "data_dir", data_dir, message, "")) return bad();
+  config.data_dir = data_dir;
+
+  if (const auto* gateway = Section(root, "gateway")) {
+    if (!CheckKeys(*gateway,
+                   {"listen", "port", "io_threads", "idle_timeout_s", "auth_timeout_s",
+                    "auto_register", "max_bad_frames", "command_timeout_s"},
+                   "gateway", message)) {
+      return bad();
+    }
+    auto& options = config.gateway;
+    uint32_t idle = 180, auth = 30, command = 30;
+    if (!Read(*gateway, "listen", options.listen_address, message, "gateway") ||
+        !Read(*gateway, "port", options.port, message, "gateway") ||
+        !Read(*gateway, "io_threads", options.io_threads, message, "gateway") ||
+        !Read(*gateway, "idle_timeout_s", idle, message, "gateway") ||
+        !Read(*gateway, "auth_timeout_s", auth, message, "gateway") ||
+        !Read(*gateway, "auto_register", options.auto_register, message, "gateway") ||
+        !Read(*gateway, "max_bad_frames", options.max_bad_frames, message, "gateway") ||
+        !Read(*gateway, "command_timeout_s", command, message, "gateway")) {
+      return bad();
+    }
+    options.idle_timeout = std::chrono::seconds(idle);
+    options.auth_timeout = std::chrono::seconds(auth);
+    options.command_timeout = std::chrono::seconds(command);
+  }
+  if (const auto* store = Section(root, "store")) {
+    if (!CheckKeys(*store, {"max_batch", "max_queued"}, "store", message)) return bad();
+    if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
+        !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store")) {
+      return bad();
+    }
+    if (config.gateway.writer.max_batch == 0 ||
+        config.gateway.writer.max_queued < config.gateway.writer.max_batch) {
+      message = "store.max_batch must be at least 1 and at most store.max_queued";
+      return bad();
+    }
+  }
+  if (const auto* http = Section(root, "http")) {
+    if (!CheckKeys(*http, {"listen", "port", "threads"}, "http", message)) return bad();
+    if (!Read(*http, "listen", config.http.listen_address, message, "http") ||
+        !Read(*http, "port", config.http.port, message, "http") ||
+        !Read(*http, "threads", config.http.threads, message, "http")) {
+      return bad();
+    }
+  }
+  if (const auto* log = Section(root, "log")) {
+    if (!CheckKeys(*log, {"level"}, "log", message)) return bad();
+    if (!Read(*log, "level", config.log_level, message, "log")) return bad();
+  }
+  return config;
+}
+
+}  // namespace baotong::app

@@ -1,0 +1,27 @@
+// `baotong serve` configuration: a TOML file (config/baotong.toml documents every key) with
+// command-line overrides.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "api/http_server.h"
+#include "common/error.h"
+#include "gateway/gateway.h"
+
+namespace baotong::app {
+
+struct ServeConfig {
+  std::filesystem::path data_dir = "data";
+  gateway::GatewayOptions gateway;
+  api::HttpOptions http;
+  std::string log_level = "info";
+};
+
+// Reads `path` (or returns the defaults when there is none). Unknown keys and values of the
+// wrong type are errors with the key's name in `message`, so a typo does not go unnoticed.
+Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& path,
+                                    std::string& message);
+
+}  // namespace baotong::app

@@ -1,0 +1,110 @@
+#include "app/serve.h"
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/routes.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace baotong::app {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+
+void RequestStop(int) { g_stop_requested = true; }
+
+}  // namespace
+
+int RunServe(const ServeOverrides& overrides) {
+  std::string message;
+  auto config = LoadServeConfig(overrides.config_file, message);
+  if (!config) {
+    std::cerr << "baotong serve: " << message << '\n';
+    return 2;
+  }
+  if (overrides.data_dir) config->data_dir = *overrides.data_dir;
+  if (overrides.jt808_port) config->gateway.port = *overrides.jt808_port;
+  if (overrides.http_port) config->http.port = *overrides.http_port;
+  if (overrides.auto_register) config->gateway.auto_register = true;
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+
+  auto store = store::SqliteStore::Open(config->data_dir);
+  if (!store) {
+    std::cerr << "baotong serve: cannot open the store in " << config->data_dir << ": "
+              << store.error().Message() << '\n';
+    return 1;
+  }
+  gateway::Metrics metrics;
+  gateway::Gateway gateway(config->gateway, **store, **store, metrics);
+  if (auto started = gateway.Start(); !started) {
+    std::cerr << "baotong serve: " << started.error().Message() << '\n';
+    return 1;
+  }
+  api::HttpServer http(config->http,
+                       api::MakeApiHandler(api::ApiServices{**store, gateway, metrics}));
+  if (auto started = http.Start(); !started) {
+    std::cerr << "baotong serve: " << started.error().Message() << '\n';
+    return 1;
+  }
+
+  std::signal(SIGINT, RequestStop);
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGPIPE, SIG_IGN);
+  // Scripts wait for this line.
+  std::cout << "baotong listening: jt808 " << config->gateway.listen_address << ":"
+            << gateway.port() << ", http " << config->http.listen_address << ":" << http.port()
+            << ", data " << config->data_dir.string() << std::endl;
+  while (!g_stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  spdlog::info("stopping: closing connections and committing queued positions");
+  http.Stop();
+  gateway.Stop();
+  return 0;
+}
+
+int RunStoreCheck(const std::filesystem::path& data_dir, const std::filesystem::path& acked_file) {
+  std::ifstream input(acked_file);
+  if (!input) {
+    std::cerr << "baotong store-check: cannot read " << acked_file << '\n';
+    return 2;
+  }
+  auto store = store::SqliteStore::Open(data_dir);
+  if (!store) {
+    std::cerr << "baotong store-check: " << store.error().Message() << '\n';
+    return 2;
+  }
+  uint64_t acked = 0;
+  uint64_t stored = 0;
+  std::string line;
+  while (std::getline(input, line)) {
+    if (line.empty()) continue;
+    model::PositionKey key;
+    size_t first = line.find(',');
+    size_t second = line.find(',', first + 1);
+    if (first == std::string::npos || second == std::string::npos) {
+      std::cerr << "baotong store-check: bad line: " << line << '\n';
+      return 2;
+    }
+    key.terminal = line.substr(0, first);
+    key.serial = static_cast<uint16_t>(std::stoul(line.substr(first + 1, second - first - 1)));
+    key.device_time_ms = std::stoll(line.substr(second + 1));
+    ++acked;
+    auto found = (*store)->Contains(key);
+    if (!found) {
+      std::cerr << "baotong store-check: " << found.error().Message() << '\n';
+      return 2;
+    }
+    if (*found) ++stored;
+  }
+  std::cout << nlohmann::json{{"acked", acked}, {"stored_of_acked", stored},
+                              {"lost", acked - stored}}
+                   .dump()
+            << '\n';
+  return acked == stored ? 0 : 1;
+}
+
+}  // namespace baotong::app

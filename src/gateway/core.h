@@ -1,0 +1,112 @@
+// Internals of the gateway shared by its sessions (not part of the public interface).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "gateway/gateway.h"
+
+namespace baotong::gateway {
+
+class Session;
+
+// Registration and authentication need the terminal table, which lives on disk. This one
+// thread does those lookups off the io threads, and writes new registrations in batches (a
+// restart brings thousands of terminals back at once).
+class RegistryWorker {
+ public:
+  struct RegisterOutcome {
+    uint8_t result = 0;  // jt808::RegisterResult
+    std::string auth_code;
+  };
+  using RegisterDone = std::function<void(RegisterOutcome)>;
+  using AuthDone = std::function<void(bool accepted)>;
+
+  RegistryWorker(store::TerminalStore& terminals, bool auto_register);
+  ~RegistryWorker();
+
+  void Register(store::TerminalRecord record, RegisterDone done);
+  void Authenticate(std::string terminal, std::string auth_code, AuthDone done);
+
+ private:
+  struct Job {
+    bool is_register = false;
+    store::TerminalRecord record;  // for auth: terminal and auth_code only
+    RegisterDone register_done;
+    AuthDone auth_done;
+  };
+  void Run();
+  // The terminal's record from the cache, or the store, or nullopt.
+  std::optional<store::TerminalRecord> Lookup(const std::string& terminal);
+
+  store::TerminalStore& terminals_;
+  const bool auto_register_;
+  std::unordered_map<std::string, store::TerminalRecord> cache_;  // worker thread only
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Job> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class CommandLog {
+ public:
+  uint64_t Add(CommandRecord record);
+  void Update(uint64_t id, CommandStatus status, uint8_t terminal_result, int64_t at_ms);
+  std::optional<CommandRecord> Find(uint64_t id) const;
+
+ private:
+  static constexpr size_t kKept = 10'000;
+  mutable std::mutex mutex_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, CommandRecord> records_;
+};
+
+class GatewayCore {
+ public:
+  GatewayCore(GatewayOptions options, store::PositionStore& positions,
+              store::TerminalStore& terminals, Metrics& metrics);
+
+  const GatewayOptions options;
+  Metrics& metrics;
+  PositionWriter writer;
+  RegistryWorker registry;
+  CommandLog commands;
+
+  // One io_context per thread; a session lives on one of them, so its handlers never run
+  // concurrently and need no strand.
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+  std::atomic<size_t> next_context{0};
+  std::atomic<bool> stopped{false};
+
+  // Authenticated sessions by terminal; a terminal that reconnects replaces its old session.
+  void Bind(const std::string& terminal, const std::shared_ptr<Session>& session);
+  void Unbind(const std::string& terminal, const Session* session);
+  std::shared_ptr<Session> Find(const std::string& terminal) const;
+  std::vector<std::string> Terminals() const;
+  // Every open session, so that Stop can close them.
+  void Track(const std::shared_ptr<Session>& session);
+  void Untrack(const Session* session);
+  std::vector<std::shared_ptr<Session>> AllSessions() const;
+
+ private:
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<std::string, std::weak_ptr<Session>> by_terminal_;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> open_;
+};
+
+}  // namespace baotong::gateway

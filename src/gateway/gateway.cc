@@ -1,0 +1,126 @@
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/core.h"
+#include "gateway/session.h"
+
+namespace baotong::gateway {
+namespace {
+
+namespace asio = boost::asio;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Accept(GatewayCore& core) {
+  // Each connection goes to the next io_context in turn.
+  size_t index = core.next_context++ % core.contexts.size();
+  core.acceptor->async_accept(
+      *core.contexts[index],
+      [&core](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+        if (core.stopped) return;
+        if (!ec) {
+          std::make_shared<Session>(core, std::move(socket))->Start();
+        } else if (ec != asio::error::operation_aborted) {
+          // Out of file descriptors and the like: keep accepting once it passes.
+          spdlog::warn("jt808 accept failed: {}", ec.message());
+        }
+        Accept(core);
+      });
+}
+
+}  // namespace
+
+std::string_view ToString(CommandStatus status) {
+  switch (status) {
+    case CommandStatus::kPending: return "pending";
+    case CommandStatus::kDelivered: return "delivered";
+    case CommandStatus::kFailed: return "failed";
+    case CommandStatus::kTimedOut: return "timed_out";
+    case CommandStatus::kNotConnected: return "not_connected";
+  }
+  return "unknown";
+}
+
+Gateway::Gateway(GatewayOptions options, store::PositionStore& positions,
+                 store::TerminalStore& terminals, Metrics& metrics)
+    : core_(std::make_unique<GatewayCore>(std::move(options), positions, terminals, metrics)) {}
+
+Gateway::~Gateway() { Stop(); }
+
+Result<void> Gateway::Start() {
+  GatewayCore& core = *core_;
+  size_t threads = std::max<size_t>(1, core.options.io_threads);
+  for (size_t i = 0; i < threads; ++i) {
+    core.contexts.push_back(std::make_unique<asio::io_context>(1));
+    core.work.push_back(asio::make_work_guard(*core.contexts.back()));
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(core.options.listen_address, ec);
+  if (ec) return Fail(ErrorCode::kBadValue, "gateway listen address is not an IP address");
+  asio::ip::tcp::endpoint endpoint(address, core.options.port);
+  core.acceptor = std::make_unique<asio::ip::tcp::acceptor>(*core.contexts[0]);
+  core.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) core.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) core.acceptor->bind(endpoint, ec);
+  if (!ec) core.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::error("jt808 gateway cannot listen on {}:{}: {}", core.options.listen_address,
+                  core.options.port, ec.message());
+    return Fail(ErrorCode::kResourceLimit, "gateway cannot listen on its address and port");
+  }
+  Accept(core);
+  for (auto& context : core.contexts) {
+    core.threads.emplace_back([&context] { context->run(); });
+  }
+  return {};
+}
+
+void Gateway::Stop() {
+  GatewayCore& core = *core_;
+  if (core.stopped.exchange(true)) return;
+  if (core.acceptor) {
+    asio::post(core.acceptor->get_executor(), [&core] {
+      boost::system::error_code ignored;
+      core.acceptor->close(ignored);
+    });
+  }
+  for (auto& session : core.AllSessions()) session->CloseAsync("replaced");
+  core.work.clear();
+  for (auto& thread : core.threads) thread.join();
+  core.threads.clear();
+}
+
+uint16_t Gateway::port() const {
+  boost::system::error_code ec;
+  auto endpoint = core_->acceptor->local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+Result<uint64_t> Gateway::SendCommand(std::string_view terminal, jt808::Message message) {
+  auto session = core_->Find(std::string(terminal));
+  CommandRecord record;
+  record.terminal = std::string(terminal);
+  record.msg_id = jt808::MessageId(message);
+  record.sent_at_ms = NowMs();
+  if (!session) {
+    record.status = CommandStatus::kNotConnected;
+    core_->commands.Add(record);
+    return Fail(ErrorCode::kBadValue, "terminal is not connected");
+  }
+  uint64_t id = core_->commands.Add(record);
+  session->SendCommandAsync(id, std::move(message));
+  return id;
+}
+
+std::optional<CommandRecord> Gateway::FindCommand(uint64_t id) const {
+  return core_->commands.Find(id);
+}
+
+std::vector<std::string> Gateway::ConnectedTerminals() const { return core_->Terminals(); }
+
+}  // namespace baotong::gateway

@@ -1,0 +1,1014 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+
+#include "store/sqlite/position_codec.h"
+
+namespace baotong::store {
+namespace {
+
+constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
+
+// Numbered schema steps; step i (1-based) takes the schema from version i-1 to i. Never edit
+// a released step: append a new one.
+constexpr const char* kMigrations[] = {
+    // 1: positions.
+    R"sql(
+CREATE TABLE terminals(id INTEGER PRIMARY KEY, phone TEXT NOT NULL UNIQUE);
+CREATE TABLE position_log(
+  terminal_id INTEGER NOT NULL, serial INTEGER NOT NULL, device_time_ms INTEGER NOT NULL,
+  receive_time_ms INTEGER NOT NULL, alarm INTEGER NOT NULL, status INTEGER NOT NULL,
+  lat_e6 INTEGER NOT NULL, lon_e6 INTEGER NOT NULL, altitude_m INTEGER NOT NULL,
+  speed_dkmh INTEGER NOT NULL, direction INTEGER NOT NULL, extras BLOB NOT NULL);
+CREATE TABLE position_chunks(
+  id INTEGER PRIMARY KEY, terminal_id INTEGER NOT NULL, first_time INTEGER NOT NULL,
+  last_time INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX position_chunks_by_terminal_time ON position_chunks(terminal_id, first_time);
+CREATE TABLE latest_positions(
+  terminal_id INTEGER PRIMARY KEY, device_time_ms INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE store_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO store_meta VALUES('compacted_positions', 0);
+)sql",
+    // 2: terminal registrations.
+    R"sql(
+CREATE TABLE terminal_registrations(
+  terminal TEXT PRIMARY KEY, auth_code TEXT NOT NULL, province_id INTEGER NOT NULL,
+  city_id INTEGER NOT NULL, maker_id TEXT NOT NULL, terminal_model TEXT NOT NULL,
+  terminal_id TEXT NOT NULL, plate_color INTEGER NOT NULL, plate TEXT NOT NULL,
+  registered_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
+};
+
+constexpr const char* kInsertLog =
+    "INSERT INTO position_log VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr const char* kInsertChunk =
+    "INSERT INTO position_chunks(terminal_id, first_time, last_time, count, data) "
+    "VALUES(?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kUpsertLatest =
+    "INSERT OR REPLACE INTO latest_positions(terminal_id, device_time_ms, data) "
+    "VALUES(?1, ?2, ?3)";
+constexpr const char* kSetCompacted =
+    "UPDATE store_meta SET value = ?1 WHERE key = 'compacted_positions'";
+constexpr const char* kSelectChunks =
+    "SELECT first_time, data FROM position_chunks WHERE terminal_id = ?1 AND first_time "
+    "BETWEEN ?2 AND ?3 AND last_time >= ?4 ORDER BY first_time";
+constexpr const char* kSelectNewestChunks =
+    "SELECT data FROM position_chunks WHERE terminal_id = ?1 ORDER BY first_time DESC";
+constexpr const char* kInsertTerminal = "INSERT INTO terminals(phone) VALUES(?1)";
+constexpr const char* kFindRegistration =
+    "SELECT auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
+    "plate_color, plate, registered_at_ms FROM terminal_registrations WHERE terminal = ?1";
+constexpr const char* kUpsertRegistration =
+    "INSERT OR REPLACE INTO terminal_registrations VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10)";
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// SQLite reports more than our error codes can say; `detail` names the operation. Damage is
+// kBadValue, everything else (I/O, full disk, lock timeouts, memory) kResourceLimit.
+tl::unexpected<Error> SqlFail(int rc, std::string_view detail) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    return Fail(ErrorCode::kBadValue, detail);
+  }
+  return Fail(ErrorCode::kResourceLimit, detail);
+}
+
+// Resets a statement and clears its bindings when the scope ends.
+class StmtUse {
+ public:
+  explicit StmtUse(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StmtUse() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StmtUse(const StmtUse&) = delete;
+  StmtUse& operator=(const StmtUse&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+const uint8_t kEmptyBlob = 0;
+
+void BindBlob(sqlite3_stmt* stmt, int index, const void* data, size_t size) {
+  // A null pointer would bind NULL, not an empty blob.
+  sqlite3_bind_blob64(stmt, index, size == 0 ? &kEmptyBlob : data, size, SQLITE_STATIC);
+}
+
+void BindText(sqlite3_stmt* stmt, int index, std::string_view text) {
+  sqlite3_bind_text64(stmt, index, text.empty() ? "" : text.data(), text.size(), SQLITE_STATIC,
+                      SQLITE_UTF8);
+}
+
+std::span<const uint8_t> ColumnBlob(sqlite3_stmt* stmt, int column) {
+  const void* data = sqlite3_column_blob(stmt, column);
+  const int size = sqlite3_column_bytes(stmt, column);
+  if (data == nullptr || size <= 0) {
+    return {};
+  }
+  return {static_cast<const uint8_t*>(data), static_cast<size_t>(size)};
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int column) {
+  const unsigned char* text = sqlite3_column_text(stmt, column);
+  const int size = sqlite3_column_bytes(stmt, column);
+  if (text == nullptr || size <= 0) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+}
+
+Result<void> Exec(sqlite3* db, const char* sql, std::string_view detail) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    return SqlFail(rc, detail);
+  }
+  return {};
+}
+
+// Runs a statement that returns no rows (or whose rows do not matter).
+Result<void> Run(sqlite3_stmt* stmt, std::string_view detail) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) {
+    return SqlFail(rc, detail);
+  }
+  return {};
+}
+
+bool Older(const model::Position& a, const model::Position& b) {
+  return a.device_time_ms != b.device_time_ms ? a.device_time_ms < b.device_time_ms
+                                              : a.serial < b.serial;
+}
+
+bool SameKey(const model::Position& a, const model::Position& b) {
+  return a.device_time_ms == b.device_time_ms && a.serial == b.serial;
+}
+
+// Orders by device time (then serial) and drops repeated keys: a reader can see a position both
+// in its copy of the in-memory tail and in a chunk that a compaction just committed.
+void SortUnique(std::vector<model::Position>& positions) {
+  std::sort(positions.begin(), positions.end(), Older);
+  positions.erase(std::unique(positions.begin(), positions.end(), SameKey), positions.end());
+}
+
+// Where a chunk may start to hold a time >= from_ms: chunks span less than kChunkMaxSpanMs.
+int64_t EarliestChunkStart(int64_t from_ms) {
+  return from_ms < kI64Min + kChunkMaxSpanMs ? kI64Min : from_ms - (kChunkMaxSpanMs - 1);
+}
+
+struct BatchKey {
+  uint32_t terminal_id;
+  uint16_t serial;
+  int64_t time;
+  bool operator==(const BatchKey&) const = default;
+};
+struct BatchKeyHash {
+  size_t operator()(const BatchKey& key) const {
+    uint64_t h = static_cast<uint64_t>(key.time) * 0x9e3779b97f4a7c15ULL;
+    h ^= (static_cast<uint64_t>(key.terminal_id) << 16 | key.serial) * 0xc2b2ae3d27d4eb4fULL;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
+}  // namespace
+
+// One database connection and its prepared statements; used by one thread at a time.
+struct SqliteStore::Connection {
+  DbPtr db;
+  std::unordered_map<const char*, StmtPtr> statements;  // keyed by the SQL literal
+
+  Result<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = statements.find(sql);
+    if (it != statements.end()) {
+      return it->second.get();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      return SqlFail(rc, "sqlite: preparing a statement failed");
+    }
+    statements.emplace(sql, StmtPtr(stmt));
+    return stmt;
+  }
+};
+
+// A reader connection borrowed from the pool, returned when the lease ends.
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, std::unique_ptr<Connection> connection)
+      : store_(store), connection_(std::move(connection)) {}
+  ReaderLease(ReaderLease&& other) noexcept = default;
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (connection_) {
+      store_->ReleaseReader(std::move(connection_));
+    }
+  }
+  Connection& operator*() const { return *connection_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Connection> connection_;
+};
+
+bool SqliteStore::RecentKeys::Has(uint16_t serial, int64_t time) const {
+  if (times.empty() || time > max_time) {
+    return false;  // the usual case: a report newer than any before
+  }
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (times[i] == time && serials[i] == serial) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void SqliteStore::RecentKeys::Add(uint16_t serial, int64_t time, size_t capacity) {
+  if (capacity == 0) {
+    return;
+  }
+  max_time = times.empty() ? time : std::max(max_time, time);
+  if (times.size() < capacity) {
+    times.push_back(time);
+    serials.push_back(serial);
+    return;
+  }
+  times[next] = time;
+  serials[next] = serial;
+  next = (next + 1) % capacity;
+}
+
+SqliteStore::SqliteStore(std::filesystem::path path, SqliteOptions options)
+    : path_(std::move(path)), options_(std::move(options)) {}
+
+SqliteStore::~SqliteStore() {
+  idle_readers_.clear();
+  writer_.reset();  // the last connection to close checkpoints the WAL into the database
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& data_dir,
+                                                       SqliteOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return Fail(ErrorCode::kResourceLimit, "cannot create the store's data directory");
+  }
+  if (options.file_name.empty()) {
+    return Fail(ErrorCode::kBadValue, "sqlite store needs a file name");
+  }
+  std::filesystem::path path = data_dir / options.file_name;
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(path), std::move(options)));
+  if (auto ok = store->Init(); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return store;
+}
+
+Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect() {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path_.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return SqlFail(rc, "sqlite: cannot open the database file");
+  }
+  sqlite3_busy_timeout(db.get(), options_.busy_timeout_ms);
+  // synchronous=FULL: a commit is on disk (WAL fsynced) when it returns.
+  if (auto ok = Exec(db.get(), "PRAGMA synchronous=FULL", "sqlite: cannot set synchronous"); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  auto connection = std::make_unique<Connection>();
+  connection->db = std::move(db);
+  return connection;
+}
+
+Result<void> SqliteStore::Init() {
+  auto writer = Connect();
+  if (!writer) {
+    return tl::unexpected(writer.error());
+  }
+  writer_ = std::move(*writer);
+  sqlite3* db = writer_->db.get();
+  // journal_mode=WAL is persistent in the file, so readers opened later inherit it.
+  const std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA cache_size=-" +
+                              std::to_string(options_.writer_cache_kib) +
+                              "; PRAGMA journal_size_limit=67108864;";
+  if (auto ok = Exec(db, pragmas.c_str(), "sqlite: cannot configure the writer"); !ok) {
+    return ok;
+  }
+  if (auto ok = Exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations("
+                     "version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
+                     "sqlite: cannot create schema_migrations");
+      !ok) {
+    return ok;
+  }
+  constexpr int kNewest = static_cast<int>(std::size(kMigrations));
+  for (int version = 1; version <= kNewest; ++version) {
+    // Re-read the version inside the write transaction: another process may have migrated.
+    if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin a migration"); !ok) {
+      return ok;
+    }
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                                &raw, nullptr);
+    StmtPtr stmt(raw);
+    int current = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      current = sqlite3_column_int(stmt.get(), 0);
+      rc = SQLITE_OK;
+    }
+    stmt.reset();
+    Result<void> step;
+    if (rc != SQLITE_OK) {
+      step = SqlFail(rc, "sqlite: cannot read the schema version");
+    } else if (current > kNewest) {
+      step = Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
+    } else if (current < version) {
+      step = Exec(db, kMigrations[version - 1], "sqlite: a schema migration failed");
+      if (step) {
+        const std::string record =
+            "INSERT INTO schema_migrations VALUES(" + std::to_string(version) +
+            ", CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)); PRAGMA user_version=" +
+            std::to_string(version) + ";";
+        step = Exec(db, record.c_str(), "sqlite: cannot record a schema migration");
+      }
+    }
+    if (step) {
+      step = Exec(db, "COMMIT", "sqlite: cannot commit a schema migration");
+    }
+    if (!step) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return step;
+    }
+    schema_version_ = std::max(current, version);
+  }
+  return LoadState();
+}
+
+Result<void> SqliteStore::LoadState() {
+  Connection& w = *writer_;
+  auto stmt_or = w.Prepare("SELECT value FROM store_meta WHERE key = 'compacted_positions'");
+  if (!stmt_or) {
+    return tl::unexpected(stmt_or.error());
+  }
+  {
+    StmtUse use(*stmt_or);
+    if (sqlite3_step(use.get()) != SQLITE_ROW) {
+      return Fail(ErrorCode::kBadValue, "sqlite: store_meta lacks compacted_positions");
+    }
+    compacted_count_ = static_cast<uint64_t>(sqlite3_column_int64(use.get(), 0));
+  }
+
+  std::unordered_map<uint32_t, const std::string*> phones;
+  stmt_or = w.Prepare("SELECT id, phone FROM terminals");
+  if (!stmt_or) {
+    return tl::unexpected(stmt_or.error());
+  }
+  {
+    StmtUse use(*stmt_or);
+    int rc;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+      const auto id = static_cast<uint32_t>(sqlite3_column_int64(use.get(), 0));
+      auto [it, inserted] = writer_terminals_.try_emplace(ColumnText(use.get(), 1));
+      it->second.id = id;
+      ids_.emplace(it->first, id);
+      phones.emplace(id, &it->first);
+    }
+    if (rc != SQLITE_DONE) {
+      return SqlFail(rc, "sqlite: cannot read terminals");
+    }
+  }
+
+  stmt_or = w.Prepare("SELECT terminal_id, data FROM latest_positions");
+  if (!stmt_or) {
+    return tl::unexpected(stmt_or.error());
+  }
+  {
+    StmtUse use(*stmt_or);
+    int rc;
+    std::vector<model::Position> decoded;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+      auto phone = phones.find(static_cast<uint32_t>(sqlite3_column_int64(use.get(), 0)));
+      if (phone == phones.end()) {
+        return Fail(ErrorCode::kBadValue, "sqlite: latest position of an unknown terminal");
+      }
+      decoded.clear();
+      if (auto ok = DecodePositions(ColumnBlob(use.get(), 1), *phone->second, decoded); !ok) {
+        return ok;
+      }
+      if (decoded.size() != 1) {
+        return Fail(ErrorCode::kBadValue, "sqlite: latest position row holds no position");
+      }
+      latest_.insert_or_assign(*phone->second, std::move(decoded[0]));
+    }
+    if (rc != SQLITE_DONE) {
+      return SqlFail(rc, "sqlite: cannot read latest positions");
+    }
+  }
+
+  stmt_or = w.Prepare(
+      "SELECT terminal_id, serial, device_time_ms, receive_time_ms, alarm, status, lat_e6, "
+      "lon_e6, altitude_m, speed_dkmh, direction, extras FROM position_log ORDER BY rowid");
+  if (!stmt_or) {
+    return tl::unexpected(stmt_or.error());
+  }
+  {
+    StmtUse use(*stmt_or);
+    sqlite3_stmt* s = use.get();
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      const auto id = static_cast<uint32_t>(sqlite3_column_int64(s, 0));
+      auto phone = phones.find(id);
+      if (phone == phones.end()) {
+        return Fail(ErrorCode::kBadValue, "sqlite: logged position of an unknown terminal");
+      }
+      model::Position p;
+      p.terminal = *phone->second;
+      p.serial = static_cast<uint16_t>(sqlite3_column_int64(s, 1));
+      p.device_time_ms = sqlite3_column_int64(s, 2);
+      p.receive_time_ms = sqlite3_column_int64(s, 3);
+      p.alarm = static_cast<uint32_t>(sqlite3_column_int64(s, 4));
+      p.status = static_cast<uint32_t>(sqlite3_column_int64(s, 5));
+      p.lat_e6 = static_cast<int32_t>(sqlite3_column_int64(s, 6));
+      p.lon_e6 = static_cast<int32_t>(sqlite3_column_int64(s, 7));
+      p.altitude_m = static_cast<uint16_t>(sqlite3_column_int64(s, 8));
+      p.speed_dkmh = static_cast<uint16_t>(sqlite3_column_int64(s, 9));
+      p.direction = static_cast<uint16_t>(sqlite3_column_int64(s, 10));
+      auto extras = ColumnBlob(s, 11);
+      p.extras.assign(extras.begin(), extras.end());
+      auto latest = latest_.find(p.terminal);
+      if (latest == latest_.end()) {
+        latest_.emplace(p.terminal, p);
+      } else if (p.device_time_ms >= latest->second.device_time_ms) {
+        latest->second = p;
+      }
+      tail_[id].push_back(std::move(p));
+      ++tail_size_;
+    }
+    if (rc != SQLITE_DONE) {
+      return SqlFail(rc, "sqlite: cannot read the position log");
+    }
+  }
+
+  // Dedup keys: each terminal's newest chunks (by time) until the window is full, then the log.
+  stmt_or = w.Prepare(kSelectNewestChunks);
+  if (!stmt_or) {
+    return tl::unexpected(stmt_or.error());
+  }
+  const size_t window = options_.dedup_window;
+  std::vector<std::vector<model::Position>> chunks;
+  for (auto& [phone, terminal] : writer_terminals_) {
+    chunks.clear();
+    size_t keys = 0;
+    {
+      StmtUse use(*stmt_or);
+      sqlite3_bind_int64(use.get(), 1, terminal.id);
+      int rc = SQLITE_DONE;
+      while (keys < window && (rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+        chunks.emplace_back();
+        if (auto ok = DecodePositions(ColumnBlob(use.get(), 0), "", chunks.back()); !ok) {
+          return ok;
+        }
+        keys += chunks.back().size();
+      }
+      if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        return SqlFail(rc, "sqlite: cannot read chunks for dedup");
+      }
+    }
+    for (auto chunk = chunks.rbegin(); chunk != chunks.rend(); ++chunk) {
+      for (const model::Position& p : *chunk) {
+        terminal.recent.Add(p.serial, p.device_time_ms, window);
+      }
+    }
+    if (auto tail = tail_.find(terminal.id); tail != tail_.end()) {
+      for (const model::Position& p : tail->second) {
+        terminal.recent.Add(p.serial, p.device_time_ms, window);
+      }
+    }
+  }
+
+  count_ = compacted_count_ + tail_size_;
+  last_compaction_ = std::chrono::steady_clock::now();
+  return {};
+}
+
+Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
+  std::unique_lock lock(pool_mu_);
+  for (;;) {
+    if (!idle_readers_.empty()) {
+      auto connection = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(connection));
+    }
+    if (open_readers_ < std::max<size_t>(1, options_.reader_connections)) {
+      ++open_readers_;
+      lock.unlock();
+      auto connection = Connect();
+      if (!connection) {
+        lock.lock();
+        --open_readers_;
+        pool_cv_.notify_one();
+        return tl::unexpected(connection.error());
+      }
+      return ReaderLease(this, std::move(*connection));
+    }
+    pool_cv_.wait(lock);
+  }
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
+  std::lock_guard lock(pool_mu_);
+  idle_readers_.push_back(std::move(connection));
+  pool_cv_.notify_one();
+}
+
+Result<void> SqliteStore::RegisterTerminals(std::span<const model::Position> batch) {
+  std::vector<std::string_view> unknown;
+  std::unordered_set<std::string_view> unknown_set;
+  for (const model::Position& p : batch) {
+    if (p.terminal.empty()) {
+      return Fail(ErrorCode::kBadValue, "position without a terminal");
+    }
+    if (!writer_terminals_.contains(p.terminal) && unknown_set.insert(p.terminal).second) {
+      unknown.push_back(p.terminal);
+    }
+  }
+  if (unknown.empty()) {
+    return {};
+  }
+  // Ids get their own transaction: an id without positions is harmless, and the batch's
+  // transaction then never has to undo in-memory id assignments.
+  sqlite3* db = writer_->db.get();
+  auto insert = writer_->Prepare(kInsertTerminal);
+  if (!insert) {
+    return tl::unexpected(insert.error());
+  }
+  if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin registering terminals"); !ok) {
+    return ok;
+  }
+  std::vector<uint32_t> new_ids;
+  Result<void> result;
+  for (std::string_view phone : unknown) {
+    StmtUse use(*insert);
+    BindText(use.get(), 1, phone);
+    result = Run(use.get(), "sqlite: cannot insert a terminal");
+    if (!result) {
+      break;
+    }
+    new_ids.push_back(static_cast<uint32_t>(sqlite3_last_insert_rowid(db)));
+  }
+  if (result) {
+    result = Exec(db, "COMMIT", "sqlite: cannot commit new terminals");
+  }
+  if (!result) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return result;
+  }
+  std::unique_lock lock(state_mu_);
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    auto [it, inserted] = writer_terminals_.try_emplace(std::string(unknown[i]));
+    it->second.id = new_ids[i];
+    ids_.emplace(it->first, new_ids[i]);
+  }
+  return {};
+}
+
+Result<size_t> SqliteStore::Append(std::span<const model::Position> batch) {
+  return Write(batch, false);
+}
+
+Result<void> SqliteStore::Compact() {
+  auto written = Write({}, true);
+  if (!written) {
+    return tl::unexpected(written.error());
+  }
+  return {};
+}
+
+size_t SqliteStore::TailSize() const {
+  std::shared_lock lock(state_mu_);
+  return tail_size_;
+}
+
+Result<size_t> SqliteStore::Write(std::span<const model::Position> batch, bool force_compaction) {
+  if (auto ok = RegisterTerminals(batch); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  // The new positions: not among their terminal's recent keys, nor earlier in this batch.
+  std::vector<const model::Position*> fresh;
+  std::vector<WriterTerminal*> owners;
+  fresh.reserve(batch.size());
+  owners.reserve(batch.size());
+  {
+    std::unordered_set<BatchKey, BatchKeyHash> seen;
+    seen.reserve(batch.size());
+    for (const model::Position& p : batch) {
+      WriterTerminal& terminal = writer_terminals_.find(p.terminal)->second;
+      if (terminal.recent.Has(p.serial, p.device_time_ms) ||
+          !seen.insert({terminal.id, p.serial, p.device_time_ms}).second) {
+        continue;
+      }
+      fresh.push_back(&p);
+      owners.push_back(&terminal);
+    }
+  }
+  if (fresh.empty() && !force_compaction) {
+    return 0;
+  }
+
+  const auto now = std::chrono::steady_clock::now();
+  const size_t log_size = tail_size_ + fresh.size();
+  const bool compact =
+      force_compaction || log_size >= options_.compact_every_rows ||
+      (options_.compact_every_ms > 0 && log_size > 0 &&
+       now - last_compaction_ >= std::chrono::milliseconds(options_.compact_every_ms));
+
+  sqlite3* db = writer_->db.get();
+  if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin an append"); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  auto write = [&]() -> Result<void> {
+    if (!compact) {
+      auto insert = writer_->Prepare(kInsertLog);
+      if (!insert) {
+        return tl::unexpected(insert.error());
+      }
+      sqlite3_stmt* s = *insert;
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        const model::Position& p = *fresh[i];
+        StmtUse use(s);
+        sqlite3_bind_int64(s, 1, owners[i]->id);
+        sqlite3_bind_int64(s, 2, p.serial);
+        sqlite3_bind_int64(s, 3, p.device_time_ms);
+        sqlite3_bind_int64(s, 4, p.receive_time_ms);
+        sqlite3_bind_int64(s, 5, p.alarm);
+        sqlite3_bind_int64(s, 6, p.status);
+        sqlite3_bind_int64(s, 7, p.lat_e6);
+        sqlite3_bind_int64(s, 8, p.lon_e6);
+        sqlite3_bind_int64(s, 9, p.altitude_m);
+        sqlite3_bind_int64(s, 10, p.speed_dkmh);
+        sqlite3_bind_int64(s, 11, p.direction);
+        BindBlob(s, 12, p.extras.data(), p.extras.size());
+        if (auto ok = Run(s, "sqlite: cannot insert a position"); !ok) {
+          return ok;
+        }
+      }
+      return {};
+    }
+    // Compaction: the log (tail_) and this batch become chunks, in this transaction.
+    std::unordered_map<uint32_t, std::vector<const model::Position*>> groups;
+    groups.reserve(tail_.size() + 1);
+    for (const auto& [id, positions] : tail_) {
+      auto& group = groups[id];
+      group.reserve(positions.size());
+      for (const model::Position& p : positions) {
+        group.push_back(&p);
+      }
+    }
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      groups[owners[i]->id].push_back(fresh[i]);
+    }
+    auto insert_chunk = writer_->Prepare(kInsertChunk);
+    auto upsert_latest = writer_->Prepare(kUpsertLatest);
+    if (!insert_chunk || !upsert_latest) {
+      return tl::unexpected(!insert_chunk ? insert_chunk.error() : upsert_latest.error());
+    }
+    std::string blob;
+    for (auto& [id, group] : groups) {
+      // The newest by device time, the later arrival winning a tie (arrival order here).
+      const model::Position* newest = nullptr;
+      if (auto it = latest_.find(group.front()->terminal); it != latest_.end()) {
+        newest = &it->second;
+      }
+      for (const model::Position* p : group) {
+        if (newest == nullptr || p->device_time_ms >= newest->device_time_ms) {
+          newest = p;
+        }
+      }
+      blob.clear();
+      EncodePositions(std::span(&newest, 1), blob);
+      {
+        StmtUse use(*upsert_latest);
+        sqlite3_bind_int64(use.get(), 1, id);
+        sqlite3_bind_int64(use.get(), 2, newest->device_time_ms);
+        BindBlob(use.get(), 3, blob.data(), blob.size());
+        if (auto ok = Run(use.get(), "sqlite: cannot store a latest position"); !ok) {
+          return ok;
+        }
+      }
+      std::stable_sort(
+          group.begin(), group.end(),
+          [](const model::Position* a, const model::Position* b) { return Older(*a, *b); });
+      for (size_t begin = 0; begin < group.size();) {
+        const int64_t first = group[begin]->device_time_ms;
+        size_t end = begin + 1;
+        while (end < group.size() && end - begin < kChunkMaxPositions &&
+               static_cast<uint64_t>(group[end]->device_time_ms) - static_cast<uint64_t>(first) <
+                   static_cast<uint64_t>(kChunkMaxSpanMs)) {
+          ++end;
+        }
+        blob.clear();
+        EncodePositions(std::span(group).subspan(begin, end - begin), blob);
+        StmtUse use(*insert_chunk);
+        sqlite3_bind_int64(use.get(), 1, id);
+        sqlite3_bind_int64(use.get(), 2, first);
+        sqlite3_bind_int64(use.get(), 3, group[end - 1]->device_time_ms);
+        sqlite3_bind_int64(use.get(), 4, static_cast<int64_t>(end - begin));
+        BindBlob(use.get(), 5, blob.data(), blob.size());
+        if (auto ok = Run(use.get(), "sqlite: cannot insert a chunk"); !ok) {
+          return ok;
+        }
+        begin = end;
+      }
+    }
+    if (auto ok = Exec(db, "DELETE FROM position_log", "sqlite: cannot empty the log"); !ok) {
+      return ok;
+    }
+    auto set_compacted = writer_->Prepare(kSetCompacted);
+    if (!set_compacted) {
+      return tl::unexpected(set_compacted.error());
+    }
+    StmtUse use(*set_compacted);
+    sqlite3_bind_int64(use.get(), 1, static_cast<int64_t>(compacted_count_ + log_size));
+    return Run(use.get(), "sqlite: cannot update the compacted count");
+  };
+  Result<void> written = write();
+  if (written) {
+    written = Exec(db, "COMMIT", "sqlite: cannot commit an append");
+  }
+  if (!written) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return tl::unexpected(written.error());
+  }
+
+  // Committed: publish to readers, then remember the keys.
+  {
+    std::unique_lock lock(state_mu_);
+    if (compact) {
+      tail_.clear();
+      tail_size_ = 0;
+      compacted_count_ += log_size;
+      last_compaction_ = now;
+    } else {
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        tail_[owners[i]->id].push_back(*fresh[i]);
+      }
+      tail_size_ += fresh.size();
+    }
+    for (const model::Position* p : fresh) {
+      auto it = latest_.find(p->terminal);
+      if (it == latest_.end()) {
+        latest_.emplace(p->terminal, *p);
+      } else if (p->device_time_ms >= it->second.device_time_ms) {
+        it->second = *p;
+      }
+    }
+    count_.fetch_add(fresh.size(), std::memory_order_relaxed);
+  }
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    owners[i]->recent.Add(fresh[i]->serial, fresh[i]->device_time_ms, options_.dedup_window);
+  }
+  return fresh.size();
+}
+
+Result<void> SqliteStore::ReadChunks(Connection& connection, uint32_t terminal_id,
+                                     std::string_view phone, int64_t from_ms, int64_t through_ms,
+                                     size_t limit, std::vector<model::Position>& out) {
+  auto select = connection.Prepare(kSelectChunks);
+  if (!select) {
+    return tl::unexpected(select.error());
+  }
+  StmtUse use(*select);
+  sqlite3_stmt* s = use.get();
+  sqlite3_bind_int64(s, 1, terminal_id);
+  sqlite3_bind_int64(s, 2, EarliestChunkStart(from_ms));
+  sqlite3_bind_int64(s, 3, through_ms);
+  sqlite3_bind_int64(s, 4, from_ms);
+  std::vector<model::Position> chunk;
+  size_t kept = 0;
+  int64_t newest_kept = kI64Min;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const int64_t first_time = sqlite3_column_int64(s, 0);
+    // Chunks come by first time: once `limit` kept positions are all older than this chunk's
+    // first, neither it nor any later chunk can hold one of the first `limit`.
+    if (kept >= limit && first_time > newest_kept) {
+      break;
+    }
+    chunk.clear();
+    if (auto ok = DecodePositions(ColumnBlob(s, 1), phone, chunk); !ok) {
+      return ok;
+    }
+    for (model::Position& p : chunk) {
+      if (p.device_time_ms >= from_ms && p.device_time_ms <= through_ms) {
+        newest_kept = std::max(newest_kept, p.device_time_ms);
+        ++kept;
+        out.push_back(std::move(p));
+      }
+    }
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    return SqlFail(rc, "sqlite: cannot read chunks");
+  }
+  return {};
+}
+
+Result<std::vector<model::Position>> SqliteStore::Track(std::string_view terminal, int64_t from_ms,
+                                                        int64_t to_ms, size_t limit) {
+  std::vector<model::Position> result;
+  if (from_ms >= to_ms || limit == 0) {
+    return result;
+  }
+  // The in-memory tail first, then the chunks: a position compacted after the copy is then
+  // found in the chunks (perhaps twice, which SortUnique undoes), never in neither.
+  uint32_t id = 0;
+  {
+    std::shared_lock lock(state_mu_);
+    auto it = ids_.find(terminal);
+    if (it == ids_.end()) {
+      return result;
+    }
+    id = it->second;
+    if (auto tail = tail_.find(id); tail != tail_.end()) {
+      for (const model::Position& p : tail->second) {
+        if (p.device_time_ms >= from_ms && p.device_time_ms < to_ms) {
+          result.push_back(p);
+        }
+      }
+    }
+  }
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  if (auto ok = ReadChunks(**lease, id, terminal, from_ms, to_ms - 1, limit, result); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  SortUnique(result);
+  if (result.size() > limit) {
+    result.resize(limit);
+  }
+  return result;
+}
+
+Result<std::vector<model::Position>> SqliteStore::Latest(size_t offset, size_t limit) {
+  std::vector<model::Position> result;
+  std::shared_lock lock(state_mu_);
+  if (offset >= latest_.size() || limit == 0) {
+    return result;
+  }
+  auto it = std::next(latest_.begin(), static_cast<std::ptrdiff_t>(offset));
+  result.reserve(std::min(limit, latest_.size() - offset));
+  for (; it != latest_.end() && result.size() < limit; ++it) {
+    result.push_back(it->second);
+  }
+  return result;
+}
+
+Result<size_t> SqliteStore::LatestCount() {
+  std::shared_lock lock(state_mu_);
+  return latest_.size();
+}
+
+Result<uint64_t> SqliteStore::Count() {
+  return count_.load(std::memory_order_relaxed);
+}
+
+Result<bool> SqliteStore::Contains(const model::PositionKey& key) {
+  uint32_t id = 0;
+  {
+    std::shared_lock lock(state_mu_);
+    auto it = ids_.find(key.terminal);
+    if (it == ids_.end()) {
+      return false;
+    }
+    id = it->second;
+    if (auto tail = tail_.find(id); tail != tail_.end()) {
+      for (const model::Position& p : tail->second) {
+        if (p.device_time_ms == key.device_time_ms && p.serial == key.serial) {
+          return true;
+        }
+      }
+    }
+  }
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  std::vector<model::Position> found;
+  if (auto ok = ReadChunks(**lease, id, key.terminal, key.device_time_ms, key.device_time_ms,
+                           std::numeric_limits<size_t>::max(), found);
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return std::any_of(found.begin(), found.end(),
+                     [&](const model::Position& p) { return p.serial == key.serial; });
+}
+
+Result<std::optional<TerminalRecord>> SqliteStore::Find(std::string_view terminal) {
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  auto select = (**lease).Prepare(kFindRegistration);
+  if (!select) {
+    return tl::unexpected(select.error());
+  }
+  StmtUse use(*select);
+  sqlite3_stmt* s = use.get();
+  BindText(s, 1, terminal);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) {
+    return std::optional<TerminalRecord>();
+  }
+  if (rc != SQLITE_ROW) {
+    return SqlFail(rc, "sqlite: cannot read a terminal registration");
+  }
+  TerminalRecord record;
+  record.terminal = terminal;
+  record.auth_code = ColumnText(s, 0);
+  record.province_id = static_cast<uint16_t>(sqlite3_column_int64(s, 1));
+  record.city_id = static_cast<uint16_t>(sqlite3_column_int64(s, 2));
+  record.maker_id = ColumnText(s, 3);
+  record.terminal_model = ColumnText(s, 4);
+  record.terminal_id = ColumnText(s, 5);
+  record.plate_color = static_cast<uint8_t>(sqlite3_column_int64(s, 6));
+  record.plate = ColumnText(s, 7);
+  record.registered_at_ms = sqlite3_column_int64(s, 8);
+  return std::optional<TerminalRecord>(std::move(record));
+}
+
+Result<void> SqliteStore::Upsert(const TerminalRecord& record) {
+  return UpsertMany(std::span(&record, 1));
+}
+
+Result<void> SqliteStore::UpsertMany(std::span<const TerminalRecord> records) {
+  for (const TerminalRecord& record : records) {
+    if (record.terminal.empty()) {
+      return Fail(ErrorCode::kBadValue, "terminal record without a terminal");
+    }
+  }
+  if (records.empty()) {
+    return {};
+  }
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  Connection& connection = **lease;
+  auto upsert = connection.Prepare(kUpsertRegistration);
+  if (!upsert) {
+    return tl::unexpected(upsert.error());
+  }
+  sqlite3* db = connection.db.get();
+  Result<void> result = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin storing registrations");
+  if (!result) {
+    return result;
+  }
+  for (const TerminalRecord& record : records) {
+    StmtUse use(*upsert);
+    sqlite3_stmt* s = use.get();
+    BindText(s, 1, record.terminal);
+    BindText(s, 2, record.auth_code);
+    sqlite3_bind_int64(s, 3, record.province_id);
+    sqlite3_bind_int64(s, 4, record.city_id);
+    BindText(s, 5, record.maker_id);
+    BindText(s, 6, record.terminal_model);
+    BindText(s, 7, record.terminal_id);
+    sqlite3_bind_int64(s, 8, record.plate_color);
+    BindText(s, 9, record.plate);
+    sqlite3_bind_int64(s, 10, record.registered_at_ms);
+    result = Run(s, "sqlite: cannot store a terminal registration");
+    if (!result) {
+      break;
+    }
+  }
+  if (result) {
+    result = Exec(db, "COMMIT", "sqlite: cannot commit registrations");
+  }
+  if (!result) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  return result;
+}
+
+}  // namespace baotong::store

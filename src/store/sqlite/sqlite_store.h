@@ -1,0 +1,169 @@
+// SQLite backend of PositionStore and TerminalStore: one database file, WAL, synchronous=FULL.
+//
+// Layout (LSM-like, because a secondary index on (terminal, time) caps SQLite at ~91k inserts/s
+// on our machines, see docs/PERFORMANCE.md):
+//   position_log       every newly appended position, a plain rowid table with no index. An
+//                      Append is one transaction of sequential inserts here; its commit is what
+//                      makes the batch durable.
+//   position_chunks    compacted positions: one row per (terminal, compaction, hour) holding
+//                      that terminal's positions sorted by device time and encoded by
+//                      position_codec.h, indexed by (terminal_id, first_time). A chunk never
+//                      spans kChunkMaxSpanMs or more, so a time range is found by an index range.
+//   latest_positions   one row per terminal: its newest position by device time, as of the
+//                      last compaction.
+//   terminals          phone -> small integer id used by the three tables above.
+//   terminal_registrations, schema_migrations, store_meta.
+// Compaction runs inside Append (the writer thread) once the log holds
+// SqliteOptions::compact_every_rows positions or compact_every_ms has passed since the last
+// one: in the same transaction as that Append's batch it writes the log and the batch as
+// chunks, updates latest_positions and empties the log. The log is thus always exactly the
+// uncompacted tail (no separate watermark is needed), and it is also kept in memory: readers
+// serve Track's tail, Latest, Count and terminal ids from memory, and only chunks from disk.
+//
+// Thread-safety: as PositionStore requires (Append and Compact from one writer thread; all
+// other methods from any thread). Readers use their own connections from a small pool.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/position_store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace baotong::store {
+
+struct SqliteOptions {
+  std::string file_name = "baotong.db";  // inside data_dir
+  int busy_timeout_ms = 5000;
+  // Compaction moves the log into chunks when it holds this many positions...
+  size_t compact_every_rows = 200'000;
+  // ...or when this long has passed since the last compaction (and the log is not empty).
+  int64_t compact_every_ms = 600'000;
+  // Dedup keys (serial, device time) remembered per terminal; see SqliteStore::Append.
+  size_t dedup_window = 256;
+  // Reader connections kept open; more concurrent readers wait for one.
+  size_t reader_connections = 4;
+  // Page cache of the writer connection, KiB.
+  int64_t writer_cache_kib = 64 * 1024;
+};
+
+// Span of device time one chunk may cover: part of the on-disk format (queries rely on it).
+inline constexpr int64_t kChunkMaxSpanMs = 3'600'000;
+// At most this many positions per chunk.
+inline constexpr size_t kChunkMaxPositions = 4096;
+
+class SqliteStore final : public PositionStore, public TerminalStore {
+ public:
+  // Opens (creating data_dir and the database if needed) and migrates the schema to the
+  // newest version, then loads the uncompacted log, the latest positions and the dedup keys.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& data_dir,
+                                                   SqliteOptions options = {});
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // PositionStore. Dedup: a position is skipped when its (serial, device_time_ms) is among
+  // the last SqliteOptions::dedup_window keys stored for its terminal (rebuilt at Open from the
+  // log and the terminal's newest chunks), or earlier in the same batch. A resend older than
+  // that window (more than dedup_window newer positions of the same terminal were stored
+  // since; about 40 minutes at one report every 10 s with the default 256) is stored twice.
+  Result<size_t> Append(std::span<const model::Position> batch) override;
+  Result<std::vector<model::Position>> Track(std::string_view terminal, int64_t from_ms,
+                                             int64_t to_ms, size_t limit) override;
+  Result<std::vector<model::Position>> Latest(size_t offset, size_t limit) override;
+  Result<size_t> LatestCount() override;
+  Result<uint64_t> Count() override;
+  Result<bool> Contains(const model::PositionKey& key) override;
+
+  // TerminalStore.
+  Result<std::optional<TerminalRecord>> Find(std::string_view terminal) override;
+  Result<void> Upsert(const TerminalRecord& record) override;
+  // All records in one transaction: all stored or none.
+  Result<void> UpsertMany(std::span<const TerminalRecord> records) override;
+
+  // Compacts the log now (writer thread only), e.g. before a planned shutdown or in tests.
+  Result<void> Compact();
+
+  // Schema version the database is at (the number of migrations applied).
+  int SchemaVersion() const { return schema_version_; }
+  // Positions in the uncompacted log.
+  size_t TailSize() const;
+
+ private:
+  struct Connection;
+  class ReaderLease;
+
+  // The last `capacity` dedup keys of one terminal, the oldest overwritten first.
+  struct RecentKeys {
+    std::vector<int64_t> times;
+    std::vector<uint16_t> serials;
+    size_t next = 0;
+    int64_t max_time = 0;  // largest time ever added; meaningful when times is not empty
+    bool Has(uint16_t serial, int64_t time) const;
+    void Add(uint16_t serial, int64_t time, size_t capacity);
+  };
+  struct WriterTerminal {
+    uint32_t id = 0;
+    RecentKeys recent;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+
+  SqliteStore(std::filesystem::path path, SqliteOptions options);
+  Result<void> Init();
+  Result<void> LoadState();
+  Result<std::unique_ptr<Connection>> Connect();
+  Result<ReaderLease> AcquireReader();
+  void ReleaseReader(std::unique_ptr<Connection> connection);
+  Result<void> RegisterTerminals(std::span<const model::Position> batch);
+  Result<size_t> Write(std::span<const model::Position> batch, bool force_compaction);
+  // Appends to `out` the positions of terminal_id's chunks with from_ms <= device time <=
+  // through_ms, in chunk order; stops early once no further chunk can hold one of the first
+  // `limit` by device time.
+  Result<void> ReadChunks(Connection& connection, uint32_t terminal_id, std::string_view phone,
+                          int64_t from_ms, int64_t through_ms, size_t limit,
+                          std::vector<model::Position>& out);
+
+  const std::filesystem::path path_;
+  const SqliteOptions options_;
+  int schema_version_ = 0;
+
+  // Writer thread only.
+  std::unique_ptr<Connection> writer_;
+  std::unordered_map<std::string, WriterTerminal, StringHash, std::equal_to<>> writer_terminals_;
+  std::chrono::steady_clock::time_point last_compaction_;
+  uint64_t compacted_count_ = 0;
+
+  // Written by the writer thread under a unique lock of state_mu_; the writer reads without it.
+  mutable std::shared_mutex state_mu_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>
+      ids_;                                                          // terminal phone -> id
+  std::unordered_map<uint32_t, std::vector<model::Position>> tail_;  // the log, per terminal
+  size_t tail_size_ = 0;
+  std::map<std::string, model::Position, std::less<>> latest_;  // newest per terminal
+  std::atomic<uint64_t> count_ = 0;
+
+  // Reader connections.
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+  size_t open_readers_ = 0;
+};
+
+}  // namespace baotong::store

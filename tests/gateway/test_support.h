@@ -1,0 +1,206 @@
+// A blocking JT/T 808 client and an in-memory store for the gateway's integration tests.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "protocol/jt808/codec.h"
+#include "store/position_store.h"
+
+namespace baotong::gateway::testing {
+
+namespace asio = boost::asio;
+
+// Talks to the gateway over real TCP on 127.0.0.1, one frame at a time.
+class TestTerminal {
+ public:
+  TestTerminal(uint16_t port, std::string phone, jt808::Version version = jt808::Version::k2013)
+      : socket_(context_), version_(version) {
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+    header_.version = version;
+    header_.phone = *jt808::Phone::FromDigits(phone);
+  }
+
+  uint16_t Send(const jt808::Message& message) {
+    header_.serial = next_serial_++;
+    SendWithSerial(message, header_.serial);
+    return header_.serial;
+  }
+  void SendWithSerial(const jt808::Message& message, uint16_t serial) {
+    header_.serial = serial;
+    std::vector<uint8_t> frame;
+    auto done = encoder_.Encode(header_, message, frame);
+    if (!done) throw std::runtime_error(done.error().Message());
+    SendRaw(frame);
+  }
+  void SendRaw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+
+  // The next decoded message, or nullopt if none arrives in time or the server closed.
+  std::optional<jt808::DecodedMessage> Receive(
+      std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (frames_.empty()) {
+      if (!ReadSome(deadline)) return std::nullopt;
+    }
+    auto frame = std::move(frames_.front());
+    frames_.erase(frames_.begin());
+    auto view = jt808::ParseFrame(frame);
+    if (!view) return std::nullopt;
+    auto decoded = jt808::DecodeMessage(*view);
+    if (!decoded) return std::nullopt;
+    return *decoded;
+  }
+
+  // True when the server closed the connection within `timeout`.
+  bool WaitClosed(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!ReadSome(deadline) && closed_) return true;
+    }
+    return closed_;
+  }
+
+  std::string RegisterAndAuthenticate() {
+    jt808::Register request;
+    request.maker_id = "BT";
+    request.terminal_model = "SIM";
+    request.terminal_id = "T1";
+    request.plate_color = 2;
+    request.plate = "辽C12345";
+    Send(request);
+    auto reply = Receive();
+    if (!reply) throw std::runtime_error("no 0x8100");
+    auto code = std::get<jt808::RegisterReply>(reply->message).auth_code;
+    Send(jt808::Auth{code, {}, {}});
+    auto auth = Receive();
+    if (!auth) throw std::runtime_error("no auth reply");
+    if (std::get<jt808::PlatformGeneralReply>(auth->message).result != 0) {
+      throw std::runtime_error("auth refused");
+    }
+    return code;
+  }
+
+  const jt808::Header& header() const { return header_; }
+
+ private:
+  bool ReadSome(std::chrono::steady_clock::time_point deadline) {
+    uint8_t buffer[4096];
+    socket_.non_blocking(true);
+    while (std::chrono::steady_clock::now() < deadline) {
+      boost::system::error_code ec;
+      size_t size = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        continue;
+      }
+      if (ec || size == 0) {
+        closed_ = true;
+        return false;
+      }
+      splitter_.Feed(ByteSpan(buffer, size), [&](Result<ByteSpan> frame) {
+        if (frame) frames_.emplace_back(frame->begin(), frame->end());
+      });
+      return true;
+    }
+    return false;
+  }
+
+  asio::io_context context_;
+  asio::ip::tcp::socket socket_;
+  jt808::Version version_;
+  jt808::Header header_;
+  jt808::MessageEncoder encoder_;
+  jt808::FrameSplitter splitter_;
+  std::vector<std::vector<uint8_t>> frames_;
+  uint16_t next_serial_ = 1;
+  bool closed_ = false;
+};
+
+// A thread-safe store in memory, with dedup on (terminal, serial, device time) like the real
+// one, and a gate that holds Append back so tests can see what happens before durability.
+class MemoryStore : public store::PositionStore, public store::TerminalStore {
+ public:
+  Result<size_t> Append(std::span<const model::Position> batch) override {
+    std::unique_lock lock(mutex_);
+    gate_.wait(lock, [&] { return open_; });
+    size_t added = 0;
+    for (const auto& position : batch) {
+      auto key = std::make_tuple(position.terminal, position.serial, position.device_time_ms);
+      if (keys_.emplace(key, positions_.size()).second) {
+        positions_.push_back(position);
+        ++added;
+      }
+    }
+    ++appends_;
+    return added;
+  }
+  Result<std::vector<model::Position>> Track(std::string_view terminal, int64_t from_ms,
+                                             int64_t to_ms, size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<model::Position> track;
+    for (const auto& p : positions_) {
+      if (p.terminal == terminal && p.device_time_ms >= from_ms && p.device_time_ms < to_ms &&
+          track.size() < limit) {
+        track.push_back(p);
+      }
+    }
+    return track;
+  }
+  Result<std::vector<model::Position>> Latest(size_t, size_t) override {
+    return std::vector<model::Position>{};
+  }
+  Result<size_t> LatestCount() override { return size_t{0}; }
+  Result<uint64_t> Count() override {
+    std::lock_guard lock(mutex_);
+    return positions_.size();
+  }
+  Result<bool> Contains(const model::PositionKey& key) override {
+    std::lock_guard lock(mutex_);
+    return keys_.contains(std::make_tuple(key.terminal, key.serial, key.device_time_ms));
+  }
+  Result<std::optional<store::TerminalRecord>> Find(std::string_view terminal) override {
+    std::lock_guard lock(mutex_);
+    auto it = terminals_.find(std::string(terminal));
+    if (it == terminals_.end()) return std::optional<store::TerminalRecord>{};
+    return std::optional<store::TerminalRecord>{it->second};
+  }
+  Result<void> Upsert(const store::TerminalRecord& record) override {
+    std::lock_guard lock(mutex_);
+    terminals_[record.terminal] = record;
+    return {};
+  }
+
+  void CloseGate() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  void OpenGate() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    gate_.notify_all();
+  }
+  std::vector<model::Position> positions() {
+    std::lock_guard lock(mutex_);
+    return positions_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable gate_;
+  bool open_ = true;
+  std::vector<model::Position> positions_;
+  std::map<std::tuple<std::string, uint16_t, int64_t>, size_t> keys_;
+  std::map<std::string, store::TerminalRecord> terminals_;
+  size_t appends_ = 0;
+};
+
+}  // namespace baotong::gateway::testing
