@@ -1,12 +1,12 @@
 #include "api/http_server.h"
 
-#include <optional>
-#include <thread>
-#include <vector>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
-#include <spdlog/spdlog.h>
+#include <optional>
+#include <thread>
+#include <vector>
 
 namespace baotong::api {
 namespace {
@@ -30,14 +30,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();
     parser_->body_limit(max_body_);
     stream_.expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout) return Close();
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout)
+      return Close();
     if (ec) {
       Response response{http::status::bad_request, 11};
       response.set(http::field::content_type, "application/json; charset=utf-8");
@@ -67,7 +67,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_->prepare_payload();
     http::async_write(stream_, *response_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->response_->keep_alive()) return self->Close();
+                        if (ec || !self->response_->keep_alive())
+                          return self->Close();
                         self->Read();
                       });
   }
@@ -96,37 +97,41 @@ struct HttpServer::State {
   bool started = false;
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(context),
-                          [this](beast::error_code ec, tcp::socket socket) {
-                            if (ec == asio::error::operation_aborted) return;
-                            if (!ec) {
-                              std::make_shared<Connection>(std::move(socket), handler,
-                                                           options.max_body_bytes)
-                                  ->Start();
-                            }
-                            Accept();
-                          });
+    acceptor.async_accept(asio::make_strand(context), [this](beast::error_code ec,
+                                                             tcp::socket socket) {
+      if (ec == asio::error::operation_aborted)
+        return;
+      if (!ec) {
+        std::make_shared<Connection>(std::move(socket), handler, options.max_body_bytes)->Start();
+      }
+      Accept();
+    });
   }
 };
 
-HttpServer::HttpServer(HttpOptions options, Handler handler)
-    : state_(std::make_unique<State>()) {
+HttpServer::HttpServer(HttpOptions options, Handler handler) : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
   state_->handler = std::move(handler);
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
 Result<void> HttpServer::Start() {
   State& state = *state_;
   beast::error_code ec;
   auto address = asio::ip::make_address(state.options.listen_address, ec);
-  if (ec) return Fail(ErrorCode::kBadValue, "HTTP listen address is not an IP address");
+  if (ec)
+    return Fail(ErrorCode::kBadValue, "HTTP listen address is not an IP address");
   tcp::endpoint endpoint(address, state.options.port);
   state.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) state.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) state.acceptor.bind(endpoint, ec);
-  if (!ec) state.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec)
+    state.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    state.acceptor.bind(endpoint, ec);
+  if (!ec)
+    state.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     spdlog::error("HTTP server cannot listen on {}:{}: {}", state.options.listen_address,
                   state.options.port, ec.message());
@@ -142,10 +147,12 @@ Result<void> HttpServer::Start() {
 
 void HttpServer::Stop() {
   State& state = *state_;
-  if (!state.started) return;
+  if (!state.started)
+    return;
   state.started = false;
   state.context.stop();
-  for (auto& thread : state.threads) thread.join();
+  for (auto& thread : state.threads)
+    thread.join();
   state.threads.clear();
 }
 

@@ -2,13 +2,12 @@
 // server's own threads, never on the gateway's.
 #pragma once
 
+#include <boost/beast/http.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
-
-#include <boost/beast/http.hpp>
 
 #include "common/error.h"
 

@@ -14,10 +14,6 @@ namespace {
 namespace http = boost::beast::http;
 using Json = nlohmann::ordered_json;
 
-constexpr int64_t kMaxTrackSpanMs = 31LL * 24 * 3600 * 1000;
-constexpr size_t kMaxTrackLimit = 100'000;
-constexpr size_t kMaxPageLimit = 5'000;
-
 Response JsonResponse(http::status status, const Json& body) {
   Response response{status, 11};
   response.set(http::field::content_type, "application/json; charset=utf-8");
@@ -48,7 +44,8 @@ std::string ChinaTime(int64_t utc_ms) {
 // digits, and phones are digits).
 std::optional<std::string_view> Param(std::string_view target, std::string_view name) {
   size_t query = target.find('?');
-  if (query == std::string_view::npos) return std::nullopt;
+  if (query == std::string_view::npos)
+    return std::nullopt;
   std::string_view rest = target.substr(query + 1);
   while (!rest.empty()) {
     size_t amp = rest.find('&');
@@ -57,7 +54,8 @@ std::optional<std::string_view> Param(std::string_view target, std::string_view 
     if (pair.substr(0, eq) == name) {
       return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     }
-    if (amp == std::string_view::npos) break;
+    if (amp == std::string_view::npos)
+      break;
     rest = rest.substr(amp + 1);
   }
   return std::nullopt;
@@ -67,11 +65,14 @@ template <typename T>
 std::optional<T> Number(std::string_view text) {
   T value{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
   return value;
 }
 
-std::string_view Path(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view Path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 std::string_view TargetOf(const Request& request) {
   auto target = request.target();
@@ -80,8 +81,16 @@ std::string_view TargetOf(const Request& request) {
 
 std::optional<int64_t> MillisParam(std::string_view target, std::string_view name) {
   auto text = Param(target, name);
-  if (!text) return std::nullopt;
+  if (!text)
+    return std::nullopt;
   return Number<int64_t>(*text);
+}
+
+// A request the service refused is the client's mistake; anything else is ours.
+Response StoreError(const baotong::Error& error) {
+  if (error.code == ErrorCode::kBadValue)
+    return Error(http::status::bad_request, error.Message());
+  return Error(http::status::internal_server_error, error.Message());
 }
 
 bool IsPhone(std::string_view text) {
@@ -89,34 +98,29 @@ bool IsPhone(std::string_view text) {
          text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
+// Parses the query; TrackService validates ranges and limits, and its errors are the 400s.
 Response Track(ApiServices& services, const Request& request) {
   std::string_view target = TargetOf(request);
   auto terminal = Param(target, "terminal");
   auto from = MillisParam(target, "from");
   auto to = MillisParam(target, "to");
-  auto limit_text = Param(target, "limit");
+  if (!terminal || !from || !to) {
+    return Error(http::status::bad_request,
+                 "terminal, from and to are required; from and to in epoch milliseconds");
+  }
   size_t limit = 10'000;
-  if (!terminal || !IsPhone(*terminal)) {
-    return Error(http::status::bad_request, "terminal must be the terminal's phone digits");
-  }
-  if (!from || !to) {
-    return Error(http::status::bad_request, "from and to are required, in epoch milliseconds");
-  }
-  if (*from >= *to) return Error(http::status::bad_request, "from must be before to");
-  if (*to - *from > kMaxTrackSpanMs) {
-    return Error(http::status::bad_request, "a track spans at most 31 days");
-  }
-  if (limit_text) {
-    auto parsed = Number<size_t>(*limit_text);
-    if (!parsed || *parsed == 0 || *parsed > kMaxTrackLimit) {
-      return Error(http::status::bad_request, "limit must be 1..100000");
-    }
+  if (auto text = Param(target, "limit")) {
+    auto parsed = Number<size_t>(*text);
+    if (!parsed)
+      return Error(http::status::bad_request, "limit must be a number");
     limit = *parsed;
   }
-  auto track = services.positions.Track(*terminal, *from, *to, limit);
-  if (!track) return Error(http::status::internal_server_error, track.error().Message());
+  auto track = services.track.Replay(*terminal, *from, *to, limit);
+  if (!track)
+    return StoreError(track.error());
   Json positions = Json::array();
-  for (const auto& position : *track) positions.push_back(PositionToJson(position));
+  for (const auto& position : *track)
+    positions.push_back(PositionToJson(position));
   return JsonResponse(http::status::ok, Json{{"terminal", std::string(*terminal)},
                                              {"from", *from},
                                              {"to", *to},
@@ -130,32 +134,31 @@ Response Latest(ApiServices& services, const Request& request) {
   size_t limit = 500;
   if (auto text = Param(target, "offset")) {
     auto parsed = Number<size_t>(*text);
-    if (!parsed) return Error(http::status::bad_request, "offset must be a number");
+    if (!parsed)
+      return Error(http::status::bad_request, "offset must be a number");
     offset = *parsed;
   }
   if (auto text = Param(target, "limit")) {
     auto parsed = Number<size_t>(*text);
-    if (!parsed || *parsed == 0 || *parsed > kMaxPageLimit) {
-      return Error(http::status::bad_request, "limit must be 1..5000");
-    }
+    if (!parsed)
+      return Error(http::status::bad_request, "limit must be a number");
     limit = *parsed;
   }
-  auto total = services.positions.LatestCount();
-  auto items = services.positions.Latest(offset, limit);
-  if (!total || !items) {
-    return Error(http::status::internal_server_error,
-                 (!total ? total.error() : items.error()).Message());
-  }
+  auto page = services.track.LatestPage(offset, limit);
+  if (!page)
+    return StoreError(page.error());
   Json list = Json::array();
-  for (const auto& position : *items) list.push_back(PositionToJson(position));
-  return JsonResponse(http::status::ok, Json{{"total", *total},
+  for (const auto& position : page->items)
+    list.push_back(PositionToJson(position));
+  return JsonResponse(http::status::ok, Json{{"total", page->total},
                                              {"offset", offset},
                                              {"limit", limit},
                                              {"items", std::move(list)}});
 }
 
 Response SendCommand(ApiServices& services, const Request& request, std::string_view phone) {
-  if (!IsPhone(phone)) return Error(http::status::bad_request, "bad terminal phone");
+  if (!IsPhone(phone))
+    return Error(http::status::bad_request, "bad terminal phone");
   Json body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
   if (!body.is_object() || !body.contains("type") || !body["type"].is_string()) {
     return Error(http::status::bad_request, "body must be a JSON object with a \"type\"");
@@ -178,21 +181,24 @@ Response SendCommand(ApiServices& services, const Request& request, std::string_
     if (interval < 0 || interval > 0xffff || validity < 0) {
       return Error(http::status::bad_request, "tracking needs interval_s and validity_s");
     }
-    message = jt808::TemporaryTracking{static_cast<uint16_t>(interval),
-                                       static_cast<uint32_t>(validity)};
+    message =
+        jt808::TemporaryTracking{static_cast<uint16_t>(interval), static_cast<uint32_t>(validity)};
   } else {
     return Error(http::status::bad_request, "type must be text, location_query or tracking");
   }
   auto id = services.gateway.SendCommand(phone, std::move(message));
-  if (!id) return Error(http::status::conflict, "terminal is not connected");
+  if (!id)
+    return Error(http::status::conflict, "terminal is not connected");
   return JsonResponse(http::status::accepted, Json{{"id", *id}});
 }
 
 Response CommandStatus(ApiServices& services, std::string_view id_text) {
   auto id = Number<uint64_t>(id_text);
-  if (!id) return Error(http::status::bad_request, "command id must be a number");
+  if (!id)
+    return Error(http::status::bad_request, "command id must be a number");
   auto record = services.gateway.FindCommand(*id);
-  if (!record) return Error(http::status::not_found, "no such command");
+  if (!record)
+    return Error(http::status::not_found, "no such command");
   return JsonResponse(http::status::ok,
                       Json{{"id", record->id},
                            {"terminal", record->terminal},
@@ -209,8 +215,8 @@ Response CommandStatus(ApiServices& services, std::string_view id_text) {
 Json PositionToJson(const model::Position& position) {
   return Json{{"terminal", position.terminal},
               {"serial", position.serial},
-              {"device_time", position.device_time_ms ? Json(ChinaTime(position.device_time_ms))
-                                                      : Json(nullptr)},
+              {"device_time",
+               position.device_time_ms ? Json(ChinaTime(position.device_time_ms)) : Json(nullptr)},
               {"device_time_ms", position.device_time_ms},
               {"receive_time_ms", position.receive_time_ms},
               {"lat", position.lat_e6 / 1e6},
@@ -233,9 +239,12 @@ Handler MakeApiHandler(ApiServices services) {
       response.body() = services.metrics.Render();
       return response;
     }
-    if (path == "/healthz" && is_get) return JsonResponse(http::status::ok, Json{{"status", "ok"}});
-    if (path == "/api/track" && is_get) return Track(services, request);
-    if (path == "/api/positions/latest" && is_get) return Latest(services, request);
+    if (path == "/healthz" && is_get)
+      return JsonResponse(http::status::ok, Json{{"status", "ok"}});
+    if (path == "/api/track" && is_get)
+      return Track(services, request);
+    if (path == "/api/positions/latest" && is_get)
+      return Latest(services, request);
     if (path == "/api/terminals/connected" && is_get) {
       return JsonResponse(http::status::ok,
                           Json{{"terminals", services.gateway.ConnectedTerminals()}});
@@ -244,8 +253,8 @@ Handler MakeApiHandler(ApiServices services) {
     constexpr std::string_view kCommandsSuffix = "/commands";
     if (path.starts_with(kTerminals) && path.ends_with(kCommandsSuffix) &&
         request.method() == http::verb::post) {
-      std::string_view phone = path.substr(
-          kTerminals.size(), path.size() - kTerminals.size() - kCommandsSuffix.size());
+      std::string_view phone =
+          path.substr(kTerminals.size(), path.size() - kTerminals.size() - kCommandsSuffix.size());
       return SendCommand(services, request, phone);
     }
     constexpr std::string_view kCommands = "/api/commands/";

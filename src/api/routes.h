@@ -9,11 +9,12 @@
 #include "gateway/metrics.h"
 #include "model/position.h"
 #include "store/position_store.h"
+#include "track/track_service.h"
 
 namespace baotong::api {
 
 struct ApiServices {
-  store::PositionStore& positions;
+  track::TrackService& track;
   gateway::Gateway& gateway;
   gateway::Metrics& metrics;
 };

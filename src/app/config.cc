@@ -1,8 +1,8 @@
 #include "app/config.h"
 
-#include <set>
-
 #include <toml++/toml.h>
+
+#include <set>
 
 namespace baotong::app {
 namespace {
@@ -12,8 +12,10 @@ template <typename T>
 bool Read(const toml::table& table, std::string_view key, T& target, std::string& message,
           std::string_view section) {
   const toml::node* node = table.get(key);
-  if (!node) return true;
-  std::string name = section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+  if (!node)
+    return true;
+  std::string name =
+      section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
   if constexpr (std::is_same_v<T, bool>) {
     if (auto value = node->value<bool>()) {
       target = *value;
@@ -62,7 +64,8 @@ const toml::table* Section(const toml::table& root, std::string_view name) {
 Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& path,
                                     std::string& message) {
   ServeConfig config;
-  if (!path) return config;
+  if (!path)
+    return config;
   toml::table root;
   try {
     root = toml::parse_file(path->string());
@@ -71,9 +74,11 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     return Fail(ErrorCode::kBadValue, "configuration file does not parse");
   }
   auto bad = [&] { return Fail(ErrorCode::kBadValue, "bad configuration value"); };
-  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "log"}, "", message)) return bad();
+  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "log"}, "", message))
+    return bad();
   std::string data_dir = config.data_dir.string();
-  if (!Read(root, "data_dir", data_dir, message, "")) return bad();
+  if (!Read(root, "data_dir", data_dir, message, ""))
+    return bad();
   config.data_dir = data_dir;
 
   if (const auto* gateway = Section(root, "gateway")) {
@@ -100,7 +105,8 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     options.command_timeout = std::chrono::seconds(command);
   }
   if (const auto* store = Section(root, "store")) {
-    if (!CheckKeys(*store, {"max_batch", "max_queued"}, "store", message)) return bad();
+    if (!CheckKeys(*store, {"max_batch", "max_queued"}, "store", message))
+      return bad();
     if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
         !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store")) {
       return bad();
@@ -112,7 +118,8 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
   }
   if (const auto* http = Section(root, "http")) {
-    if (!CheckKeys(*http, {"listen", "port", "threads"}, "http", message)) return bad();
+    if (!CheckKeys(*http, {"listen", "port", "threads"}, "http", message))
+      return bad();
     if (!Read(*http, "listen", config.http.listen_address, message, "http") ||
         !Read(*http, "port", config.http.port, message, "http") ||
         !Read(*http, "threads", config.http.threads, message, "http")) {
@@ -120,8 +127,10 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
   }
   if (const auto* log = Section(root, "log")) {
-    if (!CheckKeys(*log, {"level"}, "log", message)) return bad();
-    if (!Read(*log, "level", config.log_level, message, "log")) return bad();
+    if (!CheckKeys(*log, {"level"}, "log", message))
+      return bad();
+    if (!Read(*log, "level", config.log_level, message, "log"))
+      return bad();
   }
   return config;
 }

@@ -1,8 +1,7 @@
 // The `baotong` executable: one binary, one subcommand per role.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "app/jt808_command.h"
 #include "app/serve.h"
@@ -71,10 +70,14 @@ int main(int argc, char** argv) {
   serve->add_flag("--auto-register", overrides.auto_register,
                   "Register unknown terminals instead of refusing them");
   serve->callback([&] {
-    if (!config_file.empty()) overrides.config_file = config_file;
-    if (!data_dir.empty()) overrides.data_dir = data_dir;
-    if (serve->count("--jt808-port")) overrides.jt808_port = jt808_port;
-    if (serve->count("--http-port")) overrides.http_port = http_port;
+    if (!config_file.empty())
+      overrides.config_file = config_file;
+    if (!data_dir.empty())
+      overrides.data_dir = data_dir;
+    if (serve->count("--jt808-port"))
+      overrides.jt808_port = jt808_port;
+    if (serve->count("--http-port"))
+      overrides.http_port = http_port;
     exit_code = baotong::app::RunServe(overrides);
   });
 
@@ -103,8 +106,10 @@ int main(int argc, char** argv) {
   sim->add_option("--connect-rate", sim_options.connect_rate, "New connections per second");
   sim->add_flag("--json", json, "Print the statistics as one JSON line");
   sim->callback([&] {
-    if (!scenario.empty()) sim_options.scenario = scenario;
-    if (!acked_out.empty()) sim_options.acked_out = acked_out;
+    if (!scenario.empty())
+      sim_options.scenario = scenario;
+    if (!acked_out.empty())
+      sim_options.acked_out = acked_out;
     exit_code = RunSim(sim_options, server, source_addresses, protocol, json);
   });
 

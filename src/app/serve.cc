@@ -1,11 +1,11 @@
 #include "app/serve.h"
 
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <fstream>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/routes.h"
 #include "store/sqlite/sqlite_store.h"
@@ -15,7 +15,9 @@ namespace {
 
 std::atomic<bool> g_stop_requested{false};
 
-void RequestStop(int) { g_stop_requested = true; }
+void RequestStop(int) {
+  g_stop_requested = true;
+}
 
 }  // namespace
 
@@ -26,10 +28,14 @@ int RunServe(const ServeOverrides& overrides) {
     std::cerr << "baotong serve: " << message << '\n';
     return 2;
   }
-  if (overrides.data_dir) config->data_dir = *overrides.data_dir;
-  if (overrides.jt808_port) config->gateway.port = *overrides.jt808_port;
-  if (overrides.http_port) config->http.port = *overrides.http_port;
-  if (overrides.auto_register) config->gateway.auto_register = true;
+  if (overrides.data_dir)
+    config->data_dir = *overrides.data_dir;
+  if (overrides.jt808_port)
+    config->gateway.port = *overrides.jt808_port;
+  if (overrides.http_port)
+    config->http.port = *overrides.http_port;
+  if (overrides.auto_register)
+    config->gateway.auto_register = true;
   spdlog::set_level(spdlog::level::from_str(config->log_level));
 
   auto store = store::SqliteStore::Open(config->data_dir);
@@ -44,8 +50,9 @@ int RunServe(const ServeOverrides& overrides) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;
   }
+  track::TrackService track(**store);
   api::HttpServer http(config->http,
-                       api::MakeApiHandler(api::ApiServices{**store, gateway, metrics}));
+                       api::MakeApiHandler(api::ApiServices{track, gateway, metrics}));
   if (auto started = http.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;
@@ -58,7 +65,8 @@ int RunServe(const ServeOverrides& overrides) {
   std::cout << "baotong listening: jt808 " << config->gateway.listen_address << ":"
             << gateway.port() << ", http " << config->http.listen_address << ":" << http.port()
             << ", data " << config->data_dir.string() << std::endl;
-  while (!g_stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (!g_stop_requested)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   spdlog::info("stopping: closing connections and committing queued positions");
   http.Stop();
@@ -81,7 +89,8 @@ int RunStoreCheck(const std::filesystem::path& data_dir, const std::filesystem::
   uint64_t stored = 0;
   std::string line;
   while (std::getline(input, line)) {
-    if (line.empty()) continue;
+    if (line.empty())
+      continue;
     model::PositionKey key;
     size_t first = line.find(',');
     size_t second = line.find(',', first + 1);
@@ -98,9 +107,11 @@ int RunStoreCheck(const std::filesystem::path& data_dir, const std::filesystem::
       std::cerr << "baotong store-check: " << found.error().Message() << '\n';
       return 2;
     }
-    if (*found) ++stored;
+    if (*found)
+      ++stored;
   }
-  std::cout << nlohmann::json{{"acked", acked}, {"stored_of_acked", stored},
+  std::cout << nlohmann::json{{"acked", acked},
+                              {"stored_of_acked", stored},
                               {"lost", acked - stored}}
                    .dump()
             << '\n';

@@ -1,8 +1,8 @@
 #include "gateway/core.h"
 
-#include <random>
-
 #include <spdlog/spdlog.h>
+
+#include <random>
 
 #include "gateway/session.h"
 #include "protocol/jt808/constants.h"
@@ -15,7 +15,8 @@ std::string NewAuthCode() {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::random_device random;
   std::string code;
-  for (int i = 0; i < 16; ++i) code.push_back(kDigits[random() % 16]);
+  for (int i = 0; i < 16; ++i)
+    code.push_back(kDigits[random() % 16]);
   return code;
 }
 
@@ -53,13 +54,15 @@ void RegistryWorker::Authenticate(std::string terminal, std::string auth_code, A
 }
 
 std::optional<store::TerminalRecord> RegistryWorker::Lookup(const std::string& terminal) {
-  if (auto it = cache_.find(terminal); it != cache_.end()) return it->second;
+  if (auto it = cache_.find(terminal); it != cache_.end())
+    return it->second;
   auto found = terminals_.Find(terminal);
   if (!found) {
     spdlog::error("terminal lookup failed: {}", found.error().Message());
     return std::nullopt;
   }
-  if (*found) cache_.emplace(terminal, **found);
+  if (*found)
+    cache_.emplace(terminal, **found);
   return *found;
 }
 
@@ -71,14 +74,15 @@ void RegistryWorker::Run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
+      if (jobs_.empty())
+        return;
       jobs.swap(jobs_);
     }
     for (Job& job : jobs) {
       auto known = Lookup(job.record.terminal);
       if (!job.is_register) {
-        bool accepted = known && !known->auth_code.empty() &&
-                        known->auth_code == job.record.auth_code;
+        bool accepted =
+            known && !known->auth_code.empty() && known->auth_code == job.record.auth_code;
         replies.push_back([done = std::move(job.auth_done), accepted] { done(accepted); });
         continue;
       }
@@ -94,20 +98,20 @@ void RegistryWorker::Run() {
         cache_[record.terminal] = record;
         to_write.push_back(std::move(record));
       }
-      replies.push_back(
-          [done = std::move(job.register_done), outcome = std::move(outcome)]() mutable {
-            done(std::move(outcome));
-          });
+      replies.push_back([done = std::move(job.register_done),
+                         outcome = std::move(outcome)]() mutable { done(std::move(outcome)); });
     }
     if (!to_write.empty()) {
       // Registrations are answered only once they are on disk: a terminal keeps its code.
       if (auto written = terminals_.UpsertMany(to_write); !written) {
         spdlog::error("terminal registration write failed: {}", written.error().Message());
-        for (const auto& record : to_write) cache_.erase(record.terminal);
+        for (const auto& record : to_write)
+          cache_.erase(record.terminal);
         replies.clear();  // unanswered: the terminals retry their 0x0100
       }
     }
-    for (auto& reply : replies) reply();
+    for (auto& reply : replies)
+      reply();
     jobs.clear();
     to_write.clear();
     replies.clear();
@@ -118,15 +122,16 @@ uint64_t CommandLog::Add(CommandRecord record) {
   std::lock_guard lock(mutex_);
   record.id = next_id_++;
   records_.emplace(record.id, record);
-  while (records_.size() > kKept) records_.erase(records_.begin());
+  while (records_.size() > kKept)
+    records_.erase(records_.begin());
   return record.id;
 }
 
-void CommandLog::Update(uint64_t id, CommandStatus status, uint8_t terminal_result,
-                        int64_t at_ms) {
+void CommandLog::Update(uint64_t id, CommandStatus status, uint8_t terminal_result, int64_t at_ms) {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
-  if (it == records_.end() || it->second.status != CommandStatus::kPending) return;
+  if (it == records_.end() || it->second.status != CommandStatus::kPending)
+    return;
   it->second.status = status;
   it->second.terminal_result = terminal_result;
   it->second.answered_at_ms = at_ms;
@@ -135,7 +140,8 @@ void CommandLog::Update(uint64_t id, CommandStatus status, uint8_t terminal_resu
 std::optional<CommandRecord> CommandLog::Find(uint64_t id) const {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
-  if (it == records_.end()) return std::nullopt;
+  if (it == records_.end())
+    return std::nullopt;
   return it->second;
 }
 
@@ -154,15 +160,18 @@ void GatewayCore::Bind(const std::string& terminal, const std::shared_ptr<Sessio
     replaced = slot.lock();
     slot = session;
   }
-  if (replaced && replaced != session) replaced->CloseAsync("replaced");
+  if (replaced && replaced != session)
+    replaced->CloseAsync("replaced");
 }
 
 void GatewayCore::Unbind(const std::string& terminal, const Session* session) {
   std::lock_guard lock(sessions_mutex_);
   auto it = by_terminal_.find(terminal);
-  if (it == by_terminal_.end()) return;
+  if (it == by_terminal_.end())
+    return;
   auto current = it->second.lock();
-  if (!current || current.get() == session) by_terminal_.erase(it);
+  if (!current || current.get() == session)
+    by_terminal_.erase(it);
 }
 
 std::shared_ptr<Session> GatewayCore::Find(const std::string& terminal) const {
@@ -174,7 +183,8 @@ std::shared_ptr<Session> GatewayCore::Find(const std::string& terminal) const {
 std::vector<std::string> GatewayCore::Terminals() const {
   std::lock_guard lock(sessions_mutex_);
   std::vector<std::string> terminals;
-  for (const auto& [terminal, session] : by_terminal_) terminals.push_back(terminal);
+  for (const auto& [terminal, session] : by_terminal_)
+    terminals.push_back(terminal);
   return terminals;
 }
 
@@ -192,7 +202,8 @@ std::vector<std::shared_ptr<Session>> GatewayCore::AllSessions() const {
   std::lock_guard lock(sessions_mutex_);
   std::vector<std::shared_ptr<Session>> sessions;
   for (const auto& [key, session] : open_) {
-    if (auto alive = session.lock()) sessions.push_back(std::move(alive));
+    if (auto alive = session.lock())
+      sessions.push_back(std::move(alive));
   }
   return sessions;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -12,8 +13,6 @@
 #include <unordered_map>
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
 #include <vector>
-
-#include <boost/asio.hpp>
 
 #include "gateway/gateway.h"
 

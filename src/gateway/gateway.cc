@@ -19,29 +19,34 @@ int64_t NowMs() {
 void Accept(GatewayCore& core) {
   // Each connection goes to the next io_context in turn.
   size_t index = core.next_context++ % core.contexts.size();
-  core.acceptor->async_accept(
-      *core.contexts[index],
-      [&core](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
-        if (core.stopped) return;
-        if (!ec) {
-          std::make_shared<Session>(core, std::move(socket))->Start();
-        } else if (ec != asio::error::operation_aborted) {
-          // Out of file descriptors and the like: keep accepting once it passes.
-          spdlog::warn("jt808 accept failed: {}", ec.message());
-        }
-        Accept(core);
-      });
+  core.acceptor->async_accept(*core.contexts[index], [&core](const boost::system::error_code& ec,
+                                                             asio::ip::tcp::socket socket) {
+    if (core.stopped)
+      return;
+    if (!ec) {
+      std::make_shared<Session>(core, std::move(socket))->Start();
+    } else if (ec != asio::error::operation_aborted) {
+      // Out of file descriptors and the like: keep accepting once it passes.
+      spdlog::warn("jt808 accept failed: {}", ec.message());
+    }
+    Accept(core);
+  });
 }
 
 }  // namespace
 
 std::string_view ToString(CommandStatus status) {
   switch (status) {
-    case CommandStatus::kPending: return "pending";
-    case CommandStatus::kDelivered: return "delivered";
-    case CommandStatus::kFailed: return "failed";
-    case CommandStatus::kTimedOut: return "timed_out";
-    case CommandStatus::kNotConnected: return "not_connected";
+    case CommandStatus::kPending:
+      return "pending";
+    case CommandStatus::kDelivered:
+      return "delivered";
+    case CommandStatus::kFailed:
+      return "failed";
+    case CommandStatus::kTimedOut:
+      return "timed_out";
+    case CommandStatus::kNotConnected:
+      return "not_connected";
   }
   return "unknown";
 }
@@ -50,7 +55,9 @@ Gateway::Gateway(GatewayOptions options, store::PositionStore& positions,
                  store::TerminalStore& terminals, Metrics& metrics)
     : core_(std::make_unique<GatewayCore>(std::move(options), positions, terminals, metrics)) {}
 
-Gateway::~Gateway() { Stop(); }
+Gateway::~Gateway() {
+  Stop();
+}
 
 Result<void> Gateway::Start() {
   GatewayCore& core = *core_;
@@ -61,13 +68,17 @@ Result<void> Gateway::Start() {
   }
   boost::system::error_code ec;
   auto address = asio::ip::make_address(core.options.listen_address, ec);
-  if (ec) return Fail(ErrorCode::kBadValue, "gateway listen address is not an IP address");
+  if (ec)
+    return Fail(ErrorCode::kBadValue, "gateway listen address is not an IP address");
   asio::ip::tcp::endpoint endpoint(address, core.options.port);
   core.acceptor = std::make_unique<asio::ip::tcp::acceptor>(*core.contexts[0]);
   core.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) core.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) core.acceptor->bind(endpoint, ec);
-  if (!ec) core.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec)
+    core.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    core.acceptor->bind(endpoint, ec);
+  if (!ec)
+    core.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     spdlog::error("jt808 gateway cannot listen on {}:{}: {}", core.options.listen_address,
                   core.options.port, ec.message());
@@ -82,16 +93,19 @@ Result<void> Gateway::Start() {
 
 void Gateway::Stop() {
   GatewayCore& core = *core_;
-  if (core.stopped.exchange(true)) return;
+  if (core.stopped.exchange(true))
+    return;
   if (core.acceptor) {
     asio::post(core.acceptor->get_executor(), [&core] {
       boost::system::error_code ignored;
       core.acceptor->close(ignored);
     });
   }
-  for (auto& session : core.AllSessions()) session->CloseAsync("replaced");
+  for (auto& session : core.AllSessions())
+    session->CloseAsync("replaced");
   core.work.clear();
-  for (auto& thread : core.threads) thread.join();
+  for (auto& thread : core.threads)
+    thread.join();
   core.threads.clear();
 }
 
@@ -121,6 +135,8 @@ std::optional<CommandRecord> Gateway::FindCommand(uint64_t id) const {
   return core_->commands.Find(id);
 }
 
-std::vector<std::string> Gateway::ConnectedTerminals() const { return core_->Terminals(); }
+std::vector<std::string> Gateway::ConnectedTerminals() const {
+  return core_->Terminals();
+}
 
 }  // namespace baotong::gateway

@@ -55,8 +55,8 @@ class GatewayCore;
 
 class Gateway {
  public:
-  Gateway(GatewayOptions options, store::PositionStore& positions,
-          store::TerminalStore& terminals, Metrics& metrics);
+  Gateway(GatewayOptions options, store::PositionStore& positions, store::TerminalStore& terminals,
+          Metrics& metrics);
   ~Gateway();  // stops, then waits for every acknowledged-to-be position to be committed
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

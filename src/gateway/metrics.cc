@@ -1,10 +1,11 @@
 #include "gateway/metrics.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <unistd.h>
 
 namespace baotong::gateway {
 namespace {
@@ -36,7 +37,8 @@ void Header(std::string& out, const char* name, const char* type, const char* he
 }
 
 std::string MsgIdLabel(size_t slot) {
-  if (slot >= Metrics::kTrackedMessageIds.size()) return "msg_id=\"other\"";
+  if (slot >= Metrics::kTrackedMessageIds.size())
+    return "msg_id=\"other\"";
   char text[32];
   std::snprintf(text, sizeof text, "msg_id=\"0x%04X\"", Metrics::kTrackedMessageIds[slot]);
   return text;
@@ -47,7 +49,8 @@ double ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
   long pages_total = 0;
   long pages_resident = 0;
-  if (!(statm >> pages_total >> pages_resident)) return 0;
+  if (!(statm >> pages_total >> pages_resident))
+    return 0;
   return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
@@ -61,7 +64,8 @@ size_t Metrics::Slot(uint16_t msg_id) {
 void Metrics::Disconnect(const char* reason) {
   size_t slot = kDisconnectReasons.size();
   for (size_t i = 0; i < kDisconnectReasons.size(); ++i) {
-    if (std::strcmp(kDisconnectReasons[i], reason) == 0) slot = i;
+    if (std::strcmp(kDisconnectReasons[i], reason) == 0)
+      slot = i;
   }
   disconnects_[slot].fetch_add(1, kRelaxed);
 }

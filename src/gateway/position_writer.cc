@@ -1,13 +1,12 @@
 #include "gateway/position_writer.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace baotong::gateway {
 
-PositionWriter::PositionWriter(store::PositionStore& store, Metrics& metrics,
-                               WriterOptions options)
+PositionWriter::PositionWriter(store::PositionStore& store, Metrics& metrics, WriterOptions options)
     : store_(store), metrics_(metrics), options_(options), thread_([this] { Run(); }) {}
 
 PositionWriter::~PositionWriter() {
@@ -27,10 +26,12 @@ bool PositionWriter::SubmitOrWait(std::vector<Submission>& submissions,
     // Queue what fits, in order; the rest waits with its session (which stops reading).
     size_t room = queue_.size() < options_.max_queued ? options_.max_queued - queue_.size() : 0;
     size_t taken = std::min(room, submissions.size());
-    for (size_t i = 0; i < taken; ++i) queue_.push_back(std::move(submissions[i]));
+    for (size_t i = 0; i < taken; ++i)
+      queue_.push_back(std::move(submissions[i]));
     submissions.erase(submissions.begin(), submissions.begin() + static_cast<ptrdiff_t>(taken));
     all_queued = submissions.empty();
-    if (!all_queued) space_waiters_.push_back(std::move(on_space));
+    if (!all_queued)
+      space_waiters_.push_back(std::move(on_space));
     metrics_.StoreQueueDepth(static_cast<int64_t>(queue_.size()));
   }
   wake_.notify_one();
@@ -49,15 +50,18 @@ void PositionWriter::Run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is committed
+      if (queue_.empty())
+        return;  // stopping, and everything queued is committed
       size_t take = std::min(queue_.size(), options_.max_batch);
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + static_cast<ptrdiff_t>(take)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(take));
       metrics_.StoreQueueDepth(static_cast<int64_t>(queue_.size()));
-      if (queue_.size() + options_.max_batch <= options_.max_queued) waiters.swap(space_waiters_);
+      if (queue_.size() + options_.max_batch <= options_.max_queued)
+        waiters.swap(space_waiters_);
     }
-    for (auto& waiter : waiters) waiter();
+    for (auto& waiter : waiters)
+      waiter();
     waiters.clear();
     Commit(batch);
     batch.clear();
@@ -67,7 +71,8 @@ void PositionWriter::Run() {
 void PositionWriter::Commit(std::vector<Submission>& batch) {
   positions_.clear();
   positions_.reserve(batch.size());
-  for (Submission& submission : batch) positions_.push_back(std::move(submission.position));
+  for (Submission& submission : batch)
+    positions_.push_back(std::move(submission.position));
 
   auto started = std::chrono::steady_clock::now();
   auto stored = store_.Append(positions_);
@@ -87,7 +92,8 @@ void PositionWriter::Commit(std::vector<Submission>& batch) {
   // One call per run of consecutive entries from the same session.
   std::vector<Completion> completions;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].completion) completions.push_back(*batch[i].completion);
+    if (batch[i].completion)
+      completions.push_back(*batch[i].completion);
     bool run_ends = i + 1 == batch.size() || batch[i + 1].listener != batch[i].listener;
     if (run_ends && !completions.empty()) {
       batch[i].listener->OnDurable(std::move(completions), stored.has_value());

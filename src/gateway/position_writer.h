@@ -45,8 +45,8 @@ struct Submission {
 };
 
 struct WriterOptions {
-  size_t max_batch = 20'000;   // positions per transaction
-  size_t max_queued = 200'000; // positions waiting; beyond this sessions pause reading
+  size_t max_batch = 20'000;    // positions per transaction
+  size_t max_queued = 200'000;  // positions waiting; beyond this sessions pause reading
 };
 
 class PositionWriter {

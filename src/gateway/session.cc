@@ -1,8 +1,8 @@
 #include "gateway/session.h"
 
-#include <array>
-
 #include <spdlog/spdlog.h>
+
+#include <array>
 
 #include "common/hex.h"
 
@@ -28,7 +28,9 @@ int64_t SteadyNs() {
       .count();
 }
 
-uint8_t Result8(ReplyResult result) { return static_cast<uint8_t>(result); }
+uint8_t Result8(ReplyResult result) {
+  return static_cast<uint8_t>(result);
+}
 
 }  // namespace
 
@@ -41,7 +43,9 @@ Session::Session(GatewayCore& core, asio::ip::tcp::socket socket)
   core_.metrics.SessionOpened();
 }
 
-Session::~Session() { core_.metrics.SessionClosed(); }
+Session::~Session() {
+  core_.metrics.SessionClosed();
+}
 
 void Session::Start() {
   socket_.non_blocking(true);
@@ -71,30 +75,32 @@ void Session::SendCommandAsync(uint64_t command_id, jt808::Message message) {
 }
 
 void Session::OnDurable(std::vector<Completion> completions, bool stored) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), completions = std::move(completions), stored] {
-               if (self->closed_) return;  // the terminal resends on its next connection
-               int64_t now_ns = SteadyNs();
-               for (const Completion& completion : completions) {
-                 jt808::PlatformGeneralReply reply;
-                 reply.reply_serial = completion.reply_serial;
-                 reply.reply_msg_id = completion.reply_msg_id;
-                 reply.result = Result8(stored ? ReplyResult::kOk : ReplyResult::kFailed);
-                 self->Send(reply);
-                 self->core_.metrics.AckLatency(
-                     static_cast<double>(now_ns - completion.arrival_ns) / 1e6);
-               }
-             });
+  asio::post(socket_.get_executor(), [self = shared_from_this(),
+                                      completions = std::move(completions), stored] {
+    if (self->closed_)
+      return;  // the terminal resends on its next connection
+    int64_t now_ns = SteadyNs();
+    for (const Completion& completion : completions) {
+      jt808::PlatformGeneralReply reply;
+      reply.reply_serial = completion.reply_serial;
+      reply.reply_msg_id = completion.reply_msg_id;
+      reply.result = Result8(stored ? ReplyResult::kOk : ReplyResult::kFailed);
+      self->Send(reply);
+      self->core_.metrics.AckLatency(static_cast<double>(now_ns - completion.arrival_ns) / 1e6);
+    }
+  });
 }
 
 // Reading waits for readiness and then reads into a per-thread buffer, so an idle connection
 // holds no read buffer at all (the 10 KB-per-connection budget).
 void Session::WaitReadable() {
-  if (closed_ || reading_paused_) return;
+  if (closed_ || reading_paused_)
+    return;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
                        if (ec) {
-                         if (ec != asio::error::operation_aborted) self->Close("peer_closed");
+                         if (ec != asio::error::operation_aborted)
+                           self->Close("peer_closed");
                          return;
                        }
                        self->OnReadable();
@@ -102,25 +108,32 @@ void Session::WaitReadable() {
 }
 
 void Session::OnReadable() {
-  if (closed_) return;
+  if (closed_)
+    return;
   thread_local std::array<uint8_t, kReadChunk> buffer;
   boost::system::error_code ec;
   size_t size = socket_.read_some(asio::buffer(buffer), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) return WaitReadable();
-  if (ec || size == 0) return Close("peer_closed");
+  if (ec == asio::error::would_block || ec == asio::error::try_again)
+    return WaitReadable();
+  if (ec || size == 0)
+    return Close("peer_closed");
 
   splitter_.Feed(ByteSpan(buffer.data(), size), [this](Result<ByteSpan> frame) {
-    if (closed_) return;
+    if (closed_)
+      return;
     if (!frame) {
       BadInput(frame.error());
       // A frame over the limit is cut off at once; other framing errors are counted.
-      if (frame.error().code == ErrorCode::kFrameTooLong) Close("bad_input");
+      if (frame.error().code == ErrorCode::kFrameTooLong)
+        Close("bad_input");
       return;
     }
     HandleFrame(*frame);
   });
-  if (closed_) return;
-  if (!pending_.empty()) return SubmitPending();
+  if (closed_)
+    return;
+  if (!pending_.empty())
+    return SubmitPending();
   WaitReadable();
 }
 
@@ -128,12 +141,14 @@ void Session::SubmitPending() {
   auto self = shared_from_this();
   bool queued = core_.writer.SubmitOrWait(pending_, [self] {
     asio::post(self->socket_.get_executor(), [self] {
-      if (self->closed_) return;
+      if (self->closed_)
+        return;
       self->SubmitPending();
     });
   });
   if (!queued) {
-    if (!reading_paused_) core_.metrics.ReadPaused();
+    if (!reading_paused_)
+      core_.metrics.ReadPaused();
     reading_paused_ = true;
     return;
   }
@@ -143,7 +158,8 @@ void Session::SubmitPending() {
 
 void Session::HandleFrame(ByteSpan unescaped) {
   auto frame = jt808::ParseFrame(unescaped);
-  if (!frame) return BadInput(frame.error());
+  if (!frame)
+    return BadInput(frame.error());
   const jt808::Header& header = frame->header;
   core_.metrics.FrameIn(header.msg_id);
   last_frame_at_ = Clock::now();
@@ -161,11 +177,14 @@ void Session::HandleFrame(ByteSpan unescaped) {
   }
 
   if (header.subpackage && header.subpackage->total > 1) {
-    if (!reassembler_) reassembler_ = std::make_unique<jt808::Reassembler>();
+    if (!reassembler_)
+      reassembler_ = std::make_unique<jt808::Reassembler>();
     auto whole = reassembler_->Add(header, frame->body, NowMs());
-    if (!whole) return BadInput(whole.error());
+    if (!whole)
+      return BadInput(whole.error());
     Reply(header, Result8(ReplyResult::kOk));  // each package is answered
-    if (*whole) HandleMessage((*whole)->header, (*whole)->body);
+    if (*whole)
+      HandleMessage((*whole)->header, (*whole)->body);
     ScheduleTimer();
     return;
   }
@@ -174,22 +193,29 @@ void Session::HandleFrame(ByteSpan unescaped) {
 
 void Session::HandleMessage(const jt808::Header& header, ByteSpan body) {
   switch (header.msg_id) {
-    case jt808::msg_id::kRegister: return HandleRegister(header, body);
-    case jt808::msg_id::kAuth: return HandleAuth(header, body);
-    case jt808::msg_id::kHeartbeat: return Reply(header, Result8(ReplyResult::kOk));
+    case jt808::msg_id::kRegister:
+      return HandleRegister(header, body);
+    case jt808::msg_id::kAuth:
+      return HandleAuth(header, body);
+    case jt808::msg_id::kHeartbeat:
+      return Reply(header, Result8(ReplyResult::kOk));
     case jt808::msg_id::kLogout:
       Reply(header, Result8(ReplyResult::kOk));
       close_after_flush_ = true;
       return;
-    case jt808::msg_id::kTerminalGeneralReply: return HandleTerminalReply(body);
+    case jt808::msg_id::kTerminalGeneralReply:
+      return HandleTerminalReply(body);
     case jt808::msg_id::kLocationReport:
     case jt808::msg_id::kLocationQueryReply:
     case jt808::msg_id::kLocationBatch:
-      if (!authenticated_) return Reply(header, Result8(ReplyResult::kFailed));
-      if (header.msg_id == jt808::msg_id::kLocationBatch) return HandleBatch(header, body);
+      if (!authenticated_)
+        return Reply(header, Result8(ReplyResult::kFailed));
+      if (header.msg_id == jt808::msg_id::kLocationBatch)
+        return HandleBatch(header, body);
       return HandleLocation(header, body);
     default:
-      if (!authenticated_) return Reply(header, Result8(ReplyResult::kFailed));
+      if (!authenticated_)
+        return Reply(header, Result8(ReplyResult::kFailed));
       // Decoded for validity; messages the platform does not act on yet are answered "ok"
       // when they decode, so that terminals do not repeat them.
       jt808::Version version = header.version;
@@ -224,7 +250,8 @@ void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
   core_.registry.Register(
       std::move(record), [self = shared_from_this(), header](RegistryWorker::RegisterOutcome out) {
         asio::post(self->socket_.get_executor(), [self, header, out = std::move(out)] {
-          if (self->closed_) return;
+          if (self->closed_)
+            return;
           jt808::RegisterReply reply;
           reply.reply_serial = header.serial;
           reply.result = out.result;
@@ -246,7 +273,8 @@ void Session::HandleAuth(const jt808::Header& header, ByteSpan body) {
       terminal, std::get<jt808::Auth>(*message).auth_code,
       [self = shared_from_this(), header, terminal](bool accepted) {
         asio::post(self->socket_.get_executor(), [self, header, terminal, accepted] {
-          if (self->closed_) return;
+          if (self->closed_)
+            return;
           if (accepted && !self->authenticated_) {
             self->authenticated_ = true;
             self->core_.metrics.Authenticated();
@@ -290,7 +318,8 @@ bool Session::AppendPosition(const jt808::Header& header, ByteSpan location_body
 void Session::HandleLocation(const jt808::Header& header, ByteSpan body) {
   ByteSpan location = body;
   if (header.msg_id == jt808::msg_id::kLocationQueryReply) {
-    if (body.size() < 2) return Reply(header, Result8(ReplyResult::kBadMessage));
+    if (body.size() < 2)
+      return Reply(header, Result8(ReplyResult::kBadMessage));
     location = body.subspan(2);
   }
   Completion completion{header.serial, header.msg_id, SteadyNs()};
@@ -323,13 +352,15 @@ void Session::HandleBatch(const jt808::Header& header, ByteSpan body) {
 }
 
 void Session::HandleTerminalReply(ByteSpan body) {
-  if (body.size() != 5) return BadInput(Error{ErrorCode::kLengthMismatch, "0x0001 body"});
+  if (body.size() != 5)
+    return BadInput(Error{ErrorCode::kLengthMismatch, "0x0001 body"});
   ByteReader reader(body);
   uint16_t reply_serial = reader.U16();
   reader.U16();  // reply id
   uint8_t result = reader.U8();
   for (auto it = commands_.begin(); it != commands_.end(); ++it) {
-    if (it->serial != reply_serial) continue;
+    if (it->serial != reply_serial)
+      continue;
     core_.commands.Update(it->id, result == 0 ? CommandStatus::kDelivered : CommandStatus::kFailed,
                           result, NowMs());
     commands_.erase(it);
@@ -345,7 +376,8 @@ void Session::BadInput(const Error& error) {
                  error.Message());
     logged_bad_input_ = true;
   }
-  if (++bad_frames_ > core_.options.max_bad_frames) Close("bad_input");
+  if (++bad_frames_ > core_.options.max_bad_frames)
+    Close("bad_input");
 }
 
 void Session::Reply(const jt808::Header& request, uint8_t result) {
@@ -357,11 +389,13 @@ void Session::Reply(const jt808::Header& request, uint8_t result) {
 }
 
 void Session::Send(const jt808::Message& message, uint16_t* serial) {
-  if (closed_) return;
+  if (closed_)
+    return;
   jt808::Header header = terminal_;
   header.subpackage.reset();
   header.serial = next_serial_++;
-  if (serial) *serial = header.serial;
+  if (serial)
+    *serial = header.serial;
   auto encoded = encoder_.Encode(header, message, out_);
   if (!encoded) {
     spdlog::error("jt808 {}: cannot encode reply 0x{:04x}: {}", peer_, jt808::MessageId(message),
@@ -373,9 +407,11 @@ void Session::Send(const jt808::Message& message, uint16_t* serial) {
 }
 
 void Session::Flush() {
-  if (writing_ || closed_) return;
+  if (writing_ || closed_)
+    return;
   if (out_.empty()) {
-    if (close_after_flush_) Close("logout");
+    if (close_after_flush_)
+      Close("logout");
     return;
   }
   writing_ = true;
@@ -386,7 +422,8 @@ void Session::Flush() {
                       self->writing_ = false;
                       self->out_in_flight_.clear();
                       if (ec) {
-                        if (ec != asio::error::operation_aborted) self->Close("peer_closed");
+                        if (ec != asio::error::operation_aborted)
+                          self->Close("peer_closed");
                         return;
                       }
                       self->Flush();
@@ -394,22 +431,27 @@ void Session::Flush() {
 }
 
 void Session::ScheduleTimer() {
-  if (closed_) return;
+  if (closed_)
+    return;
   const auto& options = core_.options;
   Clock::time_point next = last_frame_at_ + options.idle_timeout;
-  if (!authenticated_) next = std::min(next, connected_at_ + options.auth_timeout);
-  for (const auto& command : commands_) next = std::min(next, command.deadline);
+  if (!authenticated_)
+    next = std::min(next, connected_at_ + options.auth_timeout);
+  for (const auto& command : commands_)
+    next = std::min(next, command.deadline);
   if (reassembler_ && reassembler_->group_count() > 0) {
     next = std::min(next, Clock::now() + std::chrono::seconds(1));
   }
   timer_.expires_at(next);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->OnTimer();
+    if (!ec)
+      self->OnTimer();
   });
 }
 
 void Session::OnTimer() {
-  if (closed_) return;
+  if (closed_)
+    return;
   const auto now = Clock::now();
   if (!authenticated_ && now >= connected_at_ + core_.options.auth_timeout) {
     spdlog::info("jt808 {}: not authenticated within {} ms, closing", peer_,
@@ -422,18 +464,21 @@ void Session::OnTimer() {
     return Close("idle");
   }
   std::erase_if(commands_, [&](const PendingCommand& command) {
-    if (now < command.deadline) return false;
+    if (now < command.deadline)
+      return false;
     core_.commands.Update(command.id, CommandStatus::kTimedOut, 0, NowMs());
     return true;
   });
   if (reassembler_) {
-    for (const auto& request : reassembler_->Poll(NowMs())) Send(request.message);
+    for (const auto& request : reassembler_->Poll(NowMs()))
+      Send(request.message);
   }
   ScheduleTimer();
 }
 
 void Session::Close(const char* reason) {
-  if (closed_) return;
+  if (closed_)
+    return;
   closed_ = true;
   core_.metrics.Disconnect(reason);
   if (authenticated_) {

@@ -1,13 +1,12 @@
 // One terminal connection. All of its handlers run on one io_context thread.
 #pragma once
 
+#include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
 #include <vector>
-
-#include <boost/asio.hpp>
 
 #include "gateway/core.h"
 #include "gateway/position_writer.h"

@@ -29,12 +29,14 @@ jt808::LocationReport Report(int64_t time_ms) {
 double MetricValue(const Metrics& metrics, const std::string& name) {
   std::string text = metrics.Render();
   size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) throw std::runtime_error("no metric " + name);
+  if (at == std::string::npos)
+    throw std::runtime_error("no metric " + name);
   return std::stod(text.substr(at + name.size() + 2));
 }
 
 const jt808::PlatformGeneralReply& GeneralReply(const std::optional<jt808::DecodedMessage>& m) {
-  if (!m) throw std::runtime_error("no reply");
+  if (!m)
+    throw std::runtime_error("no reply");
   return std::get<jt808::PlatformGeneralReply>(m->message);
 }
 
@@ -151,7 +153,8 @@ TEST_F(GatewayTest, BatchIsAcknowledgedOnceAfterAllItems) {
   terminal.RegisterAndAuthenticate();
   jt808::LocationBatch batch;
   batch.batch_type = 1;
-  for (int i = 0; i < 3; ++i) batch.items.push_back(Report(1'650'415'800'000 + i * 1000));
+  for (int i = 0; i < 3; ++i)
+    batch.items.push_back(Report(1'650'415'800'000 + i * 1000));
   uint16_t serial = terminal.Send(batch);
   const auto& ack = GeneralReply(terminal.Receive());
   EXPECT_EQ(ack.reply_serial, serial);
@@ -184,7 +187,8 @@ TEST_F(GatewayTest, GarbageIsCutOffAndTheServerStaysHealthy) {
   options.max_bad_frames = 3;
   StartGateway(options);
   TestTerminal noisy(gateway_->port(), "013900000009");
-  for (int i = 0; i < 10; ++i) noisy.SendRaw({0x7e, 0x01, 0x02, 0x03, 0x7e});
+  for (int i = 0; i < 10; ++i)
+    noisy.SendRaw({0x7e, 0x01, 0x02, 0x03, 0x7e});
   EXPECT_TRUE(noisy.WaitClosed(2s));
 
   TestTerminal well_behaved(gateway_->port(), "013900000010");

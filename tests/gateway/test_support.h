@@ -1,6 +1,7 @@
 // A blocking JT/T 808 client and an in-memory store for the gateway's integration tests.
 #pragma once
 
+#include <boost/asio.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -8,8 +9,6 @@
 #include <optional>
 #include <utility>
 #include <vector>
-
-#include <boost/asio.hpp>
 
 #include "protocol/jt808/codec.h"
 #include "store/position_store.h"
@@ -37,7 +36,8 @@ class TestTerminal {
     header_.serial = serial;
     std::vector<uint8_t> frame;
     auto done = encoder_.Encode(header_, message, frame);
-    if (!done) throw std::runtime_error(done.error().Message());
+    if (!done)
+      throw std::runtime_error(done.error().Message());
     SendRaw(frame);
   }
   void SendRaw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
@@ -47,14 +47,17 @@ class TestTerminal {
       std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (frames_.empty()) {
-      if (!ReadSome(deadline)) return std::nullopt;
+      if (!ReadSome(deadline))
+        return std::nullopt;
     }
     auto frame = std::move(frames_.front());
     frames_.erase(frames_.begin());
     auto view = jt808::ParseFrame(frame);
-    if (!view) return std::nullopt;
+    if (!view)
+      return std::nullopt;
     auto decoded = jt808::DecodeMessage(*view);
-    if (!decoded) return std::nullopt;
+    if (!decoded)
+      return std::nullopt;
     return *decoded;
   }
 
@@ -62,7 +65,8 @@ class TestTerminal {
   bool WaitClosed(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (!ReadSome(deadline) && closed_) return true;
+      if (!ReadSome(deadline) && closed_)
+        return true;
     }
     return closed_;
   }
@@ -76,11 +80,13 @@ class TestTerminal {
     request.plate = "辽C12345";
     Send(request);
     auto reply = Receive();
-    if (!reply) throw std::runtime_error("no 0x8100");
+    if (!reply)
+      throw std::runtime_error("no 0x8100");
     auto code = std::get<jt808::RegisterReply>(reply->message).auth_code;
     Send(jt808::Auth{code, {}, {}});
     auto auth = Receive();
-    if (!auth) throw std::runtime_error("no auth reply");
+    if (!auth)
+      throw std::runtime_error("no auth reply");
     if (std::get<jt808::PlatformGeneralReply>(auth->message).result != 0) {
       throw std::runtime_error("auth refused");
     }
@@ -105,7 +111,8 @@ class TestTerminal {
         return false;
       }
       splitter_.Feed(ByteSpan(buffer, size), [&](Result<ByteSpan> frame) {
-        if (frame) frames_.emplace_back(frame->begin(), frame->end());
+        if (frame)
+          frames_.emplace_back(frame->begin(), frame->end());
       });
       return true;
     }
@@ -168,7 +175,8 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
   Result<std::optional<store::TerminalRecord>> Find(std::string_view terminal) override {
     std::lock_guard lock(mutex_);
     auto it = terminals_.find(std::string(terminal));
-    if (it == terminals_.end()) return std::optional<store::TerminalRecord>{};
+    if (it == terminals_.end())
+      return std::optional<store::TerminalRecord>{};
     return std::optional<store::TerminalRecord>{it->second};
   }
   Result<void> Upsert(const store::TerminalRecord& record) override {

@@ -145,6 +145,27 @@ TEST_F(SqliteStoreTest, SkipsResendsAfterReopenFromLogAndChunks) {
   EXPECT_EQ(TrackAll(Phone(1)).size(), 100u);
 }
 
+TEST_F(SqliteStoreTest, SkipsResendsOlderThanTheInMemoryWindow) {
+  SqliteOptions options;
+  options.dedup_window = 4;
+  Open(options);
+  std::vector<model::Position> positions;
+  for (uint16_t i = 0; i < 40; ++i)
+    positions.push_back(MakePosition(1, i, kT0 + i * 1000));
+  ASSERT_EQ(store_->Append(std::span(positions).first(20)), 20u);
+  ASSERT_TRUE(store_->Compact());
+  ASSERT_EQ(store_->Append(std::span(positions).subspan(20)), 20u);
+  // Everything again, in and out of order, before and after a reopen: nothing is new.
+  EXPECT_EQ(*store_->Append(positions), 0u);
+  std::vector<model::Position> reversed(positions.rbegin(), positions.rend());
+  EXPECT_EQ(*store_->Append(reversed), 0u);
+  Open(options);
+  EXPECT_EQ(*store_->Append(positions), 0u);
+  EXPECT_EQ(*store_->Count(), 40u);
+  // A genuinely new report older than the window is still stored.
+  EXPECT_EQ(*store_->Append(std::vector{MakePosition(1, 999, kT0 + 500)}), 1u);
+}
+
 TEST_F(SqliteStoreTest, TracksAcrossChunksAndTail) {
   SqliteOptions options;
   options.compact_every_rows = 100;

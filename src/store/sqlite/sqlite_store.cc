@@ -623,10 +623,19 @@ Result<size_t> SqliteStore::Write(std::span<const model::Position> batch, bool f
     seen.reserve(batch.size());
     for (const model::Position& p : batch) {
       WriterTerminal& terminal = writer_terminals_.find(p.terminal)->second;
-      if (terminal.recent.Has(p.serial, p.device_time_ms) ||
-          !seen.insert({terminal.id, p.serial, p.device_time_ms}).second) {
+      if (terminal.recent.Has(p.serial, p.device_time_ms))
         continue;
+      // Older than the ring can vouch for (a long resend, blind-area data out of order): ask
+      // the store itself, so that dedup is exact and not only within the window.
+      if (terminal.recent.MayHoldOlder(p.device_time_ms, options_.dedup_window)) {
+        auto stored = Contains(model::KeyOf(p));
+        if (!stored)
+          return tl::unexpected(stored.error());
+        if (*stored)
+          continue;
       }
+      if (!seen.insert({terminal.id, p.serial, p.device_time_ms}).second)
+        continue;
       fresh.push_back(&p);
       owners.push_back(&terminal);
     }

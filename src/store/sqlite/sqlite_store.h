@@ -76,11 +76,12 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  // PositionStore. Dedup: a position is skipped when its (serial, device_time_ms) is among
-  // the last SqliteOptions::dedup_window keys stored for its terminal (rebuilt at Open from the
-  // log and the terminal's newest chunks), or earlier in the same batch. A resend older than
-  // that window (more than dedup_window newer positions of the same terminal were stored
-  // since; about 40 minutes at one report every 10 s with the default 256) is stored twice.
+  // PositionStore. Dedup is exact: a position is skipped when its (serial, device_time_ms) is
+  // already stored for its terminal, or earlier in the same batch. The last
+  // SqliteOptions::dedup_window keys per terminal (rebuilt at Open from the log and the
+  // terminal's newest chunks) answer in memory; a report newer than all of them is new without
+  // a lookup; only an older one outside the window (a long resend, out-of-order blind-area
+  // data) costs a lookup in the store.
   Result<size_t> Append(std::span<const model::Position> batch) override;
   Result<std::vector<model::Position>> Track(std::string_view terminal, int64_t from_ms,
                                              int64_t to_ms, size_t limit) override;
@@ -114,6 +115,11 @@ class SqliteStore final : public PositionStore, public TerminalStore {
     size_t next = 0;
     int64_t max_time = 0;  // largest time ever added; meaningful when times is not empty
     bool Has(uint16_t serial, int64_t time) const;
+    // Whether a key not in the ring may still be stored: the ring is full (older keys were
+    // evicted) and `time` is not newer than everything it has seen.
+    bool MayHoldOlder(int64_t time, size_t capacity) const {
+      return capacity > 0 && times.size() >= capacity && time <= max_time;
+    }
     void Add(uint16_t serial, int64_t time, size_t capacity);
   };
   struct WriterTerminal {
