@@ -7,7 +7,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
 
 #include "common/error.h"
 

@@ -11,7 +11,6 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
-#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include "gateway/gateway.h"

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include "gateway/core.h"
