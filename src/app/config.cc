@@ -105,12 +105,18 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     options.command_timeout = std::chrono::seconds(command);
   }
   if (const auto* store = Section(root, "store")) {
-    if (!CheckKeys(*store, {"max_batch", "max_queued"}, "store", message))
-      return bad();
-    if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
-        !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store")) {
+    if (!CheckKeys(*store, {"max_batch", "max_queued", "compact_every_rows", "compact_every_s"},
+                   "store", message)) {
       return bad();
     }
+    uint32_t compact_every_s = static_cast<uint32_t>(config.sqlite.compact_every_ms / 1000);
+    if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
+        !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store") ||
+        !Read(*store, "compact_every_rows", config.sqlite.compact_every_rows, message, "store") ||
+        !Read(*store, "compact_every_s", compact_every_s, message, "store")) {
+      return bad();
+    }
+    config.sqlite.compact_every_ms = int64_t{compact_every_s} * 1000;
     if (config.gateway.writer.max_batch == 0 ||
         config.gateway.writer.max_queued < config.gateway.writer.max_batch) {
       message = "store.max_batch must be at least 1 and at most store.max_queued";

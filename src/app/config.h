@@ -9,12 +9,14 @@
 #include "api/http_server.h"
 #include "common/error.h"
 #include "gateway/gateway.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace baotong::app {
 
 struct ServeConfig {
   std::filesystem::path data_dir = "data";
   gateway::GatewayOptions gateway;
+  store::SqliteOptions sqlite;
   api::HttpOptions http;
   std::string log_level = "info";
 };

@@ -38,7 +38,7 @@ int RunServe(const ServeOverrides& overrides) {
     config->gateway.auto_register = true;
   spdlog::set_level(spdlog::level::from_str(config->log_level));
 
-  auto store = store::SqliteStore::Open(config->data_dir);
+  auto store = store::SqliteStore::Open(config->data_dir, config->sqlite);
   if (!store) {
     std::cerr << "baotong serve: cannot open the store in " << config->data_dir << ": "
               << store.error().Message() << '\n';
