@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -17,6 +19,20 @@ std::atomic<bool> g_stop_requested{false};
 
 void RequestStop(int) {
   g_stop_requested = true;
+}
+
+}  // namespace
+
+namespace {
+
+// Each terminal is a file descriptor: take all the kernel allows this process.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open-file limit to {}", limit.rlim_max);
+  }
 }
 
 }  // namespace
@@ -37,6 +53,7 @@ int RunServe(const ServeOverrides& overrides) {
   if (overrides.auto_register)
     config->gateway.auto_register = true;
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  RaiseOpenFileLimit();
 
   auto store = store::SqliteStore::Open(config->data_dir, config->sqlite);
   if (!store) {
