@@ -78,18 +78,21 @@ class GatewayCore {
 
   const GatewayOptions options;
   Metrics& metrics;
-  PositionWriter writer;
-  RegistryWorker registry;
-  CommandLog commands;
 
   // One io_context per thread; a session lives on one of them, so its handlers never run
-  // concurrently and need no strand.
+  // concurrently and need no strand. Declared before the writer and the registry worker so
+  // that it is destroyed after them: their threads post completions to these contexts until
+  // they are joined.
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
   std::atomic<size_t> next_context{0};
   std::atomic<bool> stopped{false};
+
+  PositionWriter writer;
+  RegistryWorker registry;
+  CommandLog commands;
 
   // Authenticated sessions by terminal; a terminal that reconnects replaces its old session.
   void Bind(const std::string& terminal, const std::shared_ptr<Session>& session);
