@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/china_time.h"
 #include "common/hex.h"
 
 namespace baotong::api {
@@ -23,21 +24,6 @@ Response JsonResponse(http::status status, const Json& body) {
 
 Response Error(http::status status, std::string_view message) {
   return JsonResponse(status, Json{{"error", message}});
-}
-
-std::string ChinaTime(int64_t utc_ms) {
-  using namespace std::chrono;
-  sys_seconds local{seconds{(utc_ms + 8 * 3600 * 1000) / 1000}};
-  auto day_point = floor<days>(local);
-  year_month_day date{day_point};
-  hh_mm_ss time{local - day_point};
-  char text[40];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02ld+08:00",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),
-                static_cast<long>(time.minutes().count()),
-                static_cast<long>(time.seconds().count()));
-  return text;
 }
 
 // Query string parameters; values are used as they come (no percent-encoding needed for
@@ -213,20 +199,21 @@ Response CommandStatus(ApiServices& services, std::string_view id_text) {
 }  // namespace
 
 Json PositionToJson(const model::Position& position) {
-  return Json{{"terminal", position.terminal},
-              {"serial", position.serial},
-              {"device_time",
-               position.device_time_ms ? Json(ChinaTime(position.device_time_ms)) : Json(nullptr)},
-              {"device_time_ms", position.device_time_ms},
-              {"receive_time_ms", position.receive_time_ms},
-              {"lat", position.lat_e6 / 1e6},
-              {"lon", position.lon_e6 / 1e6},
-              {"altitude_m", position.altitude_m},
-              {"speed_kmh", position.speed_dkmh / 10.0},
-              {"direction", position.direction},
-              {"alarm", position.alarm},
-              {"status", position.status},
-              {"extras", ToHex(position.extras)}};
+  return Json{
+      {"terminal", position.terminal},
+      {"serial", position.serial},
+      {"device_time",
+       position.device_time_ms ? Json(FormatChinaTime(position.device_time_ms)) : Json(nullptr)},
+      {"device_time_ms", position.device_time_ms},
+      {"receive_time_ms", position.receive_time_ms},
+      {"lat", position.lat_e6 / 1e6},
+      {"lon", position.lon_e6 / 1e6},
+      {"altitude_m", position.altitude_m},
+      {"speed_kmh", position.speed_dkmh / 10.0},
+      {"direction", position.direction},
+      {"alarm", position.alarm},
+      {"status", position.status},
+      {"extras", ToHex(position.extras)}};
 }
 
 Handler MakeApiHandler(ApiServices services) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/china_time.h"
 #include "common/gbk.h"
 #include "common/hex.h"
 #include "protocol/jt808/parameters.h"
@@ -232,21 +233,6 @@ struct BodyJson {
 };
 
 }  // namespace
-
-std::string FormatChinaTime(int64_t utc_ms) {
-  using namespace std::chrono;
-  sys_seconds local{seconds{(utc_ms + kChinaUtcOffsetMs) / 1000}};
-  auto day_point = floor<days>(local);
-  year_month_day date{day_point};
-  hh_mm_ss time{local - day_point};
-  char text[40];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02ld+08:00",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),
-                static_cast<long>(time.minutes().count()),
-                static_cast<long>(time.seconds().count()));
-  return text;
-}
 
 Json LocationToJson(const LocationReport& m) {
   Json body;

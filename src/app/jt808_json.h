@@ -11,9 +11,6 @@ namespace baotong::app {
 
 using Json = nlohmann::ordered_json;
 
-// ISO 8601 in China Standard Time, e.g. "2022-04-20T08:30:00+08:00".
-std::string FormatChinaTime(int64_t utc_ms);
-
 Json LocationToJson(const jt808::LocationReport& report);
 Json BodyToJson(const jt808::Message& message);
 // The whole frame: msg_id, version, phone, serial, subpackage, body.

@@ -132,6 +132,10 @@ std::string Metrics::Render() const {
          "Times a connection stopped reading because the store queue was full.");
   Line(out, "baotong_read_pauses_total", "", value(read_pauses_));
 
+  Header(out, "baotong_garbage_bytes_total", "counter",
+         "Bytes received outside any JT/T 808 frame, discarded.");
+  Line(out, "baotong_garbage_bytes_total", "", value(garbage_bytes_));
+
   Header(out, "baotong_ack_latency_ms", "histogram",
          "From a position's arrival to its 0x8001 acknowledgement, milliseconds.");
   double cumulative = 0;

@@ -48,6 +48,7 @@ class Metrics {
   void StoreError() { store_errors_.fetch_add(1, kRelaxed); }
   void AckLatency(double milliseconds);
   void ReadPaused() { read_pauses_.fetch_add(1, kRelaxed); }
+  void GarbageBytes(uint64_t count) { garbage_bytes_.fetch_add(count, kRelaxed); }
 
   int64_t sessions() const { return sessions_.load(kRelaxed); }
   uint64_t positions_stored() const { return positions_stored_.load(kRelaxed); }
@@ -82,6 +83,7 @@ class Metrics {
   std::atomic<uint64_t> store_batch_positions_{0};
   std::atomic<uint64_t> store_errors_{0};
   std::atomic<uint64_t> read_pauses_{0};
+  std::atomic<uint64_t> garbage_bytes_{0};
 };
 
 }  // namespace baotong::gateway

@@ -16,6 +16,9 @@ using jt808::ReplyResult;
 // few decoded positions.
 constexpr size_t kReadChunk = 4096;
 
+// Bytes outside frames a connection may send in all before it is cut off.
+constexpr uint64_t kMaxGarbageBytes = 16 * 1024;
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -98,13 +101,18 @@ void Session::WaitReadable() {
     return;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
-                       if (ec) {
-                         if (ec != asio::error::operation_aborted)
-                           self->Close("peer_closed");
-                         return;
-                       }
-                       self->OnReadable();
+                       if (!self->IoFailed(ec))
+                         self->OnReadable();
                      });
+}
+
+bool Session::IoFailed(const boost::system::error_code& ec) {
+  if (!ec)
+    return false;
+  // Aborted operations are our own doing (Close); anything else means the peer is gone.
+  if (ec != asio::error::operation_aborted)
+    Close("peer_closed");
+  return true;
 }
 
 void Session::OnReadable() {
@@ -118,6 +126,7 @@ void Session::OnReadable() {
   if (ec || size == 0)
     return Close("peer_closed");
 
+  const uint64_t discarded_before = splitter_.discarded_bytes();
   splitter_.Feed(ByteSpan(buffer.data(), size), [this](Result<ByteSpan> frame) {
     if (closed_)
       return;
@@ -132,6 +141,14 @@ void Session::OnReadable() {
   });
   if (closed_)
     return;
+  if (uint64_t garbage = splitter_.discarded_bytes() - discarded_before; garbage > 0) {
+    core_.metrics.GarbageBytes(garbage);
+    // Bytes that are no protocol at all (a port scan, an HTTP client) are cut off quickly.
+    if (splitter_.discarded_bytes() > kMaxGarbageBytes) {
+      BadInput(Error{ErrorCode::kBadValue, "bytes outside any JT/T 808 frame"});
+      return Close("bad_input");
+    }
+  }
   if (!pending_.empty())
     return SubmitPending();
   WaitReadable();
@@ -421,12 +438,8 @@ void Session::Flush() {
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                       self->writing_ = false;
                       self->out_in_flight_.clear();
-                      if (ec) {
-                        if (ec != asio::error::operation_aborted)
-                          self->Close("peer_closed");
-                        return;
-                      }
-                      self->Flush();
+                      if (!self->IoFailed(ec))
+                        self->Flush();
                     });
 }
 

@@ -29,6 +29,8 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
   using Clock = std::chrono::steady_clock;
 
   void WaitReadable();
+  // Closes the connection on a real I/O error; true when `ec` is any error.
+  bool IoFailed(const boost::system::error_code& ec);
   void OnReadable();
   void HandleFrame(ByteSpan unescaped);
   void HandleMessage(const jt808::Header& header, ByteSpan body);

@@ -34,7 +34,8 @@ double MetricValue(const Metrics& metrics, const std::string& name) {
   return std::stod(text.substr(at + name.size() + 2));
 }
 
-const jt808::PlatformGeneralReply& GeneralReply(const std::optional<jt808::DecodedMessage>& m) {
+// By value: callers pass the temporary that Receive() returns.
+jt808::PlatformGeneralReply GeneralReply(const std::optional<jt808::DecodedMessage>& m) {
   if (!m)
     throw std::runtime_error("no reply");
   return std::get<jt808::PlatformGeneralReply>(m->message);
@@ -197,6 +198,22 @@ TEST_F(GatewayTest, GarbageIsCutOffAndTheServerStaysHealthy) {
   EXPECT_EQ(GeneralReply(well_behaved.Receive()).result, 0);
   auto text = metrics_.Render();
   EXPECT_NE(text.find("baotong_disconnects_total{reason=\"bad_input\"} 1"), std::string::npos);
+}
+
+TEST_F(GatewayTest, BytesOutsideFramesAreCountedAndCutOff) {
+  StartGateway(AutoRegister());
+  TestTerminal http_client(gateway_->port(), "013900000017");
+  std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::vector<uint8_t> bytes;
+  while (bytes.size() < 20'000)
+    bytes.insert(bytes.end(), request.begin(), request.end());
+  try {
+    http_client.SendRaw(bytes);
+  } catch (const std::exception&) {
+    // The server may hang up while the bytes are still going out.
+  }
+  EXPECT_TRUE(http_client.WaitClosed(2s));
+  EXPECT_GT(MetricValue(metrics_, "baotong_garbage_bytes_total"), 16'000);
 }
 
 TEST_F(GatewayTest, FrameOverTheLimitIsCutOff) {

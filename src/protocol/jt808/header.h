@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/china_time.h"
 #include "common/error.h"
 
 namespace baotong::jt808 {
@@ -48,7 +49,6 @@ Result<void> EncodePhone(const Phone& phone, size_t width, ByteWriter& out);
 
 // JT/T 808 BCD[6] times are local time in UTC+8. They are converted here, once, to UTC
 // epoch milliseconds. An all-zero field (sent by terminals without a fix) is std::nullopt.
-inline constexpr int64_t kChinaUtcOffsetMs = 8 * 3600 * 1000;
 Result<std::optional<int64_t>> DecodeBcdTime(ByteSpan bcd6);
 // Years outside 2000-2099 cannot be written in YY and fail with kBadTime.
 Result<void> EncodeBcdTime(std::optional<int64_t> utc_ms, ByteWriter& out);
