@@ -1,13 +1,16 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -274,10 +277,10 @@ TEST_F(SqliteStoreTest, LatestIsNewestByDeviceTimeOrderedByTerminal) {
 
 TEST_F(SqliteStoreTest, MigrationsRunOnceAndRefuseNewerSchema) {
   Open();
-  EXPECT_EQ(store_->SchemaVersion(), 2);
+  EXPECT_EQ(store_->SchemaVersion(), 3);
   ASSERT_TRUE(store_->Append(std::vector{MakePosition(1, 1, kT0)}));
   Open();
-  EXPECT_EQ(store_->SchemaVersion(), 2);
+  EXPECT_EQ(store_->SchemaVersion(), 3);
   EXPECT_EQ(*store_->Count(), 1u);
   store_.reset();
 
@@ -292,11 +295,11 @@ TEST_F(SqliteStoreTest, MigrationsRunOnceAndRefuseNewerSchema) {
     sqlite3_finalize(stmt);
     return value;
   };
-  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "2");
-  EXPECT_EQ(scalar("PRAGMA user_version"), "2");
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(scalar("PRAGMA user_version"), "3");
   EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
   ASSERT_EQ(
-      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(3, 0)", nullptr, nullptr, nullptr),
+      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(4, 0)", nullptr, nullptr, nullptr),
       SQLITE_OK);
   sqlite3_close(db);
   auto newer = SqliteStore::Open(dir_);
@@ -347,6 +350,7 @@ TEST_F(SqliteStoreTest, TerminalRecordsUpsertAndFind) {
 TEST_F(SqliteStoreTest, ReadersRunWhileTheWriterAppends) {
   SqliteOptions options;
   options.compact_every_rows = 2000;
+  options.compact_slice_rows = 300;  // readers also run while a sealed log is compacted
   options.reader_connections = 2;
   SqliteStore& store = Open(options);
   constexpr int kTerminals = 50;
@@ -403,6 +407,326 @@ TEST_F(SqliteStoreTest, ReadersRunWhileTheWriterAppends) {
   for (int t = 0; t < kTerminals; t += 7) {
     EXPECT_EQ(TrackAll(Phone(t)).size(), size_t{kRounds});
   }
+}
+
+// A database written by a build at schema version 2 (one log table, everything compacted at
+// once): the frozen schema of migrations 1-2, with positions in its log.
+TEST_F(SqliteStoreTest, OpensAndMigratesADatabaseAtSchemaVersion2) {
+  std::vector<model::Position> compacted, logged;
+  for (uint16_t i = 0; i < 30; ++i) {
+    compacted.push_back(MakePosition(i % 3, i, kT0 + i * 1000));
+    logged.push_back(MakePosition(i % 3, static_cast<uint16_t>(100 + i), kT0 + 100'000 + i * 1000));
+  }
+  fs::create_directories(dir_);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "baotong.db").c_str(), &db), SQLITE_OK);
+  const char* v2 = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL);
+CREATE TABLE terminals(id INTEGER PRIMARY KEY, phone TEXT NOT NULL UNIQUE);
+CREATE TABLE position_log(
+  terminal_id INTEGER NOT NULL, serial INTEGER NOT NULL, device_time_ms INTEGER NOT NULL,
+  receive_time_ms INTEGER NOT NULL, alarm INTEGER NOT NULL, status INTEGER NOT NULL,
+  lat_e6 INTEGER NOT NULL, lon_e6 INTEGER NOT NULL, altitude_m INTEGER NOT NULL,
+  speed_dkmh INTEGER NOT NULL, direction INTEGER NOT NULL, extras BLOB NOT NULL);
+CREATE TABLE position_chunks(
+  id INTEGER PRIMARY KEY, terminal_id INTEGER NOT NULL, first_time INTEGER NOT NULL,
+  last_time INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX position_chunks_by_terminal_time ON position_chunks(terminal_id, first_time);
+CREATE TABLE latest_positions(
+  terminal_id INTEGER PRIMARY KEY, device_time_ms INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE store_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO store_meta VALUES('compacted_positions', 0);
+CREATE TABLE terminal_registrations(
+  terminal TEXT PRIMARY KEY, auth_code TEXT NOT NULL, province_id INTEGER NOT NULL,
+  city_id INTEGER NOT NULL, maker_id TEXT NOT NULL, terminal_model TEXT NOT NULL,
+  terminal_id TEXT NOT NULL, plate_color INTEGER NOT NULL, plate TEXT NOT NULL,
+  registered_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO schema_migrations VALUES(1, 0), (2, 0);
+PRAGMA user_version=2;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK);
+  for (int t = 0; t < 3; ++t) {
+    const std::string sql =
+        "INSERT INTO terminals VALUES(" + std::to_string(t + 1) + ", '" + Phone(t) + "')";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  for (const auto& p : logged) {
+    const int t = p.terminal == Phone(0) ? 1 : p.terminal == Phone(1) ? 2 : 3;
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO position_log VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                 "?9, ?10, ?11, ?12)",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    const int64_t values[] = {
+        t,        p.serial, p.device_time_ms, p.receive_time_ms, p.alarm,    p.status,
+        p.lat_e6, p.lon_e6, p.altitude_m,     p.speed_dkmh,      p.direction};
+    for (int i = 0; i < 11; ++i) {
+      sqlite3_bind_int64(stmt, i + 1, values[i]);
+    }
+    sqlite3_bind_blob(stmt, 12, p.extras.data(), static_cast<int>(p.extras.size()),
+                      SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+
+  Open();
+  EXPECT_EQ(store_->SchemaVersion(), 3);
+  EXPECT_EQ(*store_->Count(), 30u);
+  EXPECT_EQ(store_->TailSize(), 30u);
+  EXPECT_EQ(*store_->Append(logged), 0u);
+  ASSERT_EQ(store_->Append(compacted), 30u);
+  ASSERT_TRUE(store_->Compact());
+  Open();
+  EXPECT_EQ(*store_->Count(), 60u);
+  EXPECT_EQ(store_->TailSize(), 0u);
+  EXPECT_EQ(TrackAll(Phone(1)).size(), 20u);
+  EXPECT_EQ(*store_->Append(logged), 0u);
+  EXPECT_EQ(*store_->Append(compacted), 0u);
+}
+
+// Incremental compaction with tiny thresholds, the store closed and reopened after every
+// Append (each Append is one transaction, so this is what a kill between two transactions
+// leaves): nothing is lost or duplicated at any stage, and reads see sealed, active and chunks.
+class IncrementalCompactionTest : public SqliteStoreTest,
+                                  public ::testing::WithParamInterface<bool> {};
+
+TEST_P(IncrementalCompactionTest, EveryStageKeepsPositionsExactlyOnce) {
+  const bool reopen = GetParam();
+  SqliteOptions options;
+  options.compact_every_rows = 40;
+  options.compact_slice_rows = 7;  // less than a terminal's share: slices split terminals
+  options.compact_every_ms = 0;
+  options.dedup_window = 4;  // resends beyond it are looked up in logs and chunks
+  Open(options);
+  constexpr int kTerminals = 5;
+  std::map<std::string, std::vector<model::Position>> expected;
+  std::vector<model::Position> all;
+  bool saw_sealed = false, saw_sealed_and_chunks = false;
+  uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 8) % 1000;
+  };
+  for (int round = 0; round < 60; ++round) {
+    std::vector<model::Position> batch;
+    const int size = 1 + static_cast<int>(next() % 12);
+    for (int i = 0; i < size; ++i) {
+      const int t = static_cast<int>(next() % kTerminals);
+      const auto serial = static_cast<uint16_t>(round * 16 + i);
+      // Mostly in order, sometimes blind-area data from long ago.
+      const int64_t time = next() % 5 == 0 ? kT0 + static_cast<int64_t>(next()) * 1000
+                                           : kT0 + 2'000'000 + round * 60'000 + i;
+      batch.push_back(MakePosition(t, serial, time));
+    }
+    // Resends of earlier positions, wherever they are now.
+    for (int i = 0; i < 3 && !all.empty(); ++i) {
+      batch.push_back(all[next() % all.size()]);
+    }
+    const size_t fresh = static_cast<size_t>(size);
+    auto appended = store_->Append(batch);
+    ASSERT_TRUE(appended);
+    ASSERT_EQ(*appended, fresh) << "round " << round;
+    for (int i = 0; i < size; ++i) {
+      expected[batch[i].terminal].push_back(batch[i]);
+      all.push_back(batch[i]);
+    }
+    if (reopen) {
+      Open(options);
+    }
+    const size_t sealed = store_->SealedSize();
+    saw_sealed |= sealed > 0;
+    saw_sealed_and_chunks |= sealed > 0 && store_->TailSize() < all.size();
+    // Bounded: one sealed log at most, which finishes about when the active one fills.
+    EXPECT_LE(store_->TailSize(), 2 * options.compact_every_rows + 2 * 12);
+    ASSERT_EQ(*store_->Count(), all.size()) << "round " << round;
+    for (const auto& [terminal, positions] : expected) {
+      auto sorted = positions;
+      std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return a.device_time_ms != b.device_time_ms ? a.device_time_ms < b.device_time_ms
+                                                    : a.serial < b.serial;
+      });
+      ASSERT_EQ(TrackAll(terminal), sorted) << "round " << round << " terminal " << terminal;
+    }
+    const auto& probe = all[next() % all.size()];
+    EXPECT_TRUE(*store_->Contains(KeyOf(probe)));
+  }
+  EXPECT_TRUE(saw_sealed);
+  EXPECT_TRUE(saw_sealed_and_chunks);
+  // Everything again, all at once and one by one: nothing is new.
+  EXPECT_EQ(*store_->Append(all), 0u);
+  for (size_t i = 0; i < all.size(); i += 7) {
+    EXPECT_EQ(*store_->Append(std::span(all).subspan(i, 1)), 0u);
+  }
+  ASSERT_TRUE(store_->Compact());
+  EXPECT_EQ(store_->TailSize(), 0u);
+  Open(options);
+  EXPECT_EQ(*store_->Count(), all.size());
+  EXPECT_EQ(*store_->Append(all), 0u);
+  EXPECT_EQ(*store_->LatestCount(), expected.size());
+  size_t tracked = 0;
+  for (const auto& [terminal, positions] : expected) {
+    tracked += TrackAll(terminal).size();
+  }
+  EXPECT_EQ(tracked, all.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(ReopenAfterEveryAppend, IncrementalCompactionTest,
+                         ::testing::Values(false, true));
+
+TEST_F(SqliteStoreTest, CompactionSlicesAreBoundedAndKeepUp) {
+  SqliteOptions options;
+  options.compact_every_rows = 1000;
+  options.compact_slice_rows = 50;
+  options.compact_every_ms = 0;
+  Open(options);
+  size_t max_tail = 0;
+  int seals = 0;
+  size_t last_sealed = 0;
+  for (int round = 0; round < 100; ++round) {
+    std::vector<model::Position> batch;
+    for (int t = 0; t < 100; ++t) {
+      batch.push_back(MakePosition(t, static_cast<uint16_t>(round), kT0 + round * 1000));
+    }
+    ASSERT_EQ(*store_->Append(batch), 100u);
+    const size_t sealed = store_->SealedSize();
+    if (sealed > last_sealed) {
+      ++seals;
+    } else if (last_sealed > 0) {
+      // A slice takes about what arrives (100 here), not the whole sealed log.
+      EXPECT_LE(last_sealed - sealed, 200u);
+      EXPECT_GE(last_sealed - sealed, 50u);
+    }
+    last_sealed = sealed;
+    max_tail = std::max(max_tail, store_->TailSize());
+  }
+  EXPECT_GE(seals, 8);
+  EXPECT_LE(max_tail, 2100u);
+  EXPECT_EQ(*store_->Count(), 10'000u);
+  // An idle writer (batches of resends only) still finishes the sealed log.
+  std::vector<model::Position> resend = {MakePosition(0, 0, kT0)};
+  for (int i = 0; i < 50 && store_->SealedSize() > 0; ++i) {
+    ASSERT_EQ(*store_->Append(resend), 0u);
+  }
+  EXPECT_EQ(store_->SealedSize(), 0u);
+  EXPECT_EQ(*store_->Count(), 10'000u);
+  EXPECT_EQ(TrackAll(Phone(42)).size(), 100u);
+}
+
+// Chunks of one terminal may overlap in time; the newest time must still be known at Open, or
+// a resend of it would pass for new.
+TEST_F(SqliteStoreTest, SkipsResendsAfterReopenWithOverlappingChunks) {
+  SqliteOptions options;
+  options.dedup_window = 4;
+  Open(options);
+  std::vector<model::Position> wide, inner;
+  for (uint16_t i = 0; i < 6; ++i) {
+    wide.push_back(MakePosition(1, i, kT0 + i * 600'000));  // t0 .. t0+50 min
+  }
+  for (uint16_t i = 0; i < 5; ++i) {
+    inner.push_back(MakePosition(1, static_cast<uint16_t>(100 + i), kT0 + (i + 1) * 60'000));
+  }
+  ASSERT_EQ(*store_->Append(wide), 6u);
+  ASSERT_TRUE(store_->Compact());
+  ASSERT_EQ(*store_->Append(inner), 5u);
+  ASSERT_TRUE(store_->Compact());
+  Open(options);
+  EXPECT_EQ(*store_->Append(std::vector{wide.back()}), 0u);
+  EXPECT_EQ(*store_->Append(wide), 0u);
+  EXPECT_EQ(*store_->Count(), 11u);
+}
+
+// The real thing: a child process appends with tiny compaction thresholds and is SIGKILLed at
+// arbitrary moments, mid-compaction included; after every kill, whatever it acknowledged is
+// there exactly once, and at most the batch in flight on top.
+TEST_F(SqliteStoreTest, SigkillAtAnyMomentLosesAndDuplicatesNothing) {
+  SqliteOptions options;
+  options.compact_every_rows = 64;
+  options.compact_slice_rows = 5;
+  options.compact_every_ms = 0;
+  options.dedup_window = 4;
+  constexpr int kPerBatch = 8;
+  constexpr int kTerminals = 6;
+  auto batch_of = [](int k) {
+    std::vector<model::Position> batch;
+    for (int i = 0; i < kPerBatch; ++i) {
+      const int n = k * kPerBatch + i;
+      // Every fifth one is old blind-area data, to exercise lookups beyond the window.
+      const int64_t time = n % 5 == 4 ? kT0 - n * 1000 : kT0 + n * 1000;
+      batch.push_back(MakePosition(n % kTerminals, static_cast<uint16_t>(n), time));
+    }
+    return batch;
+  };
+  int acked = 0;  // batches [0, acked) are acknowledged
+  uint32_t seed = 7;
+  int killed_while_sealed = 0;
+  for (int round = 0; round < 8; ++round) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const int start = std::max(0, acked - 3);  // terminals resend what they are unsure of
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(fds[0]);
+      auto store = SqliteStore::Open(dir_, options);
+      if (!store) {
+        ::_exit(2);
+      }
+      for (int k = start;; ++k) {
+        if (!(*store)->Append(batch_of(k))) {
+          ::_exit(3);
+        }
+        if (::write(fds[1], &k, sizeof k) != sizeof k) {
+          ::_exit(4);
+        }
+      }
+    }
+    ::close(fds[1]);
+    seed = seed * 1103515245 + 12345;
+    const int wait_for = 3 + static_cast<int>((seed >> 8) % 40);
+    int k = 0, got = 0;
+    while (got < wait_for && ::read(fds[0], &k, sizeof k) == sizeof k) {
+      acked = std::max(acked, k + 1);
+      ++got;
+    }
+    ::kill(child, SIGKILL);
+    while (::read(fds[0], &k, sizeof k) == sizeof k) {
+      acked = std::max(acked, k + 1);
+    }
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child failed with " << WEXITSTATUS(status);
+
+    Open(options);
+    killed_while_sealed += store_->SealedSize() > 0 ? 1 : 0;
+    const uint64_t count = *store_->Count();
+    const auto at_least = static_cast<uint64_t>(acked) * kPerBatch;
+    ASSERT_TRUE(count == at_least || count == at_least + kPerBatch)
+        << "round " << round << ": " << count << " stored, " << at_least << " acknowledged";
+    const int batches = static_cast<int>(count / kPerBatch);
+    std::map<std::string, std::vector<model::Position>> expected;
+    for (int b = 0; b < batches; ++b) {
+      for (const auto& p : batch_of(b)) {
+        expected[p.terminal].push_back(p);
+      }
+    }
+    for (auto& [terminal, positions] : expected) {
+      std::sort(positions.begin(), positions.end(),
+                [](const auto& a, const auto& b) { return a.device_time_ms < b.device_time_ms; });
+      ASSERT_EQ(TrackAll(terminal), positions) << "round " << round;
+    }
+    // Resending everything adds nothing.
+    for (int b = 0; b < batches; ++b) {
+      ASSERT_EQ(*store_->Append(batch_of(b)), 0u) << "round " << round << " batch " << b;
+    }
+    acked = batches;
+    store_.reset();  // no threads of the store while forking
+  }
+  EXPECT_GT(acked, 20);
+  EXPECT_GT(killed_while_sealed, 0);
 }
 
 TEST_F(SqliteStoreTest, RejectsPositionWithoutTerminal) {

@@ -14,6 +14,10 @@ namespace baotong::store {
 namespace {
 
 constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
+// WAL pages after which the background thread checkpoints (SQLite's default for its automatic
+// checkpoint), and after which the writer does it itself (256 MiB at 4 KiB pages).
+constexpr int kCheckpointPages = 1000;
+constexpr int kWriterCheckpointPages = 65'536;
 
 // Numbered schema steps; step i (1-based) takes the schema from version i-1 to i. Never edit
 // a released step: append a new one.
@@ -43,23 +47,51 @@ CREATE TABLE terminal_registrations(
   terminal_id TEXT NOT NULL, plate_color INTEGER NOT NULL, plate TEXT NOT NULL,
   registered_at_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
+    // 3: incremental compaction: a second log table; the two take turns as the active and the
+    // sealed log.
+    R"sql(
+CREATE TABLE position_log_b(
+  terminal_id INTEGER NOT NULL, serial INTEGER NOT NULL, device_time_ms INTEGER NOT NULL,
+  receive_time_ms INTEGER NOT NULL, alarm INTEGER NOT NULL, status INTEGER NOT NULL,
+  lat_e6 INTEGER NOT NULL, lon_e6 INTEGER NOT NULL, altitude_m INTEGER NOT NULL,
+  speed_dkmh INTEGER NOT NULL, direction INTEGER NOT NULL, extras BLOB NOT NULL);
+INSERT INTO store_meta VALUES('active_log', 0), ('sealed_next_terminal', 0),
+  ('sealed_next_offset', 0);
+)sql",
 };
 
-constexpr const char* kInsertLog =
-    "INSERT INTO position_log VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+// The two log tables, indexed by store_meta.active_log.
+constexpr const char* kInsertLog[] = {
+    "INSERT INTO position_log VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    "INSERT INTO position_log_b VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+};
+constexpr const char* kSelectLog[] = {
+    "SELECT terminal_id, serial, device_time_ms, receive_time_ms, alarm, status, lat_e6, "
+    "lon_e6, altitude_m, speed_dkmh, direction, extras FROM position_log ORDER BY rowid",
+    "SELECT terminal_id, serial, device_time_ms, receive_time_ms, alarm, status, lat_e6, "
+    "lon_e6, altitude_m, speed_dkmh, direction, extras FROM position_log_b ORDER BY rowid",
+};
+// Without WHERE, so that SQLite drops the table's pages instead of deleting row by row.
+constexpr const char* kEmptyLog[] = {"DELETE FROM position_log", "DELETE FROM position_log_b"};
+
 constexpr const char* kInsertChunk =
     "INSERT INTO position_chunks(terminal_id, first_time, last_time, count, data) "
     "VALUES(?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kUpsertLatest =
     "INSERT OR REPLACE INTO latest_positions(terminal_id, device_time_ms, data) "
     "VALUES(?1, ?2, ?3)";
-constexpr const char* kSetCompacted =
-    "UPDATE store_meta SET value = ?1 WHERE key = 'compacted_positions'";
+constexpr const char* kSetMeta = "UPDATE store_meta SET value = ?2 WHERE key = ?1";
+constexpr const char* kGetMeta = "SELECT value FROM store_meta WHERE key = ?1";
 constexpr const char* kSelectChunks =
     "SELECT first_time, data FROM position_chunks WHERE terminal_id = ?1 AND first_time "
     "BETWEEN ?2 AND ?3 AND last_time >= ?4 ORDER BY first_time";
 constexpr const char* kSelectNewestChunks =
-    "SELECT data FROM position_chunks WHERE terminal_id = ?1 ORDER BY first_time DESC";
+    "SELECT first_time, data FROM position_chunks WHERE terminal_id = ?1 ORDER BY first_time "
+    "DESC";
+// Chunks of one terminal may overlap in time: the newest time stored may be in a chunk that
+// starts before the newest chunk does, but less than kChunkMaxSpanMs before.
+constexpr const char* kSelectNewestTime =
+    "SELECT max(last_time) FROM position_chunks WHERE terminal_id = ?1 AND first_time >= ?2";
 constexpr const char* kInsertTerminal = "INSERT INTO terminals(phone) VALUES(?1)";
 constexpr const char* kFindRegistration =
     "SELECT auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
@@ -259,6 +291,15 @@ SqliteStore::SqliteStore(std::filesystem::path path, SqliteOptions options)
     : path_(std::move(path)), options_(std::move(options)) {}
 
 SqliteStore::~SqliteStore() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpointer_.join();
+  }
+  checkpoint_connection_.reset();
   idle_readers_.clear();
   writer_.reset();  // the last connection to close checkpoints the WAL into the database
 }
@@ -308,9 +349,12 @@ Result<void> SqliteStore::Init() {
   writer_ = std::move(*writer);
   sqlite3* db = writer_->db.get();
   // journal_mode=WAL is persistent in the file, so readers opened later inherit it.
+  // secure_delete=FAST: distributions build SQLite to zero every freed page, which would write
+  // a sealed log's pages again (~14 MB per 200k positions) when it is emptied; its content
+  // lives on in the chunks anyway. Deleted content in b-tree pages is still zeroed.
   const std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA cache_size=-" +
                               std::to_string(options_.writer_cache_kib) +
-                              "; PRAGMA journal_size_limit=67108864;";
+                              "; PRAGMA journal_size_limit=67108864; PRAGMA secure_delete=FAST;";
   if (auto ok = Exec(db, pragmas.c_str(), "sqlite: cannot configure the writer"); !ok) {
     return ok;
   }
@@ -361,25 +405,94 @@ Result<void> SqliteStore::Init() {
     }
     schema_version_ = std::max(current, version);
   }
-  return LoadState();
+  if (auto ok = LoadState(); !ok) {
+    return ok;
+  }
+  return StartCheckpointer();
+}
+
+Result<void> SqliteStore::StartCheckpointer() {
+  auto connection = Connect();
+  if (!connection) {
+    return tl::unexpected(connection.error());
+  }
+  checkpoint_connection_ = std::move(*connection);
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  // Replaces the writer's automatic checkpoints (wal_autocheckpoint is such a hook).
+  sqlite3_wal_hook(writer_->db.get(), &SqliteStore::OnWalCommit, this);
+  return {};
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  if (pages >= kWriterCheckpointPages) {
+    // The background thread cannot keep up (or a reader holds the WAL): bound its size here.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kCheckpointPages) {
+    {
+      std::lock_guard lock(store->checkpoint_mu_);
+      store->checkpoint_due_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::CheckpointLoop() {
+  std::unique_lock lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [this] { return checkpoint_due_ || stopping_; });
+    if (stopping_) {
+      return;
+    }
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs and never blocks the writer. Failures (busy)
+    // are retried at the next due checkpoint; the writer's own fallback bounds the WAL.
+    sqlite3_wal_checkpoint_v2(checkpoint_connection_->db.get(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
+    lock.lock();
+  }
 }
 
 Result<void> SqliteStore::LoadState() {
   Connection& w = *writer_;
-  auto stmt_or = w.Prepare("SELECT value FROM store_meta WHERE key = 'compacted_positions'");
-  if (!stmt_or) {
-    return tl::unexpected(stmt_or.error());
+  auto get_meta = w.Prepare(kGetMeta);
+  if (!get_meta) {
+    return tl::unexpected(get_meta.error());
   }
-  {
-    StmtUse use(*stmt_or);
-    if (sqlite3_step(use.get()) != SQLITE_ROW) {
-      return Fail(ErrorCode::kBadValue, "sqlite: store_meta lacks compacted_positions");
+  auto meta = [&](const char* key) -> Result<int64_t> {
+    StmtUse use(*get_meta);
+    BindText(use.get(), 1, key);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) {
+      return sqlite3_column_int64(use.get(), 0);
     }
-    compacted_count_ = static_cast<uint64_t>(sqlite3_column_int64(use.get(), 0));
+    if (rc == SQLITE_DONE) {
+      return Fail(ErrorCode::kBadValue, std::string("sqlite: store_meta lacks ") + key);
+    }
+    return SqlFail(rc, "sqlite: cannot read store_meta");
+  };
+  auto compacted = meta("compacted_positions");
+  auto active_log = meta("active_log");
+  auto next_terminal = meta("sealed_next_terminal");
+  auto next_offset = meta("sealed_next_offset");
+  for (const auto* value : {&compacted, &active_log, &next_terminal, &next_offset}) {
+    if (!*value) {
+      return tl::unexpected(value->error());
+    }
   }
+  if (*compacted < 0 || (*active_log != 0 && *active_log != 1) || *next_terminal < 0 ||
+      *next_terminal > std::numeric_limits<uint32_t>::max() || *next_offset < 0) {
+    return Fail(ErrorCode::kBadValue, "sqlite: store_meta holds impossible values");
+  }
+  compacted_count_ = static_cast<uint64_t>(*compacted);
+  active_log_ = static_cast<int>(*active_log);
+  sealed_next_terminal_ = static_cast<uint32_t>(*next_terminal);
+  sealed_next_offset_ = static_cast<uint64_t>(*next_offset);
 
   std::unordered_map<uint32_t, const std::string*> phones;
-  stmt_or = w.Prepare("SELECT id, phone FROM terminals");
+  auto stmt_or = w.Prepare("SELECT id, phone FROM terminals");
   if (!stmt_or) {
     return tl::unexpected(stmt_or.error());
   }
@@ -425,18 +538,23 @@ Result<void> SqliteStore::LoadState() {
     }
   }
 
-  stmt_or = w.Prepare(
-      "SELECT terminal_id, serial, device_time_ms, receive_time_ms, alarm, status, lat_e6, "
-      "lon_e6, altitude_m, speed_dkmh, direction, extras FROM position_log ORDER BY rowid");
-  if (!stmt_or) {
-    return tl::unexpected(stmt_or.error());
-  }
-  {
+  // The logs, the sealed one first (it is older): what is not chunks yet.
+  uint64_t skipped_of_next = 0;  // sealed positions of sealed_next_terminal_ seen
+  for (const int table : {1 - active_log_, active_log_}) {
+    const bool sealed = table != active_log_;
+    stmt_or = w.Prepare(kSelectLog[table]);
+    if (!stmt_or) {
+      return tl::unexpected(stmt_or.error());
+    }
     StmtUse use(*stmt_or);
     sqlite3_stmt* s = use.get();
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       const auto id = static_cast<uint32_t>(sqlite3_column_int64(s, 0));
+      if (sealed && (id < sealed_next_terminal_ ||
+                     (id == sealed_next_terminal_ && skipped_of_next++ < sealed_next_offset_))) {
+        continue;  // compacted already
+      }
       auto phone = phones.find(id);
       if (phone == phones.end()) {
         return Fail(ErrorCode::kBadValue, "sqlite: logged position of an unknown terminal");
@@ -461,31 +579,46 @@ Result<void> SqliteStore::LoadState() {
       } else if (p.device_time_ms >= latest->second.device_time_ms) {
         latest->second = p;
       }
-      tail_[id].push_back(std::move(p));
-      ++tail_size_;
+      if (sealed) {
+        sealed_[id].push_back(std::move(p));
+        ++sealed_size_;
+      } else {
+        active_[id].push_back(std::move(p));
+        ++active_size_;
+      }
     }
     if (rc != SQLITE_DONE) {
       return SqlFail(rc, "sqlite: cannot read the position log");
     }
   }
+  if (sealed_size_ == 0 && sealed_next_offset_ + sealed_next_terminal_ != 0) {
+    // Cannot happen: the slice that finishes the sealed log also empties it and resets this.
+    return Fail(ErrorCode::kBadValue, "sqlite: compaction progress without a sealed log");
+  }
 
-  // Dedup keys: each terminal's newest chunks (by time) until the window is full, then the log.
+  // Dedup keys: each terminal's newest chunks (by time) until the window is full, then the
+  // sealed log, then the active log.
   stmt_or = w.Prepare(kSelectNewestChunks);
-  if (!stmt_or) {
-    return tl::unexpected(stmt_or.error());
+  auto newest_time = w.Prepare(kSelectNewestTime);
+  if (!stmt_or || !newest_time) {
+    return tl::unexpected(!stmt_or ? stmt_or.error() : newest_time.error());
   }
   const size_t window = options_.dedup_window;
   std::vector<std::vector<model::Position>> chunks;
   for (auto& [phone, terminal] : writer_terminals_) {
     chunks.clear();
     size_t keys = 0;
+    int64_t newest_first = kI64Min;
     {
       StmtUse use(*stmt_or);
       sqlite3_bind_int64(use.get(), 1, terminal.id);
       int rc = SQLITE_DONE;
       while (keys < window && (rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+        if (chunks.empty()) {
+          newest_first = sqlite3_column_int64(use.get(), 0);
+        }
         chunks.emplace_back();
-        if (auto ok = DecodePositions(ColumnBlob(use.get(), 0), "", chunks.back()); !ok) {
+        if (auto ok = DecodePositions(ColumnBlob(use.get(), 1), "", chunks.back()); !ok) {
           return ok;
         }
         keys += chunks.back().size();
@@ -499,14 +632,32 @@ Result<void> SqliteStore::LoadState() {
         terminal.recent.Add(p.serial, p.device_time_ms, window);
       }
     }
-    if (auto tail = tail_.find(terminal.id); tail != tail_.end()) {
-      for (const model::Position& p : tail->second) {
+    if (!chunks.empty() && !terminal.recent.times.empty()) {
+      StmtUse use(*newest_time);
+      sqlite3_bind_int64(use.get(), 1, terminal.id);
+      sqlite3_bind_int64(use.get(), 2, EarliestChunkStart(newest_first));
+      const int rc = sqlite3_step(use.get());
+      if (rc != SQLITE_ROW) {
+        return SqlFail(rc, "sqlite: cannot read the newest chunk time");
+      }
+      if (sqlite3_column_type(use.get(), 0) != SQLITE_NULL) {
+        terminal.recent.max_time =
+            std::max<int64_t>(terminal.recent.max_time, sqlite3_column_int64(use.get(), 0));
+      }
+    }
+    if (auto it = sealed_.find(terminal.id); it != sealed_.end()) {
+      for (const model::Position& p : it->second) {
+        terminal.recent.Add(p.serial, p.device_time_ms, window);
+      }
+    }
+    if (auto it = active_.find(terminal.id); it != active_.end()) {
+      for (const model::Position& p : it->second) {
         terminal.recent.Add(p.serial, p.device_time_ms, window);
       }
     }
   }
 
-  count_ = compacted_count_ + tail_size_;
+  count_ = compacted_count_ + sealed_size_ + active_size_;
   last_compaction_ = std::chrono::steady_clock::now();
   return {};
 }
@@ -593,23 +744,271 @@ Result<void> SqliteStore::RegisterTerminals(std::span<const model::Position> bat
 }
 
 Result<size_t> SqliteStore::Append(std::span<const model::Position> batch) {
-  return Write(batch, false);
+  return Write(batch);
 }
 
 Result<void> SqliteStore::Compact() {
-  auto written = Write({}, true);
-  if (!written) {
-    return tl::unexpected(written.error());
+  while (sealed_size_ > 0 || active_size_ > 0) {
+    const SlicePlan slice = PlanSlice(std::numeric_limits<size_t>::max());
+    const bool seal = active_size_ > 0 && (sealed_size_ == 0 || slice.finishes);
+    if (auto ok = Commit(slice, {}, {}, seal, std::chrono::steady_clock::now()); !ok) {
+      return ok;
+    }
   }
   return {};
 }
 
 size_t SqliteStore::TailSize() const {
   std::shared_lock lock(state_mu_);
-  return tail_size_;
+  return active_size_ + sealed_size_;
 }
 
-Result<size_t> SqliteStore::Write(std::span<const model::Position> batch, bool force_compaction) {
+size_t SqliteStore::SealedSize() const {
+  std::shared_lock lock(state_mu_);
+  return sealed_size_;
+}
+
+size_t SqliteStore::SliceBudget(size_t fresh) const {
+  if (sealed_size_ == 0) {
+    return 0;
+  }
+  // Enough that the sealed log is done before the active log, growing by about `fresh` per
+  // Append, reaches the threshold; twice the arrivals once it has.
+  const size_t threshold = std::max<size_t>(1, options_.compact_every_rows);
+  const size_t slice = std::max<size_t>(1, options_.compact_slice_rows);
+  const size_t active_after = active_size_ + fresh;
+  const size_t appends_left =
+      active_after < threshold ? (threshold - active_after) / std::max<size_t>(1, fresh) : 0;
+  const size_t needed = appends_left == 0 ? 2 * std::max(fresh, slice)
+                                          : (sealed_size_ + appends_left - 1) / appends_left;
+  return std::max(slice, needed);
+}
+
+SqliteStore::SlicePlan SqliteStore::PlanSlice(size_t budget) const {
+  SlicePlan plan;
+  for (const auto& [id, positions] : sealed_) {
+    if (plan.rows >= budget) {
+      break;
+    }
+    const size_t take = std::min(positions.size(), budget - plan.rows);
+    plan.items.push_back({id, take});
+    plan.rows += take;
+  }
+  if (plan.items.empty()) {
+    return plan;
+  }
+  plan.finishes = plan.rows == sealed_size_;
+  if (!plan.finishes) {
+    const SliceItem& last = plan.items.back();
+    if (last.count < sealed_.at(last.id).size()) {
+      plan.next_terminal = last.id;
+      plan.next_offset = (last.id == sealed_next_terminal_ ? sealed_next_offset_ : 0) + last.count;
+    } else {
+      plan.next_terminal = last.id + 1;
+    }
+  }
+  return plan;
+}
+
+Result<void> SqliteStore::WriteChunks(uint32_t id, std::vector<const model::Position*>& group,
+                                      std::string& blob) {
+  auto insert_chunk = writer_->Prepare(kInsertChunk);
+  if (!insert_chunk) {
+    return tl::unexpected(insert_chunk.error());
+  }
+  std::stable_sort(
+      group.begin(), group.end(),
+      [](const model::Position* a, const model::Position* b) { return Older(*a, *b); });
+  for (size_t begin = 0; begin < group.size();) {
+    const int64_t first = group[begin]->device_time_ms;
+    size_t end = begin + 1;
+    while (end < group.size() && end - begin < kChunkMaxPositions &&
+           static_cast<uint64_t>(group[end]->device_time_ms) - static_cast<uint64_t>(first) <
+               static_cast<uint64_t>(kChunkMaxSpanMs)) {
+      ++end;
+    }
+    blob.clear();
+    EncodePositions(std::span(group).subspan(begin, end - begin), blob);
+    StmtUse use(*insert_chunk);
+    sqlite3_bind_int64(use.get(), 1, id);
+    sqlite3_bind_int64(use.get(), 2, first);
+    sqlite3_bind_int64(use.get(), 3, group[end - 1]->device_time_ms);
+    sqlite3_bind_int64(use.get(), 4, static_cast<int64_t>(end - begin));
+    BindBlob(use.get(), 5, blob.data(), blob.size());
+    if (auto ok = Run(use.get(), "sqlite: cannot insert a chunk"); !ok) {
+      return ok;
+    }
+    begin = end;
+  }
+  return {};
+}
+
+Result<void> SqliteStore::Commit(const SlicePlan& slice,
+                                 std::span<const model::Position* const> fresh,
+                                 std::span<WriterTerminal* const> owners, bool seal,
+                                 std::chrono::steady_clock::time_point now) {
+  sqlite3* db = writer_->db.get();
+  auto set_meta = writer_->Prepare(kSetMeta);
+  if (!set_meta) {
+    return tl::unexpected(set_meta.error());
+  }
+  auto meta = [&](const char* key, int64_t value) {
+    StmtUse use(*set_meta);
+    BindText(use.get(), 1, key);
+    sqlite3_bind_int64(use.get(), 2, value);
+    return Run(use.get(), "sqlite: cannot update store_meta");
+  };
+  if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin an append"); !ok) {
+    return ok;
+  }
+  auto write = [&]() -> Result<void> {
+    // The slice of the sealed log: chunks, latest positions and the progress, together.
+    if (!slice.items.empty()) {
+      auto upsert_latest = writer_->Prepare(kUpsertLatest);
+      if (!upsert_latest) {
+        return tl::unexpected(upsert_latest.error());
+      }
+      std::string blob;
+      std::vector<const model::Position*> group;
+      for (const SliceItem& item : slice.items) {
+        const std::vector<model::Position>& positions = sealed_.at(item.id);
+        group.clear();
+        for (size_t i = 0; i < item.count; ++i) {
+          group.push_back(&positions[i]);
+        }
+        // The newest by device time of all committed positions: in memory already.
+        const model::Position& newest = latest_.at(positions.front().terminal);
+        blob.clear();
+        const model::Position* newest_ptr = &newest;
+        EncodePositions(std::span(&newest_ptr, 1), blob);
+        {
+          StmtUse use(*upsert_latest);
+          sqlite3_bind_int64(use.get(), 1, item.id);
+          sqlite3_bind_int64(use.get(), 2, newest.device_time_ms);
+          BindBlob(use.get(), 3, blob.data(), blob.size());
+          if (auto ok = Run(use.get(), "sqlite: cannot store a latest position"); !ok) {
+            return ok;
+          }
+        }
+        if (auto ok = WriteChunks(item.id, group, blob); !ok) {
+          return ok;
+        }
+      }
+      if (auto ok =
+              meta("compacted_positions", static_cast<int64_t>(compacted_count_ + slice.rows));
+          !ok) {
+        return ok;
+      }
+      if (slice.finishes) {
+        if (auto ok = Exec(db, kEmptyLog[1 - active_log_], "sqlite: cannot empty the sealed log");
+            !ok) {
+          return ok;
+        }
+      }
+      if (auto ok = meta("sealed_next_terminal", slice.next_terminal); !ok) {
+        return ok;
+      }
+      if (auto ok = meta("sealed_next_offset", static_cast<int64_t>(slice.next_offset)); !ok) {
+        return ok;
+      }
+    }
+    // The batch.
+    if (!fresh.empty()) {
+      auto insert = writer_->Prepare(kInsertLog[active_log_]);
+      if (!insert) {
+        return tl::unexpected(insert.error());
+      }
+      sqlite3_stmt* s = *insert;
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        const model::Position& p = *fresh[i];
+        StmtUse use(s);
+        sqlite3_bind_int64(s, 1, owners[i]->id);
+        sqlite3_bind_int64(s, 2, p.serial);
+        sqlite3_bind_int64(s, 3, p.device_time_ms);
+        sqlite3_bind_int64(s, 4, p.receive_time_ms);
+        sqlite3_bind_int64(s, 5, p.alarm);
+        sqlite3_bind_int64(s, 6, p.status);
+        sqlite3_bind_int64(s, 7, p.lat_e6);
+        sqlite3_bind_int64(s, 8, p.lon_e6);
+        sqlite3_bind_int64(s, 9, p.altitude_m);
+        sqlite3_bind_int64(s, 10, p.speed_dkmh);
+        sqlite3_bind_int64(s, 11, p.direction);
+        BindBlob(s, 12, p.extras.data(), p.extras.size());
+        if (auto ok = Run(s, "sqlite: cannot insert a position"); !ok) {
+          return ok;
+        }
+      }
+    }
+    // Sealing: later appends go to the other table, empty now (progress is at its start).
+    if (seal) {
+      return meta("active_log", 1 - active_log_);
+    }
+    return {};
+  };
+  Result<void> written = write();
+  if (written) {
+    written = Exec(db, "COMMIT", "sqlite: cannot commit an append");
+  }
+  if (!written) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return written;
+  }
+
+  // Committed: publish to readers (who must never see a position in neither memory nor disk).
+  // Copies are made, and compacted positions freed, outside the lock.
+  std::vector<model::Position> copies;
+  copies.reserve(fresh.size());
+  for (const model::Position* p : fresh) {
+    copies.push_back(*p);
+  }
+  std::vector<std::vector<model::Position>> compacted;
+  compacted.reserve(slice.items.size());
+  std::unique_lock lock(state_mu_);
+  for (const SliceItem& item : slice.items) {
+    auto it = sealed_.find(item.id);
+    if (item.count == it->second.size()) {
+      compacted.push_back(std::move(it->second));
+      sealed_.erase(it);
+    } else {
+      it->second.erase(it->second.begin(),
+                       it->second.begin() + static_cast<std::ptrdiff_t>(item.count));
+    }
+  }
+  sealed_size_ -= slice.rows;
+  compacted_count_ += slice.rows;
+  if (!slice.items.empty()) {
+    sealed_next_terminal_ = slice.next_terminal;
+    sealed_next_offset_ = slice.next_offset;
+  }
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    active_[owners[i]->id].push_back(std::move(copies[i]));
+  }
+  active_size_ += fresh.size();
+  for (const model::Position* p : fresh) {
+    auto it = latest_.find(p->terminal);
+    if (it == latest_.end()) {
+      latest_.emplace(p->terminal, *p);
+    } else if (p->device_time_ms >= it->second.device_time_ms) {
+      it->second = *p;
+    }
+  }
+  count_.fetch_add(fresh.size(), std::memory_order_relaxed);
+  if (seal) {
+    for (auto& [id, positions] : active_) {
+      sealed_.emplace(id, std::move(positions));
+    }
+    active_.clear();
+    sealed_size_ = active_size_;
+    active_size_ = 0;
+    active_log_ = 1 - active_log_;
+    last_compaction_ = now;
+  }
+  lock.unlock();
+  compacted.clear();
+  return {};
+}
+
+Result<size_t> SqliteStore::Write(std::span<const model::Position> batch) {
   if (auto ok = RegisterTerminals(batch); !ok) {
     return tl::unexpected(ok.error());
   }
@@ -640,158 +1039,24 @@ Result<size_t> SqliteStore::Write(std::span<const model::Position> batch, bool f
       owners.push_back(&terminal);
     }
   }
-  if (fresh.empty() && !force_compaction) {
+
+  // A pending sealed log gets a slice in this Append's transaction, whether or not the batch
+  // holds anything new: an idle writer keeps compacting.
+  const SlicePlan slice = PlanSlice(SliceBudget(fresh.size()));
+  const auto now = std::chrono::steady_clock::now();
+  const size_t active_after = active_size_ + fresh.size();
+  // Only one sealed log at a time: a seal due while one is pending waits for it (SliceBudget
+  // then compacts faster).
+  const bool seal =
+      (sealed_size_ == 0 || slice.finishes) && active_after > 0 &&
+      (active_after >= options_.compact_every_rows ||
+       (options_.compact_every_ms > 0 &&
+        now - last_compaction_ >= std::chrono::milliseconds(options_.compact_every_ms)));
+  if (fresh.empty() && slice.items.empty() && !seal) {
     return 0;
   }
-
-  const auto now = std::chrono::steady_clock::now();
-  const size_t log_size = tail_size_ + fresh.size();
-  const bool compact =
-      force_compaction || log_size >= options_.compact_every_rows ||
-      (options_.compact_every_ms > 0 && log_size > 0 &&
-       now - last_compaction_ >= std::chrono::milliseconds(options_.compact_every_ms));
-
-  sqlite3* db = writer_->db.get();
-  if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin an append"); !ok) {
+  if (auto ok = Commit(slice, fresh, owners, seal, now); !ok) {
     return tl::unexpected(ok.error());
-  }
-  auto write = [&]() -> Result<void> {
-    if (!compact) {
-      auto insert = writer_->Prepare(kInsertLog);
-      if (!insert) {
-        return tl::unexpected(insert.error());
-      }
-      sqlite3_stmt* s = *insert;
-      for (size_t i = 0; i < fresh.size(); ++i) {
-        const model::Position& p = *fresh[i];
-        StmtUse use(s);
-        sqlite3_bind_int64(s, 1, owners[i]->id);
-        sqlite3_bind_int64(s, 2, p.serial);
-        sqlite3_bind_int64(s, 3, p.device_time_ms);
-        sqlite3_bind_int64(s, 4, p.receive_time_ms);
-        sqlite3_bind_int64(s, 5, p.alarm);
-        sqlite3_bind_int64(s, 6, p.status);
-        sqlite3_bind_int64(s, 7, p.lat_e6);
-        sqlite3_bind_int64(s, 8, p.lon_e6);
-        sqlite3_bind_int64(s, 9, p.altitude_m);
-        sqlite3_bind_int64(s, 10, p.speed_dkmh);
-        sqlite3_bind_int64(s, 11, p.direction);
-        BindBlob(s, 12, p.extras.data(), p.extras.size());
-        if (auto ok = Run(s, "sqlite: cannot insert a position"); !ok) {
-          return ok;
-        }
-      }
-      return {};
-    }
-    // Compaction: the log (tail_) and this batch become chunks, in this transaction.
-    std::unordered_map<uint32_t, std::vector<const model::Position*>> groups;
-    groups.reserve(tail_.size() + 1);
-    for (const auto& [id, positions] : tail_) {
-      auto& group = groups[id];
-      group.reserve(positions.size());
-      for (const model::Position& p : positions) {
-        group.push_back(&p);
-      }
-    }
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      groups[owners[i]->id].push_back(fresh[i]);
-    }
-    auto insert_chunk = writer_->Prepare(kInsertChunk);
-    auto upsert_latest = writer_->Prepare(kUpsertLatest);
-    if (!insert_chunk || !upsert_latest) {
-      return tl::unexpected(!insert_chunk ? insert_chunk.error() : upsert_latest.error());
-    }
-    std::string blob;
-    for (auto& [id, group] : groups) {
-      // The newest by device time, the later arrival winning a tie (arrival order here).
-      const model::Position* newest = nullptr;
-      if (auto it = latest_.find(group.front()->terminal); it != latest_.end()) {
-        newest = &it->second;
-      }
-      for (const model::Position* p : group) {
-        if (newest == nullptr || p->device_time_ms >= newest->device_time_ms) {
-          newest = p;
-        }
-      }
-      blob.clear();
-      EncodePositions(std::span(&newest, 1), blob);
-      {
-        StmtUse use(*upsert_latest);
-        sqlite3_bind_int64(use.get(), 1, id);
-        sqlite3_bind_int64(use.get(), 2, newest->device_time_ms);
-        BindBlob(use.get(), 3, blob.data(), blob.size());
-        if (auto ok = Run(use.get(), "sqlite: cannot store a latest position"); !ok) {
-          return ok;
-        }
-      }
-      std::stable_sort(
-          group.begin(), group.end(),
-          [](const model::Position* a, const model::Position* b) { return Older(*a, *b); });
-      for (size_t begin = 0; begin < group.size();) {
-        const int64_t first = group[begin]->device_time_ms;
-        size_t end = begin + 1;
-        while (end < group.size() && end - begin < kChunkMaxPositions &&
-               static_cast<uint64_t>(group[end]->device_time_ms) - static_cast<uint64_t>(first) <
-                   static_cast<uint64_t>(kChunkMaxSpanMs)) {
-          ++end;
-        }
-        blob.clear();
-        EncodePositions(std::span(group).subspan(begin, end - begin), blob);
-        StmtUse use(*insert_chunk);
-        sqlite3_bind_int64(use.get(), 1, id);
-        sqlite3_bind_int64(use.get(), 2, first);
-        sqlite3_bind_int64(use.get(), 3, group[end - 1]->device_time_ms);
-        sqlite3_bind_int64(use.get(), 4, static_cast<int64_t>(end - begin));
-        BindBlob(use.get(), 5, blob.data(), blob.size());
-        if (auto ok = Run(use.get(), "sqlite: cannot insert a chunk"); !ok) {
-          return ok;
-        }
-        begin = end;
-      }
-    }
-    if (auto ok = Exec(db, "DELETE FROM position_log", "sqlite: cannot empty the log"); !ok) {
-      return ok;
-    }
-    auto set_compacted = writer_->Prepare(kSetCompacted);
-    if (!set_compacted) {
-      return tl::unexpected(set_compacted.error());
-    }
-    StmtUse use(*set_compacted);
-    sqlite3_bind_int64(use.get(), 1, static_cast<int64_t>(compacted_count_ + log_size));
-    return Run(use.get(), "sqlite: cannot update the compacted count");
-  };
-  Result<void> written = write();
-  if (written) {
-    written = Exec(db, "COMMIT", "sqlite: cannot commit an append");
-  }
-  if (!written) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    return tl::unexpected(written.error());
-  }
-
-  // Committed: publish to readers, then remember the keys.
-  {
-    std::unique_lock lock(state_mu_);
-    if (compact) {
-      tail_.clear();
-      tail_size_ = 0;
-      compacted_count_ += log_size;
-      last_compaction_ = now;
-    } else {
-      for (size_t i = 0; i < fresh.size(); ++i) {
-        tail_[owners[i]->id].push_back(*fresh[i]);
-      }
-      tail_size_ += fresh.size();
-    }
-    for (const model::Position* p : fresh) {
-      auto it = latest_.find(p->terminal);
-      if (it == latest_.end()) {
-        latest_.emplace(p->terminal, *p);
-      } else if (p->device_time_ms >= it->second.device_time_ms) {
-        it->second = *p;
-      }
-    }
-    count_.fetch_add(fresh.size(), std::memory_order_relaxed);
   }
   for (size_t i = 0; i < fresh.size(); ++i) {
     owners[i]->recent.Add(fresh[i]->serial, fresh[i]->device_time_ms, options_.dedup_window);
@@ -847,7 +1112,7 @@ Result<std::vector<model::Position>> SqliteStore::Track(std::string_view termina
   if (from_ms >= to_ms || limit == 0) {
     return result;
   }
-  // The in-memory tail first, then the chunks: a position compacted after the copy is then
+  // The in-memory logs first, then the chunks: a position compacted after the copy is then
   // found in the chunks (perhaps twice, which SortUnique undoes), never in neither.
   uint32_t id = 0;
   {
@@ -857,12 +1122,18 @@ Result<std::vector<model::Position>> SqliteStore::Track(std::string_view termina
       return result;
     }
     id = it->second;
-    if (auto tail = tail_.find(id); tail != tail_.end()) {
-      for (const model::Position& p : tail->second) {
+    auto copy = [&](const std::vector<model::Position>& tail) {
+      for (const model::Position& p : tail) {
         if (p.device_time_ms >= from_ms && p.device_time_ms < to_ms) {
           result.push_back(p);
         }
       }
+    };
+    if (auto sealed = sealed_.find(id); sealed != sealed_.end()) {
+      copy(sealed->second);
+    }
+    if (auto active = active_.find(id); active != active_.end()) {
+      copy(active->second);
     }
   }
   auto lease = AcquireReader();
@@ -911,12 +1182,16 @@ Result<bool> SqliteStore::Contains(const model::PositionKey& key) {
       return false;
     }
     id = it->second;
-    if (auto tail = tail_.find(id); tail != tail_.end()) {
-      for (const model::Position& p : tail->second) {
-        if (p.device_time_ms == key.device_time_ms && p.serial == key.serial) {
-          return true;
-        }
-      }
+    auto holds = [&](const std::vector<model::Position>& tail) {
+      return std::any_of(tail.begin(), tail.end(), [&](const model::Position& p) {
+        return p.device_time_ms == key.device_time_ms && p.serial == key.serial;
+      });
+    };
+    if (auto sealed = sealed_.find(id); sealed != sealed_.end() && holds(sealed->second)) {
+      return true;
+    }
+    if (auto active = active_.find(id); active != active_.end() && holds(active->second)) {
+      return true;
     }
   }
   auto lease = AcquireReader();
