@@ -105,7 +105,9 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     options.command_timeout = std::chrono::seconds(command);
   }
   if (const auto* store = Section(root, "store")) {
-    if (!CheckKeys(*store, {"max_batch", "max_queued", "compact_every_rows", "compact_every_s"},
+    if (!CheckKeys(*store,
+                   {"max_batch", "max_queued", "compact_every_rows", "compact_every_s",
+                    "compact_slice_rows"},
                    "store", message)) {
       return bad();
     }
@@ -113,7 +115,8 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
         !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store") ||
         !Read(*store, "compact_every_rows", config.sqlite.compact_every_rows, message, "store") ||
-        !Read(*store, "compact_every_s", compact_every_s, message, "store")) {
+        !Read(*store, "compact_every_s", compact_every_s, message, "store") ||
+        !Read(*store, "compact_slice_rows", config.sqlite.compact_slice_rows, message, "store")) {
       return bad();
     }
     config.sqlite.compact_every_ms = int64_t{compact_every_s} * 1000;

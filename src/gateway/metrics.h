@@ -19,8 +19,8 @@ class Metrics {
       0x0001, 0x0002, 0x0003, 0x0100, 0x0102, 0x0104, 0x0200, 0x0201,
       0x0704, 0x0800, 0x0801, 0x8001, 0x8003, 0x8100, 0x8201, 0x8300};
   // Upper bounds of the acknowledgement latency buckets, in milliseconds.
-  static constexpr std::array<double, 12> kAckBucketsMs = {1,   2,   5,   10,   20,   50,
-                                                           100, 200, 500, 1000, 2000, 5000};
+  static constexpr std::array<double, 15> kAckBucketsMs = {1,  2,   5,   10,  20,   30,   40,  50,
+                                                           75, 100, 200, 500, 1000, 2000, 5000};
 
   void FrameIn(uint16_t msg_id) { frames_in_[Slot(msg_id)].fetch_add(1, kRelaxed); }
   void FrameOut(uint16_t msg_id) { frames_out_[Slot(msg_id)].fetch_add(1, kRelaxed); }
