@@ -1,7 +1,6 @@
 #include "app/serve.h"
 
 #include <spdlog/spdlog.h>
-
 #include <sys/resource.h>
 
 #include <csignal>
@@ -28,7 +27,8 @@ namespace {
 // Each terminal is a file descriptor: take all the kernel allows this process.
 void RaiseOpenFileLimit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
   limit.rlim_cur = limit.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
     spdlog::warn("cannot raise the open-file limit to {}", limit.rlim_max);

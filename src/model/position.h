@@ -9,19 +9,19 @@
 namespace baotong::model {
 
 struct Position {
-  std::string terminal;        // the terminal's phone number, every BCD digit (canonical key)
-  uint16_t serial = 0;         // message serial it arrived under; with device_time_ms, the
-                               // deduplication key for resends
-  int64_t device_time_ms = 0;  // UTC epoch ms from the terminal; 0 when it sent no time
-  int64_t receive_time_ms = 0; // UTC epoch ms when the gateway decoded it
-  uint32_t alarm = 0;          // JT/T 808 alarm flags
-  uint32_t status = 0;         // JT/T 808 status flags
-  int32_t lat_e6 = 0;          // WGS-84, 1e-6 degrees, negative south
-  int32_t lon_e6 = 0;          // WGS-84, 1e-6 degrees, negative west
+  std::string terminal;         // the terminal's phone number, every BCD digit (canonical key)
+  uint16_t serial = 0;          // message serial it arrived under; with device_time_ms, the
+                                // deduplication key for resends
+  int64_t device_time_ms = 0;   // UTC epoch ms from the terminal; 0 when it sent no time
+  int64_t receive_time_ms = 0;  // UTC epoch ms when the gateway decoded it
+  uint32_t alarm = 0;           // JT/T 808 alarm flags
+  uint32_t status = 0;          // JT/T 808 status flags
+  int32_t lat_e6 = 0;           // WGS-84, 1e-6 degrees, negative south
+  int32_t lon_e6 = 0;           // WGS-84, 1e-6 degrees, negative west
   uint16_t altitude_m = 0;
-  uint16_t speed_dkmh = 0;     // 0.1 km/h
-  uint16_t direction = 0;      // degrees from north
-  std::vector<uint8_t> extras; // the additional items exactly as received (id, length, value)*
+  uint16_t speed_dkmh = 0;      // 0.1 km/h
+  uint16_t direction = 0;       // degrees from north
+  std::vector<uint8_t> extras;  // the additional items exactly as received (id, length, value)*
 
   bool operator==(const Position&) const = default;
 };

@@ -71,7 +71,8 @@ class TerminalStore {
   // terminals register at once when a gateway restarts.
   virtual Result<void> UpsertMany(std::span<const TerminalRecord> records) {
     for (const TerminalRecord& record : records) {
-      if (auto done = Upsert(record); !done) return done;
+      if (auto done = Upsert(record); !done)
+        return done;
     }
     return {};
   }
