@@ -116,8 +116,13 @@ int RunStoreCheck(const std::filesystem::path& data_dir, const std::filesystem::
       return 2;
     }
     key.terminal = line.substr(0, first);
-    key.serial = static_cast<uint16_t>(std::stoul(line.substr(first + 1, second - first - 1)));
-    key.device_time_ms = std::stoll(line.substr(second + 1));
+    try {
+      key.serial = static_cast<uint16_t>(std::stoul(line.substr(first + 1, second - first - 1)));
+      key.device_time_ms = std::stoll(line.substr(second + 1));
+    } catch (const std::exception&) {
+      std::cerr << "baotong store-check: bad line: " << line << '\n';
+      return 2;
+    }
     ++acked;
     auto found = (*store)->Contains(key);
     if (!found) {

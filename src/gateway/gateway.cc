@@ -102,7 +102,7 @@ void Gateway::Stop() {
     });
   }
   for (auto& session : core.AllSessions())
-    session->CloseAsync("replaced");
+    session->CloseAsync("shutdown");
   core.work.clear();
   for (auto& thread : core.threads)
     thread.join();

@@ -34,7 +34,8 @@ class Metrics {
   void SessionClosed() { sessions_.fetch_sub(1, kRelaxed); }
   void Authenticated() { authenticated_.fetch_add(1, kRelaxed); }
   void Deauthenticated() { authenticated_.fetch_sub(1, kRelaxed); }
-  // Why a connection was cut: "idle", "auth_timeout", "frame_timeout", "bad_input", ...
+  // Why a connection was cut: "idle", "auth_timeout", "bad_input", "logout", "replaced" (the
+  // terminal connected again), "peer_closed", "shutdown".
   void Disconnect(const char* reason);
   void PositionsReceived(uint64_t count) { positions_received_.fetch_add(count, kRelaxed); }
   void PositionsStored(uint64_t count) { positions_stored_.fetch_add(count, kRelaxed); }
@@ -60,7 +61,7 @@ class Metrics {
   static constexpr auto kRelaxed = std::memory_order_relaxed;
   static constexpr size_t kErrorCodes = static_cast<size_t>(ErrorCode::kResourceLimit) + 1;
   static constexpr std::array<const char*, 7> kDisconnectReasons = {
-      "idle", "auth_timeout", "frame_timeout", "bad_input", "logout", "replaced", "peer_closed"};
+      "idle", "auth_timeout", "bad_input", "logout", "replaced", "peer_closed", "shutdown"};
 
   static size_t Slot(uint16_t msg_id);
 

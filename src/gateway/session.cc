@@ -235,24 +235,29 @@ void Session::HandleMessage(const jt808::Header& header, ByteSpan body) {
         return Reply(header, Result8(ReplyResult::kFailed));
       // Decoded for validity; messages the platform does not act on yet are answered "ok"
       // when they decode, so that terminals do not repeat them.
-      jt808::Version version = header.version;
-      auto message = jt808::DecodeBody(header.msg_id, version, body);
-      if (!message) {
-        core_.metrics.DecodeError(message.error().code);
-        return Reply(header, Result8(ReplyResult::kBadMessage));
-      }
+      auto message = DecodeOrReject(header, body);
+      if (!message)
+        return;
       bool known = !std::holds_alternative<jt808::RawMessage>(*message);
       return Reply(header, Result8(known ? ReplyResult::kOk : ReplyResult::kUnsupported));
   }
 }
 
-void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
+std::optional<jt808::Message> Session::DecodeOrReject(const jt808::Header& header, ByteSpan body) {
   jt808::Version version = header.version;
   auto message = jt808::DecodeBody(header.msg_id, version, body);
-  if (!message) {
-    core_.metrics.DecodeError(message.error().code);
-    return Reply(header, Result8(ReplyResult::kBadMessage));
-  }
+  if (message)
+    return std::move(*message);
+  // A body that does not decode will not decode when resent either: "bad message".
+  core_.metrics.DecodeError(message.error().code);
+  Reply(header, Result8(ReplyResult::kBadMessage));
+  return std::nullopt;
+}
+
+void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
+  auto message = DecodeOrReject(header, body);
+  if (!message)
+    return;
   const auto& request = std::get<jt808::Register>(*message);
   store::TerminalRecord record;
   record.terminal = std::string(header.phone.digits());
@@ -279,12 +284,9 @@ void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
 }
 
 void Session::HandleAuth(const jt808::Header& header, ByteSpan body) {
-  jt808::Version version = header.version;
-  auto message = jt808::DecodeBody(header.msg_id, version, body);
-  if (!message) {
-    core_.metrics.DecodeError(message.error().code);
-    return Reply(header, Result8(ReplyResult::kBadMessage));
-  }
+  auto message = DecodeOrReject(header, body);
+  if (!message)
+    return;
   std::string terminal(header.phone.digits());
   core_.registry.Authenticate(
       terminal, std::get<jt808::Auth>(*message).auth_code,

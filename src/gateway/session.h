@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
   void OnReadable();
   void HandleFrame(ByteSpan unescaped);
   void HandleMessage(const jt808::Header& header, ByteSpan body);
+  // The decoded body, or nullopt after answering "bad message" and counting the error.
+  std::optional<jt808::Message> DecodeOrReject(const jt808::Header& header, ByteSpan body);
   void HandleRegister(const jt808::Header& header, ByteSpan body);
   void HandleAuth(const jt808::Header& header, ByteSpan body);
   void HandleLocation(const jt808::Header& header, ByteSpan body);
