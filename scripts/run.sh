@@ -11,11 +11,15 @@ BAOTONG_JOBS=${BAOTONG_JOBS:-$(nproc)} scripts/build.sh release
 
 trucks=${BAOTONG_TRUCKS:-50}
 sim_pid=""
+server_pid=""
 cleanup() {
+  # The simulator first, then the server, which commits what is queued before it exits.
   [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null || true
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null || true
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 build/baotong serve --config config/baotong.toml --auto-register &
 server_pid=$!
