@@ -89,7 +89,12 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
       return bad();
     }
     auto& options = config.gateway;
-    uint32_t idle = 180, auth = 30, command = 30;
+    // Defaults come from GatewayOptions, so they are written down in one place only.
+    using std::chrono::duration_cast;
+    using std::chrono::seconds;
+    auto idle = static_cast<uint32_t>(duration_cast<seconds>(options.idle_timeout).count());
+    auto auth = static_cast<uint32_t>(duration_cast<seconds>(options.auth_timeout).count());
+    auto command = static_cast<uint32_t>(duration_cast<seconds>(options.command_timeout).count());
     if (!Read(*gateway, "listen", options.listen_address, message, "gateway") ||
         !Read(*gateway, "port", options.port, message, "gateway") ||
         !Read(*gateway, "io_threads", options.io_threads, message, "gateway") ||
