@@ -188,8 +188,12 @@ TEST_F(GatewayTest, GarbageIsCutOffAndTheServerStaysHealthy) {
   options.max_bad_frames = 3;
   StartGateway(options);
   TestTerminal noisy(gateway_->port(), "013900000009");
-  for (int i = 0; i < 10; ++i)
-    noisy.SendRaw({0x7e, 0x01, 0x02, 0x03, 0x7e});
+  try {
+    for (int i = 0; i < 10; ++i)
+      noisy.SendRaw({0x7e, 0x01, 0x02, 0x03, 0x7e});
+  } catch (const std::exception&) {
+    // The server may hang up before the last writes: that is the behaviour under test.
+  }
   EXPECT_TRUE(noisy.WaitClosed(2s));
 
   TestTerminal well_behaved(gateway_->port(), "013900000010");
@@ -221,7 +225,11 @@ TEST_F(GatewayTest, FrameOverTheLimitIsCutOff) {
   TestTerminal terminal(gateway_->port(), "013900000011");
   std::vector<uint8_t> huge(5000, 0x11);
   huge.front() = 0x7e;
-  terminal.SendRaw(huge);
+  try {
+    terminal.SendRaw(huge);
+  } catch (const std::exception&) {
+    // Cut off while the bytes were still going out.
+  }
   EXPECT_TRUE(terminal.WaitClosed(2s));
 }
 
