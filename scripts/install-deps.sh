@@ -9,7 +9,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev libspdlog-dev libfmt-dev
   libboost-dev libsqlite3-dev sqlite3 libtomlplusplus-dev   # gateway, HTTP, track store, config
+  libsodium-dev libxlsxwriter-dev   # passwords (argon2id), Excel exports
+  chromium   # browser tests (driven by playwright-core)
 )
+# The dashboard is built with Node.js and npm; a machine that already has them (e.g. from
+# NodeSource) keeps its own, since Debian's npm package conflicts with NodeSource's nodejs.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

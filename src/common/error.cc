@@ -30,6 +30,12 @@ std::string_view ToString(ErrorCode code) {
       return "unsupported";
     case ErrorCode::kResourceLimit:
       return "resource_limit";
+    case ErrorCode::kStorage:
+      return "storage";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kConflict:
+      return "conflict";
   }
   return "unknown_error";
 }

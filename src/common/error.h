@@ -23,6 +23,9 @@ enum class ErrorCode : uint8_t {
   kTooLong,         // a value does not fit the field it must be written into
   kUnsupported,     // a message or feature this codec does not handle
   kResourceLimit,   // a bound on memory or count was reached
+  kStorage,         // the database failed (disk, lock, constraint)
+  kNotFound,        // a record asked for by key does not exist
+  kConflict,        // a change that contradicts what is stored (e.g. a duplicate key)
 };
 
 std::string_view ToString(ErrorCode code);
