@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libexpected-dev libspdlog-dev libfmt-dev
   libboost-dev libsqlite3-dev sqlite3 libtomlplusplus-dev   # gateway, HTTP, track store, config
   libsodium-dev libxlsxwriter-dev   # passwords (argon2id), Excel exports
-  chromium   # browser tests (driven by playwright-core)
+  chromium fonts-wqy-microhei   # browser tests (playwright-core) and Chinese text in screenshots
 )
 # The dashboard is built with Node.js and npm; a machine that already has them (e.g. from
 # NodeSource) keeps its own, since Debian's npm package conflicts with NodeSource's nodejs.

@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# Runs the platform: installs what is missing, builds, starts `baotong serve` on the embedded
-# SQLite store (./data) with the default configuration, and drives simulated trucks against it
-# so that positions flow at once. Ctrl-C stops both.
+# Runs the platform: installs what is missing, builds the server and the dashboard, loads the
+# synthetic Anshan demo city into the embedded SQLite store (./data) the first time, creates the
+# first accounts, starts `baotong serve` with the default configuration, and drives simulated
+# trucks of the demo fleet against it so that positions flow at once. Ctrl-C stops both.
 #
 # Environment: BAOTONG_TRUCKS (default 50) simulated trucks; BAOTONG_TRUCKS=0 starts none.
+#              BAOTONG_DEMO=0 skips the demo city (an empty platform).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 BAOTONG_JOBS=${BAOTONG_JOBS:-$(nproc)} scripts/build.sh release
+scripts/web-build.sh
+
+mkdir -p data
+if [[ ${BAOTONG_DEMO:-1} != 0 && ! -f data/registry.db ]]; then
+  echo "Loading the demo city (演示数据, synthetic) into ./data"
+  build/baotong demo --data-dir data >/dev/null
+fi
+# The first accounts, one per department role, share a generated password that is written to a
+# file only its owner can read (it is never printed).
+if [[ -z $(build/baotong user list --data-dir data) ]]; then
+  password_file=data/initial-password
+  (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$password_file")
+  create() { build/baotong user add --data-dir data "$@" <"$password_file" >/dev/null; }
+  create --username admin --role admin --display-name 平台管理员
+  create --username jiaotong --role transport --display-name 交通运输局用户
+  create --username gongan --role police --display-name 公安局用户
+  create --username weijian --role health --display-name 卫健委用户
+  create --username tiedong --role district --district 铁东区 --display-name 铁东区用户
+  create --username kakou --role checkpoint --display-name 卡口操作员
+  echo "Created accounts admin, jiaotong, gongan, weijian, tiedong, kakou; password in $password_file"
+fi
 
 trucks=${BAOTONG_TRUCKS:-50}
 sim_pid=""
@@ -21,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-build/baotong serve --config config/baotong.toml --auto-register &
+build/baotong serve --config config/baotong.toml --auto-register --web-root web/dist &
 server_pid=$!
 for _ in $(seq 100); do
   curl -s --max-time 1 http://127.0.0.1:8080/healthz >/dev/null 2>&1 && break
@@ -30,20 +53,20 @@ for _ in $(seq 100); do
 done
 
 if ((trucks > 0)); then
-  # Simulated trucks around Anshan, one position every 5 s each, for a day.
+  # The demo fleet's first trucks (terminals 013900000000...) around Anshan, one position every
+  # 5 s each, for a day.
   build/baotong sim --server 127.0.0.1:7808 --terminals "$trucks" --rate 0.2 --seconds 86400 \
     >/dev/null 2>&1 &
   sim_pid=$!
 fi
 
-now_ms=$(date +%s%3N)
 cat <<MSG
 
 保通 Baotong is running.
+  Dashboard 管理页面:   http://127.0.0.1:8080/   (accounts: see above; password in data/initial-password)
   JT/T 808 terminals:  tcp 0.0.0.0:7808      (${trucks} simulated trucks connected)
   HTTP API, metrics:   http://127.0.0.1:8080/metrics
-                       http://127.0.0.1:8080/api/positions/latest?limit=10
-                       http://127.0.0.1:8080/api/track?terminal=013900000000&from=$((now_ms - 3600000))&to=$((now_ms + 3600000))
+  API description:     http://127.0.0.1:8080/api/openapi.json (bearer token from POST /api/auth/login)
   Data:                ./data (SQLite)
 Press Ctrl-C to stop.
 MSG

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: format check, Release unit and CLI tests, a short libFuzzer run under
+# Runs every test: format check, Release unit and CLI tests, the dashboard's browser tests,
+# benchmark smoke runs, a short libFuzzer run under
 # ASan+UBSan (clang-14), and the unit tests again under ASan+UBSan (g++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
 echo "== Release build and tests =="
 scripts/build.sh release
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+
+echo "== Dashboard build and browser tests (chromium + playwright-core) =="
+scripts/web-build.sh
+scripts/browser-test.sh
 
 echo "== Benchmarks run (smoke, figures are in docs/PERFORMANCE.md) =="
 build/bench/jt808_bench --benchmark_min_time=0.01 >/dev/null

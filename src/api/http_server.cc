@@ -21,7 +21,12 @@ constexpr auto kIdleTimeout = std::chrono::seconds(30);
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, const Handler& handler, size_t max_body)
-      : stream_(std::move(socket)), handler_(handler), max_body_(max_body) {}
+      : stream_(std::move(socket)), handler_(handler), max_body_(max_body) {
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      client_address_ = remote.address().to_string();
+  }
 
   void Start() { Read(); }
 
@@ -38,28 +43,41 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout)
       return Close();
+    if (ec == http::error::body_limit) {
+      return Write(Refusal(
+          http::status::payload_too_large,
+          R"json({"error":{"code":"too_large","message":"请求内容过大 (body too large)"}})json"));
+    }
     if (ec) {
-      Response response{http::status::bad_request, 11};
-      response.set(http::field::content_type, "application/json; charset=utf-8");
-      response.body() = R"({"error":"malformed HTTP request"})";
-      response.keep_alive(false);
-      return Write(std::move(response));
+      return Write(Refusal(
+          http::status::bad_request,
+          R"json({"error":{"code":"malformed_request","message":"HTTP 请求格式错误 (malformed request)"}})json"));
     }
     Request request = parser_->release();
     Response response;
     try {
-      response = handler_(request);
+      response = handler_(request, client_address_);
     } catch (const std::exception& error) {
       // Exceptions stop at this edge; the connection and the server carry on.
       spdlog::error("http {} {}: {}", std::string(request.method_string()),
                     std::string(request.target()), error.what());
       response = Response{http::status::internal_server_error, request.version()};
       response.set(http::field::content_type, "application/json; charset=utf-8");
-      response.body() = R"({"error":"internal error"})";
+      response.body() =
+          R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json";
     }
     response.version(request.version());
     response.keep_alive(request.keep_alive());
     Write(std::move(response));
+  }
+
+  // The connection cannot be trusted to stay in sync after a refused request: close it.
+  static Response Refusal(http::status status, std::string_view body) {
+    Response response{status, 11};
+    response.set(http::field::content_type, "application/json; charset=utf-8");
+    response.body() = std::string(body);
+    response.keep_alive(false);
+    return response;
   }
 
   void Write(Response response) {
@@ -84,6 +102,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<Response> response_;
   const Handler& handler_;
   size_t max_body_;
+  std::string client_address_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -14,13 +15,14 @@ namespace baotong::api {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
-using Handler = std::function<Response(const Request&)>;
+// client_address: the peer's IP address as text (throttling, audit).
+using Handler = std::function<Response(const Request&, std::string_view client_address)>;
 
 struct HttpOptions {
   std::string listen_address = "0.0.0.0";
-  uint16_t port = 8080;  // 0 picks a free port (tests)
-  size_t threads = 1;
-  size_t max_body_bytes = 1 << 20;
+  uint16_t port = 8080;              // 0 picks a free port (tests)
+  size_t threads = 2;                // a sign-in (argon2id) or an export must not stall the rest
+  size_t max_body_bytes = 64 << 20;  // imports of 100,000 rows are ~15 MiB
 };
 
 class HttpServer {

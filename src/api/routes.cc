@@ -1,202 +1,81 @@
 #include "api/routes.h"
 
-#include <charconv>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
-#include <cstdio>
+#include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 
+#include "api/import_jobs.h"
+#include "api/openapi_document.h"
+#include "api/route_context.h"
+#include "api/static_files.h"
 #include "common/china_time.h"
 #include "common/hex.h"
 
 namespace baotong::api {
-namespace {
 
-namespace http = boost::beast::http;
-using Json = nlohmann::ordered_json;
-
-Response JsonResponse(http::status status, const Json& body) {
-  Response response{status, 11};
-  response.set(http::field::content_type, "application/json; charset=utf-8");
-  response.body() = body.dump();
-  return response;
-}
-
-Response Error(http::status status, std::string_view message) {
-  return JsonResponse(status, Json{{"error", message}});
-}
-
-// Query string parameters; values are used as they come (no percent-encoding needed for
-// digits, and phones are digits).
-std::optional<std::string_view> Param(std::string_view target, std::string_view name) {
-  size_t query = target.find('?');
-  if (query == std::string_view::npos)
-    return std::nullopt;
-  std::string_view rest = target.substr(query + 1);
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos)
-      break;
-    rest = rest.substr(amp + 1);
+bool Call::Audit(std::string action, std::string audit_target, std::string detail) const {
+  auto appended =
+      services.audit.Append(AuditEntryFor(principal, std::string(client_address), std::move(action),
+                                          std::move(audit_target), now_ms, std::move(detail)));
+  if (!appended) {
+    spdlog::error("audit log append failed: {}", appended.error().Message());
+    return false;
   }
-  return std::nullopt;
+  return true;
 }
 
-template <typename T>
-std::optional<T> Number(std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return std::nullopt;
-  return value;
+Response Unauthenticated() {
+  return ApiError(http::status::unauthorized, "unauthenticated", "请先登录 (sign in first)");
 }
 
-std::string_view Path(std::string_view target) {
-  return target.substr(0, target.find('?'));
+Response Forbidden(const Call& call, std::string_view what) {
+  call.Audit("access.denied", std::string(call.path),
+             Json{{"method", std::string(call.request.method_string())}}.dump());
+  return ApiError(http::status::forbidden, "forbidden",
+                  std::string("无权") + std::string(what) + " (not allowed for your role)");
 }
 
-std::string_view TargetOf(const Request& request) {
-  auto target = request.target();
-  return {target.data(), target.size()};
+Response BadRequest(std::string_view message) {
+  return ApiError(http::status::bad_request, "bad_request", message);
 }
 
-std::optional<int64_t> MillisParam(std::string_view target, std::string_view name) {
-  auto text = Param(target, name);
-  if (!text)
-    return std::nullopt;
-  return Number<int64_t>(*text);
+Response NotFound(std::string_view message) {
+  return ApiError(http::status::not_found, "not_found", message);
 }
 
-// A request the service refused is the client's mistake; anything else is ours.
-Response StoreError(const baotong::Error& error) {
+Response Internal(const Error& error) {
+  spdlog::error("request failed: {}", error.Message());
   if (error.code == ErrorCode::kBadValue)
-    return Error(http::status::bad_request, error.Message());
-  return Error(http::status::internal_server_error, error.Message());
+    return BadRequest(error.Message());
+  return ApiError(http::status::internal_server_error, "internal",
+                  "服务器内部错误 (internal error)");
 }
 
-bool IsPhone(std::string_view text) {
-  return !text.empty() && text.size() <= 20 &&
-         text.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-// Parses the query; TrackService validates ranges and limits, and its errors are the 400s.
-Response Track(ApiServices& services, const Request& request) {
-  std::string_view target = TargetOf(request);
-  auto terminal = Param(target, "terminal");
-  auto from = MillisParam(target, "from");
-  auto to = MillisParam(target, "to");
-  if (!terminal || !from || !to) {
-    return Error(http::status::bad_request,
-                 "terminal, from and to are required; from and to in epoch milliseconds");
-  }
-  size_t limit = 10'000;
-  if (auto text = Param(target, "limit")) {
-    auto parsed = Number<size_t>(*text);
-    if (!parsed)
-      return Error(http::status::bad_request, "limit must be a number");
-    limit = *parsed;
-  }
-  auto track = services.track.Replay(*terminal, *from, *to, limit);
-  if (!track)
-    return StoreError(track.error());
-  Json positions = Json::array();
-  for (const auto& position : *track)
-    positions.push_back(PositionToJson(position));
-  return JsonResponse(http::status::ok, Json{{"terminal", std::string(*terminal)},
-                                             {"from", *from},
-                                             {"to", *to},
-                                             {"count", track->size()},
-                                             {"positions", std::move(positions)}});
-}
-
-Response Latest(ApiServices& services, const Request& request) {
-  std::string_view target = TargetOf(request);
-  size_t offset = 0;
-  size_t limit = 500;
-  if (auto text = Param(target, "offset")) {
-    auto parsed = Number<size_t>(*text);
-    if (!parsed)
-      return Error(http::status::bad_request, "offset must be a number");
-    offset = *parsed;
-  }
-  if (auto text = Param(target, "limit")) {
-    auto parsed = Number<size_t>(*text);
-    if (!parsed)
-      return Error(http::status::bad_request, "limit must be a number");
-    limit = *parsed;
-  }
-  auto page = services.track.LatestPage(offset, limit);
-  if (!page)
-    return StoreError(page.error());
-  Json list = Json::array();
-  for (const auto& position : page->items)
-    list.push_back(PositionToJson(position));
-  return JsonResponse(http::status::ok, Json{{"total", page->total},
-                                             {"offset", offset},
-                                             {"limit", limit},
-                                             {"items", std::move(list)}});
-}
-
-Response SendCommand(ApiServices& services, const Request& request, std::string_view phone) {
-  if (!IsPhone(phone))
-    return Error(http::status::bad_request, "bad terminal phone");
-  Json body = Json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains("type") || !body["type"].is_string()) {
-    return Error(http::status::bad_request, "body must be a JSON object with a \"type\"");
-  }
-  std::string type = body["type"];
-  jt808::Message message;
-  if (type == "text") {
-    if (!body.contains("text") || !body["text"].is_string() || body["text"].empty()) {
-      return Error(http::status::bad_request, "text commands need a non-empty \"text\"");
+std::optional<Paging> ReadPaging(const Call& call, int64_t default_limit, int64_t max_limit,
+                                 Response& error) {
+  Paging paging{0, default_limit};
+  if (auto text = call.Param("offset")) {
+    auto value = ParseNumber<int64_t>(*text);
+    if (!value || *value < 0) {
+      error = BadRequest("offset 应为非负整数 (offset must be a whole number)");
+      return std::nullopt;
     }
-    jt808::TextMessage text;
-    text.flags = 0x0c;  // terminal display + TTS read-out, as dispatch texts are meant
-    text.text = body["text"];
-    message = text;
-  } else if (type == "location_query") {
-    message = jt808::LocationQuery{};
-  } else if (type == "tracking") {
-    auto interval = body.value("interval_s", -1);
-    auto validity = body.value("validity_s", -1);
-    if (interval < 0 || interval > 0xffff || validity < 0) {
-      return Error(http::status::bad_request, "tracking needs interval_s and validity_s");
-    }
-    message =
-        jt808::TemporaryTracking{static_cast<uint16_t>(interval), static_cast<uint32_t>(validity)};
-  } else {
-    return Error(http::status::bad_request, "type must be text, location_query or tracking");
+    paging.offset = *value;
   }
-  auto id = services.gateway.SendCommand(phone, std::move(message));
-  if (!id)
-    return Error(http::status::conflict, "terminal is not connected");
-  return JsonResponse(http::status::accepted, Json{{"id", *id}});
+  if (auto text = call.Param("limit")) {
+    auto value = ParseNumber<int64_t>(*text);
+    if (!value || *value < 1 || *value > max_limit) {
+      error = BadRequest("limit 应为 1 到 " + std::to_string(max_limit) + " (limit out of range)");
+      return std::nullopt;
+    }
+    paging.limit = *value;
+  }
+  return paging;
 }
-
-Response CommandStatus(ApiServices& services, std::string_view id_text) {
-  auto id = Number<uint64_t>(id_text);
-  if (!id)
-    return Error(http::status::bad_request, "command id must be a number");
-  auto record = services.gateway.FindCommand(*id);
-  if (!record)
-    return Error(http::status::not_found, "no such command");
-  return JsonResponse(http::status::ok,
-                      Json{{"id", record->id},
-                           {"terminal", record->terminal},
-                           {"msg_id", record->msg_id},
-                           {"serial", record->serial},
-                           {"sent_at_ms", record->sent_at_ms},
-                           {"answered_at_ms", record->answered_at_ms},
-                           {"status", std::string(gateway::ToString(record->status))},
-                           {"terminal_result", record->terminal_result}});
-}
-
-}  // namespace
 
 Json PositionToJson(const model::Position& position) {
   return Json{
@@ -216,9 +95,381 @@ Json PositionToJson(const model::Position& position) {
       {"extras", ToHex(position.extras)}};
 }
 
+namespace {
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsPhone(std::string_view text) {
+  return !text.empty() && text.size() <= 20 &&
+         text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+std::string SessionCookie(std::string_view token, int64_t max_age_s) {
+  return std::string(kSessionCookieName) + "=" + std::string(token) +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
+}
+
+Response Login(Call& call) {
+  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("username") || !body["username"].is_string() ||
+      !body.contains("password") || !body["password"].is_string()) {
+    return BadRequest("请提供用户名和密码 (username and password are required)");
+  }
+  const std::string username = body["username"];
+  auto outcome = call.services.users.Login(username, body["password"].get<std::string>(),
+                                           call.client_address, call.now_ms);
+  if (!outcome)
+    return Internal(outcome.error());
+  AuditEntry entry;
+  entry.at_ms = call.now_ms;
+  entry.actor = username;
+  entry.client_address = std::string(call.client_address);
+  entry.target = "users/" + username;
+  using Status = LoginOutcome::Status;
+  if (outcome->status != Status::kOk) {
+    entry.action = "auth.login_failed";
+    const char* reason = outcome->status == Status::kThrottled  ? "throttled"
+                         : outcome->status == Status::kDisabled ? "disabled"
+                                                                : "bad_credentials";
+    entry.detail = Json{{"reason", reason}}.dump();
+    if (auto appended = call.services.audit.Append(entry); !appended)
+      spdlog::error("audit log append failed: {}", appended.error().Message());
+    if (outcome->status == Status::kThrottled) {
+      auto response =
+          ApiError(http::status::too_many_requests, "throttled",
+                   "登录失败次数过多，请稍后再试 (too many failed sign-ins, try again later)");
+      const int64_t wait_s =
+          std::max<int64_t>(1, (outcome->throttled_until_ms - call.now_ms) / 1000);
+      response.set(http::field::retry_after, std::to_string(wait_s));
+      return response;
+    }
+    if (outcome->status == Status::kDisabled)
+      return ApiError(http::status::forbidden, "account_disabled", "账号已停用 (account disabled)");
+    return ApiError(http::status::unauthorized, "bad_credentials",
+                    "用户名或密码错误 (wrong username or password)");
+  }
+  const Principal& principal = *outcome->principal;
+  entry = AuditEntryFor(principal, std::string(call.client_address), "auth.login",
+                        "users/" + principal.username, call.now_ms);
+  if (auto appended = call.services.audit.Append(entry); !appended)
+    spdlog::error("audit log append failed: {}", appended.error().Message());
+  auto response = JsonResponse(
+      http::status::ok, Json{{"token", outcome->token}, {"user", PrincipalToJson(principal)}});
+  const int64_t max_age_s =
+      std::max<int64_t>(1, (outcome->session_expires_at_ms - call.now_ms) / 1000);
+  response.set(http::field::set_cookie, SessionCookie(outcome->token, max_age_s));
+  return response;
+}
+
+std::optional<std::string> SessionToken(const Request& request) {
+  if (auto authorization = request.find(http::field::authorization);
+      authorization != request.end()) {
+    if (auto token = SessionTokenFromAuthorization(
+            std::string_view(authorization->value().data(), authorization->value().size())))
+      return token;
+  }
+  for (auto cookie = request.find(http::field::cookie); cookie != request.end(); ++cookie) {
+    if (cookie->name() != http::field::cookie)
+      break;
+    if (auto token = SessionTokenFromCookie(
+            std::string_view(cookie->value().data(), cookie->value().size())))
+      return token;
+  }
+  return std::nullopt;
+}
+
+// The terminals a scoped principal may follow on the map; nullopt: all of them.
+Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call) {
+  const Principal& principal = call.principal;
+  if (!principal.district && !principal.carrier_credit_code)
+    return std::optional<std::set<std::string>>();
+  registry::ListQuery query;
+  query.scope.district = principal.district;
+  query.scope.carrier_credit_code = principal.carrier_credit_code;
+  query.limit = registry::kMaxListLimit;
+  std::set<std::string> phones;
+  for (query.offset = 0;; query.offset += query.limit) {
+    auto page = call.services.registry.List(registry::Kind::kTerminals, query);
+    if (!page)
+      return tl::unexpected(page.error());
+    for (const auto& item : page->items)
+      phones.insert(item.value("phone", ""));
+    if (query.offset + query.limit >= page->total)
+      break;
+  }
+  return std::optional<std::set<std::string>>(std::move(phones));
+}
+
+Result<std::map<std::string, std::string>> PlatesByTerminal(const Call& call) {
+  auto terminals = call.services.registry.Terminals();
+  if (!terminals)
+    return tl::unexpected(terminals.error());
+  std::map<std::string, std::string> plates;
+  for (const auto& terminal : *terminals) {
+    if (terminal.plate)
+      plates.emplace(terminal.phone, *terminal.plate);
+  }
+  return plates;
+}
+
+Response Latest(Call& call) {
+  Response error;
+  auto paging = ReadPaging(call, 500, static_cast<int64_t>(track::kMaxLatestPageLimit), error);
+  if (!paging)
+    return error;
+  auto visible = VisibleTerminals(call);
+  if (!visible)
+    return Internal(visible.error());
+  auto plates = PlatesByTerminal(call);
+  if (!plates)
+    return Internal(plates.error());
+  Json items = Json::array();
+  size_t total = 0;
+  if (!*visible) {
+    auto page = call.services.track.LatestPage(static_cast<size_t>(paging->offset),
+                                               static_cast<size_t>(paging->limit));
+    if (!page)
+      return Internal(page.error());
+    total = page->total;
+    for (const auto& position : page->items) {
+      Json item = PositionToJson(position);
+      auto plate = plates->find(position.terminal);
+      item["plate"] = plate == plates->end() ? Json(nullptr) : Json(plate->second);
+      items.push_back(std::move(item));
+    }
+  } else {
+    // A scoped view: walk every latest position and keep the principal's own terminals.
+    for (size_t offset = 0;; offset += track::kMaxLatestPageLimit) {
+      auto page = call.services.track.LatestPage(offset, track::kMaxLatestPageLimit);
+      if (!page)
+        return Internal(page.error());
+      for (const auto& position : page->items) {
+        if (!(*visible)->contains(position.terminal))
+          continue;
+        if (total >= static_cast<size_t>(paging->offset) &&
+            items.size() < static_cast<size_t>(paging->limit)) {
+          Json item = PositionToJson(position);
+          auto plate = plates->find(position.terminal);
+          item["plate"] = plate == plates->end() ? Json(nullptr) : Json(plate->second);
+          items.push_back(std::move(item));
+        }
+        ++total;
+      }
+      if (offset + track::kMaxLatestPageLimit >= page->total)
+        break;
+    }
+  }
+  return JsonResponse(http::status::ok, Json{{"total", total},
+                                             {"offset", paging->offset},
+                                             {"limit", paging->limit},
+                                             {"items", std::move(items)}});
+}
+
+// Parses the query; TrackService validates ranges and limits, and its errors are the 400s.
+Response Track(Call& call) {
+  auto terminal = call.Param("terminal");
+  auto from = call.Param("from");
+  auto to = call.Param("to");
+  auto from_parsed = from ? ParseNumber<int64_t>(*from) : std::nullopt;
+  auto to_parsed = to ? ParseNumber<int64_t>(*to) : std::nullopt;
+  if (!terminal || !from_parsed || !to_parsed) {
+    return BadRequest(
+        "需要 terminal、from、to 参数，时间为毫秒 (terminal, from and to are required; from and to "
+        "in epoch milliseconds)");
+  }
+  const int64_t from_ms = *from_parsed;
+  const int64_t to_ms = *to_parsed;
+  auto visible = VisibleTerminals(call);
+  if (!visible)
+    return Internal(visible.error());
+  if (*visible && !(*visible)->contains(*terminal))
+    return Forbidden(call, "查看该车辆轨迹");
+  size_t limit = 10'000;
+  if (auto text = call.Param("limit")) {
+    auto parsed = ParseNumber<size_t>(*text);
+    if (!parsed)
+      return BadRequest("limit 应为整数 (limit must be a number)");
+    limit = *parsed;
+  }
+  auto track = call.services.track.Replay(*terminal, from_ms, to_ms, limit);
+  if (!track) {
+    if (track.error().code == ErrorCode::kBadValue)
+      return BadRequest(track.error().Message());
+    return Internal(track.error());
+  }
+  Json positions = Json::array();
+  for (const auto& position : *track)
+    positions.push_back(PositionToJson(position));
+  return JsonResponse(http::status::ok, Json{{"terminal", *terminal},
+                                             {"from", from_ms},
+                                             {"to", to_ms},
+                                             {"count", track->size()},
+                                             {"positions", std::move(positions)}});
+}
+
+Response SendCommand(Call& call, std::string_view phone) {
+  if (!IsPhone(phone))
+    return BadRequest("终端号码应为数字 (bad terminal phone)");
+  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("type") || !body["type"].is_string())
+    return BadRequest(
+        "请求体应为带 type 的 JSON 对象 (body must be a JSON object with a \"type\")");
+  std::string type = body["type"];
+  jt808::Message message;
+  if (type == "text") {
+    if (!body.contains("text") || !body["text"].is_string() || body["text"].empty())
+      return BadRequest("文本指令需要 text (text commands need a non-empty \"text\")");
+    jt808::TextMessage text;
+    text.flags = 0x0c;  // terminal display + TTS read-out, as dispatch texts are meant
+    text.text = body["text"];
+    message = text;
+  } else if (type == "location_query") {
+    message = jt808::LocationQuery{};
+  } else if (type == "tracking") {
+    auto interval = body.value("interval_s", -1);
+    auto validity = body.value("validity_s", -1);
+    if (interval < 0 || interval > 0xffff || validity < 0)
+      return BadRequest(
+          "tracking 需要 interval_s 和 validity_s (tracking needs interval_s and validity_s)");
+    message =
+        jt808::TemporaryTracking{static_cast<uint16_t>(interval), static_cast<uint32_t>(validity)};
+  } else {
+    return BadRequest("type 应为 text、location_query 或 tracking");
+  }
+  auto id = call.services.gateway.SendCommand(phone, std::move(message));
+  if (!id) {
+    return ApiError(http::status::conflict, "terminal_offline",
+                    "终端不在线 (terminal is not connected)");
+  }
+  call.Audit("command.send", "terminals/" + std::string(phone),
+             Json{{"type", type}, {"command_id", *id}}.dump());
+  return JsonResponse(http::status::accepted, Json{{"id", *id}});
+}
+
+Response CommandStatus(Call& call, std::string_view id_text) {
+  auto id = ParseNumber<uint64_t>(id_text);
+  if (!id)
+    return BadRequest("指令编号应为整数 (command id must be a number)");
+  auto record = call.services.gateway.FindCommand(*id);
+  if (!record)
+    return NotFound("没有该指令 (no such command)");
+  return JsonResponse(http::status::ok,
+                      Json{{"id", record->id},
+                           {"terminal", record->terminal},
+                           {"msg_id", record->msg_id},
+                           {"serial", record->serial},
+                           {"sent_at_ms", record->sent_at_ms},
+                           {"answered_at_ms", record->answered_at_ms},
+                           {"status", std::string(gateway::ToString(record->status))},
+                           {"terminal_result", record->terminal_result}});
+}
+
+Response AuditListing(Call& call) {
+  Response error;
+  auto paging = ReadPaging(call, 50, 1000, error);
+  if (!paging)
+    return error;
+  AuditFilter filter;
+  filter.actor = call.Param("actor");
+  filter.action = call.Param("action");
+  auto page = call.services.audit.List(paging->offset, paging->limit, filter);
+  if (!page)
+    return Internal(page.error());
+  Json items = Json::array();
+  for (const auto& record : page->items) {
+    items.push_back(Json{{"id", record.id},
+                         {"at_ms", record.entry.at_ms},
+                         {"at", FormatChinaTime(record.entry.at_ms)},
+                         {"actor", record.entry.actor},
+                         {"role", record.entry.role},
+                         {"department", record.entry.department},
+                         {"client_address", record.entry.client_address},
+                         {"action", record.entry.action},
+                         {"target", record.entry.target},
+                         {"detail", Json::parse(record.entry.detail, nullptr, false)},
+                         {"hash", record.hash}});
+  }
+  return JsonResponse(http::status::ok, Json{{"total", page->total},
+                                             {"offset", paging->offset},
+                                             {"limit", paging->limit},
+                                             {"items", std::move(items)}});
+}
+
+// Routes for a signed-in principal; nullopt when none matches.
+std::optional<Response> RouteAuthenticated(Call& call) {
+  const auto method = call.request.method();
+  const bool is_get = method == http::verb::get;
+  const std::string_view path = call.path;
+  const Role role = call.principal.role;
+  if (path == "/api/auth/me" && is_get)
+    return JsonResponse(http::status::ok, PrincipalToJson(call.principal));
+  if (path == "/api/auth/logout" && method == http::verb::post) {
+    if (auto token = SessionToken(call.request)) {
+      if (auto ok = call.services.users.Logout(*token); !ok)
+        return Internal(ok.error());
+    }
+    call.Audit("auth.logout", "users/" + call.principal.username);
+    auto response = JsonResponse(http::status::ok, Json{{"ok", true}});
+    response.set(http::field::set_cookie, SessionCookie("", 0));
+    return response;
+  }
+  if (auto response = RouteRegistry(call))
+    return response;
+  if ((path == "/api/positions/latest" || path == "/api/track" ||
+       path == "/api/terminals/connected") &&
+      is_get) {
+    if (!Allows(role, Permission::kPositionsRead))
+      return Forbidden(call, "查看车辆位置");
+    if (path == "/api/positions/latest")
+      return Latest(call);
+    if (path == "/api/track")
+      return Track(call);
+    auto visible = VisibleTerminals(call);
+    if (!visible)
+      return Internal(visible.error());
+    Json connected = Json::array();
+    for (auto& phone : call.services.gateway.ConnectedTerminals()) {
+      if (!*visible || (*visible)->contains(phone))
+        connected.push_back(phone);
+    }
+    return JsonResponse(http::status::ok, Json{{"terminals", std::move(connected)}});
+  }
+  constexpr std::string_view kTerminals = "/api/terminals/";
+  constexpr std::string_view kCommandsSuffix = "/commands";
+  if (path.starts_with(kTerminals) && path.ends_with(kCommandsSuffix) &&
+      path.size() > kTerminals.size() + kCommandsSuffix.size() && method == http::verb::post) {
+    if (!Allows(role, Permission::kTerminalsCommand))
+      return Forbidden(call, "向终端下发指令");
+    return SendCommand(call, path.substr(kTerminals.size(),
+                                         path.size() - kTerminals.size() - kCommandsSuffix.size()));
+  }
+  constexpr std::string_view kCommands = "/api/commands/";
+  if (path.starts_with(kCommands) && is_get) {
+    if (!Allows(role, Permission::kTerminalsCommand))
+      return Forbidden(call, "查看指令");
+    return CommandStatus(call, path.substr(kCommands.size()));
+  }
+  if (path == "/api/audit" && is_get) {
+    if (!Allows(role, Permission::kAuditRead))
+      return Forbidden(call, "查看审计日志");
+    return AuditListing(call);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Handler MakeApiHandler(ApiServices services) {
-  return [services](const Request& request) mutable -> Response {
-    std::string_view path = Path(TargetOf(request));
+  if (!services.now_ms)
+    services.now_ms = SystemNowMs;
+  return [services](const Request& request, std::string_view client_address) mutable -> Response {
+    const std::string_view target = TargetOf(request);
+    Call call{services, request, client_address, target, PathOf(target), services.now_ms(), {}};
+    const std::string_view path = call.path;
     const bool is_get = request.method() == http::verb::get;
     if (path == "/metrics" && is_get) {
       Response response{http::status::ok, 11};
@@ -228,27 +479,44 @@ Handler MakeApiHandler(ApiServices services) {
     }
     if (path == "/healthz" && is_get)
       return JsonResponse(http::status::ok, Json{{"status", "ok"}});
-    if (path == "/api/track" && is_get)
-      return Track(services, request);
-    if (path == "/api/positions/latest" && is_get)
-      return Latest(services, request);
-    if (path == "/api/terminals/connected" && is_get) {
+    if (!path.starts_with("/api/")) {
+      if (services.web) {
+        if (auto file = services.web->Serve(request))
+          return std::move(*file);
+      }
+      return NotFound("没有该页面 (no such page)");
+    }
+    // Public API routes.
+    if (path == "/api/auth/login" && request.method() == http::verb::post)
+      return Login(call);
+    if (path == "/api/ui-config" && is_get) {
+      const UiConfig& ui = services.ui;
       return JsonResponse(http::status::ok,
-                          Json{{"terminals", services.gateway.ConnectedTerminals()}});
+                          Json{{"tile_url", ui.tile_url},
+                               {"tile_attribution", ui.tile_attribution},
+                               {"center", Json::array({ui.center_lat, ui.center_lon})},
+                               {"zoom", ui.zoom},
+                               {"demo", ui.demo}});
     }
-    constexpr std::string_view kTerminals = "/api/terminals/";
-    constexpr std::string_view kCommandsSuffix = "/commands";
-    if (path.starts_with(kTerminals) && path.ends_with(kCommandsSuffix) &&
-        request.method() == http::verb::post) {
-      std::string_view phone =
-          path.substr(kTerminals.size(), path.size() - kTerminals.size() - kCommandsSuffix.size());
-      return SendCommand(services, request, phone);
+    if (path == "/api/openapi.json" && is_get) {
+      Response response{http::status::ok, 11};
+      response.set(http::field::content_type, "application/json; charset=utf-8");
+      response.body() = std::string(OpenApiDocument());
+      return response;
     }
-    constexpr std::string_view kCommands = "/api/commands/";
-    if (path.starts_with(kCommands) && is_get) {
-      return CommandStatus(services, path.substr(kCommands.size()));
-    }
-    return Error(http::status::not_found, "no such route");
+    // Everything else needs a live session.
+    auto token = SessionToken(request);
+    if (!token)
+      return Unauthenticated();
+    auto principal = services.users.Authenticate(*token, call.now_ms);
+    if (!principal)
+      return Internal(principal.error());
+    if (!*principal)
+      return Unauthenticated();
+    call.principal = std::move(**principal);
+    if (auto response = RouteAuthenticated(call))
+      return std::move(*response);
+    return NotFound("没有该接口 (no such route)");
   };
 }
 

@@ -1,33 +1,52 @@
-// The platform's HTTP routes. No authentication yet: a later issue puts every route behind
-// users and roles.
+// The platform's HTTP routes (the list is in src/api/openapi.json, served at
+// /api/openapi.json). Every /api route but sign-in, the UI configuration and the OpenAPI
+// document needs a session (cookie or bearer token); the role's permissions (api/roles.h,
+// docs/roles.md) decide the rest, and personal data is masked and its reads audited.
+// /metrics (Prometheus) and /healthz stay open for operations: they carry counts, no records.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "api/audit_log.h"
 #include "api/http_server.h"
+#include "api/users.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "model/position.h"
-#include "store/position_store.h"
+#include "registry/registry_store.h"
 #include "track/track_service.h"
 
 namespace baotong::api {
+
+class ImportJobs;
+class StaticFiles;
+
+// What the dashboard needs before sign-in: map tiles and where to centre.
+struct UiConfig {
+  std::string tile_url;  // e.g. "https://tiles.example/{z}/{x}/{y}.png"; empty: no tiles
+  std::string tile_attribution;
+  double center_lat = 41.108;  // Anshan
+  double center_lon = 122.994;
+  uint32_t zoom = 10;
+  bool demo = false;  // the data are the synthetic demo city
+};
 
 struct ApiServices {
   track::TrackService& track;
   gateway::Gateway& gateway;
   gateway::Metrics& metrics;
+  registry::RegistryStore& registry;
+  UserStore& users;
+  AuditLog& audit;
+  ImportJobs& imports;
+  UiConfig ui;
+  std::shared_ptr<const StaticFiles> web;  // the dashboard's files; null: none
+  std::function<int64_t()> now_ms;         // null: the system clock
 };
 
-// GET  /metrics                              Prometheus text
-// GET  /healthz                              {"status":"ok"}
-// GET  /api/track?terminal=&from=&to=&limit= one terminal's positions, from/to in epoch ms
-// GET  /api/positions/latest?offset=&limit=  latest position of every terminal, paginated
-// GET  /api/terminals/connected              phones of the connected terminals
-// POST /api/terminals/{phone}/commands       {"type":"text","text":"..."} | {"type":
-//                                            "location_query"} | {"type":"tracking",
-//                                            "interval_s":N,"validity_s":N}
-// GET  /api/commands/{id}                    what became of a command
 Handler MakeApiHandler(ApiServices services);
 
 nlohmann::ordered_json PositionToJson(const model::Position& position);

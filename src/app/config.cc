@@ -28,6 +28,12 @@ bool Read(const toml::table& table, std::string_view key, T& target, std::string
       return true;
     }
     message = name + " must be a string";
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (auto value = node->value<double>()) {
+      target = static_cast<T>(*value);
+      return true;
+    }
+    message = name + " must be a number";
   } else {
     if (auto value = node->value<int64_t>()) {
       if (*value >= 0 && static_cast<uint64_t>(*value) <= std::numeric_limits<T>::max()) {
@@ -74,7 +80,7 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     return Fail(ErrorCode::kBadValue, "configuration file does not parse");
   }
   auto bad = [&] { return Fail(ErrorCode::kBadValue, "bad configuration value"); };
-  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "log"}, "", message))
+  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "map", "auth", "log"}, "", message))
     return bad();
   std::string data_dir = config.data_dir.string();
   if (!Read(root, "data_dir", data_dir, message, ""))
@@ -132,13 +138,58 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
   }
   if (const auto* http = Section(root, "http")) {
-    if (!CheckKeys(*http, {"listen", "port", "threads"}, "http", message))
+    if (!CheckKeys(*http, {"listen", "port", "threads", "web_root", "max_body_mib"}, "http",
+                   message))
       return bad();
+    std::string web_root = config.web_root.string();
+    size_t max_body_mib = config.http.max_body_bytes >> 20;
     if (!Read(*http, "listen", config.http.listen_address, message, "http") ||
         !Read(*http, "port", config.http.port, message, "http") ||
-        !Read(*http, "threads", config.http.threads, message, "http")) {
+        !Read(*http, "threads", config.http.threads, message, "http") ||
+        !Read(*http, "web_root", web_root, message, "http") ||
+        !Read(*http, "max_body_mib", max_body_mib, message, "http")) {
       return bad();
     }
+    if (max_body_mib == 0 || max_body_mib > 1024) {
+      message = "http.max_body_mib must be 1 to 1024";
+      return bad();
+    }
+    config.web_root = web_root;
+    config.http.max_body_bytes = max_body_mib << 20;
+  }
+  if (const auto* map = Section(root, "map")) {
+    if (!CheckKeys(*map, {"tile_url", "tile_attribution", "center_lat", "center_lon", "zoom"},
+                   "map", message))
+      return bad();
+    auto& ui = config.ui;
+    if (!Read(*map, "tile_url", ui.tile_url, message, "map") ||
+        !Read(*map, "tile_attribution", ui.tile_attribution, message, "map") ||
+        !Read(*map, "center_lat", ui.center_lat, message, "map") ||
+        !Read(*map, "center_lon", ui.center_lon, message, "map") ||
+        !Read(*map, "zoom", ui.zoom, message, "map")) {
+      return bad();
+    }
+    if (ui.center_lat < -90 || ui.center_lat > 90 || ui.center_lon < -180 || ui.center_lon > 180 ||
+        ui.zoom > 19) {
+      message = "map.center_lat/center_lon must be WGS-84 degrees and map.zoom 0-19";
+      return bad();
+    }
+  }
+  if (const auto* auth = Section(root, "auth")) {
+    if (!CheckKeys(*auth, {"session_idle_minutes", "session_absolute_hours"}, "auth", message))
+      return bad();
+    auto idle_minutes = static_cast<uint32_t>(config.users.session_idle_ms / 60'000);
+    auto absolute_hours = static_cast<uint32_t>(config.users.session_absolute_ms / 3'600'000);
+    if (!Read(*auth, "session_idle_minutes", idle_minutes, message, "auth") ||
+        !Read(*auth, "session_absolute_hours", absolute_hours, message, "auth")) {
+      return bad();
+    }
+    if (idle_minutes == 0 || absolute_hours == 0) {
+      message = "auth session lifetimes must be at least 1";
+      return bad();
+    }
+    config.users.session_idle_ms = int64_t{idle_minutes} * 60'000;
+    config.users.session_absolute_ms = int64_t{absolute_hours} * 3'600'000;
   }
   if (const auto* log = Section(root, "log")) {
     if (!CheckKeys(*log, {"level"}, "log", message))

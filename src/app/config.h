@@ -7,6 +7,8 @@
 #include <string>
 
 #include "api/http_server.h"
+#include "api/routes.h"
+#include "api/users.h"
 #include "common/error.h"
 #include "gateway/gateway.h"
 #include "store/sqlite/sqlite_store.h"
@@ -18,6 +20,9 @@ struct ServeConfig {
   gateway::GatewayOptions gateway;
   store::SqliteOptions sqlite;
   api::HttpOptions http;
+  std::filesystem::path web_root = "web/dist";  // the dashboard's built files
+  api::UiConfig ui;
+  api::UserStoreOptions users;
   std::string log_level = "info";
 };
 

@@ -3,6 +3,9 @@
 #include <csignal>
 #include <iostream>
 
+#include "app/admin_command.h"
+#include "app/demo_command.h"
+#include "app/import_command.h"
 #include "app/jt808_command.h"
 #include "app/serve.h"
 #include "sim/simulator.h"
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", data_dir, "Directory of the embedded database");
   serve->add_option("--jt808-port", jt808_port, "TCP port for terminals (default 7808)");
   serve->add_option("--http-port", http_port, "HTTP port (default 8080)");
+  std::string web_root;
+  serve->add_option("--web-root", web_root, "Directory of the built dashboard (web/dist)");
   serve->add_flag("--auto-register", overrides.auto_register,
                   "Register unknown terminals instead of refusing them");
   serve->callback([&] {
@@ -78,6 +83,8 @@ int main(int argc, char** argv) {
       overrides.jt808_port = jt808_port;
     if (serve->count("--http-port"))
       overrides.http_port = http_port;
+    if (!web_root.empty())
+      overrides.web_root = web_root;
     exit_code = baotong::app::RunServe(overrides);
   });
 
@@ -138,6 +145,11 @@ int main(int argc, char** argv) {
     options.verify_checksum = !skip_checksum;
     exit_code = baotong::app::RunJt808Decode(frames, options, std::cout);
   });
+
+  // demo, import, user, audit
+  baotong::app::AddDemoCommand(app, exit_code);
+  baotong::app::AddImportCommand(app, exit_code);
+  baotong::app::AddAdminCommands(app, exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

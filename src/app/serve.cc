@@ -8,7 +8,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/import_jobs.h"
 #include "api/routes.h"
+#include "api/static_files.h"
+#include "app/provisioning.h"
+#include "registry/map_layers.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace baotong::app {
@@ -18,6 +22,12 @@ std::atomic<bool> g_stop_requested{false};
 
 void RequestStop(int) {
   g_stop_requested = true;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -52,6 +62,8 @@ int RunServe(const ServeOverrides& overrides) {
     config->http.port = *overrides.http_port;
   if (overrides.auto_register)
     config->gateway.auto_register = true;
+  if (overrides.web_root)
+    config->web_root = *overrides.web_root;
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   RaiseOpenFileLimit();
 
@@ -61,6 +73,44 @@ int RunServe(const ServeOverrides& overrides) {
               << store.error().Message() << '\n';
     return 1;
   }
+  // Departments' records, accounts and the audit log share one database (registry.db).
+  auto records = store::Database::Open(config->data_dir / "registry.db");
+  if (!records) {
+    std::cerr << "baotong serve: cannot open " << (config->data_dir / "registry.db") << ": "
+              << records.error().Message() << '\n';
+    return 1;
+  }
+  store::Database& records_db = **records;
+  auto fail_records = [&](const Error& error) {
+    std::cerr << "baotong serve: " << error.Message() << " (" << records_db.LastMessage() << ")\n";
+    return 1;
+  };
+  if (auto ok = registry::RegistryStore::Migrate(records_db); !ok)
+    return fail_records(ok.error());
+  if (auto ok = registry::MigrateMapLayers(records_db); !ok)
+    return fail_records(ok.error());
+  // Accounts and the audit log write through connections of their own, so that no component's
+  // transaction takes in another's writes.
+  auto users_db = store::Database::Open(config->data_dir / "registry.db");
+  auto audit_db = store::Database::Open(config->data_dir / "registry.db");
+  if (!users_db || !audit_db)
+    return fail_records(!users_db ? users_db.error() : audit_db.error());
+  auto audit = api::AuditLog::Open(**audit_db);
+  if (!audit)
+    return fail_records(audit.error());
+  auto users = api::UserStore::Open(**users_db, config->users);
+  if (!users)
+    return fail_records(users.error());
+  registry::RegistryStore registry(records_db);
+  if (auto interrupted = registry::ImportLog(records_db).FailInterrupted(NowMs()); !interrupted)
+    return fail_records(interrupted.error());
+  if (auto layers = registry::MapLayerFeatures(records_db); layers) {
+    for (const auto& feature : (*layers)["features"]) {
+      if (feature.contains("properties") && feature["properties"].value("demo", false))
+        config->ui.demo = true;
+    }
+  }
+
   gateway::Metrics metrics;
   gateway::Gateway gateway(config->gateway, **store, **store, metrics);
   if (auto started = gateway.Start(); !started) {
@@ -68,8 +118,28 @@ int RunServe(const ServeOverrides& overrides) {
     return 1;
   }
   track::TrackService track(**store);
-  api::HttpServer http(config->http,
-                       api::MakeApiHandler(api::ApiServices{track, gateway, metrics}));
+  store::TerminalStore& terminal_store = **store;
+  api::ImportJobs imports(
+      config->data_dir / "registry.db", records_db, **audit,
+      [&terminal_store](std::span<const registry::Terminal> terminals) -> Result<void> {
+        auto written = ProvisionTerminals(terminal_store, terminals);
+        if (!written)
+          return tl::unexpected(written.error());
+        return {};
+      });
+  std::shared_ptr<const api::StaticFiles> web;
+  if (!config->web_root.empty()) {
+    auto files = std::make_shared<api::StaticFiles>(config->web_root);
+    if (files->enabled()) {
+      web = std::move(files);
+    } else {
+      spdlog::warn("no dashboard at {}: build it with scripts/web-build.sh",
+                   config->web_root.string());
+    }
+  }
+  api::HttpServer http(config->http, api::MakeApiHandler(api::ApiServices{
+                                         track, gateway, metrics, registry, **users, **audit,
+                                         imports, config->ui, web, nullptr}));
   if (auto started = http.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;

@@ -13,6 +13,7 @@ struct ServeOverrides {
   std::optional<std::filesystem::path> data_dir;
   std::optional<uint16_t> jt808_port;
   std::optional<uint16_t> http_port;
+  std::optional<std::filesystem::path> web_root;
   bool auto_register = false;
 };
 

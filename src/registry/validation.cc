@@ -7,6 +7,8 @@
 namespace baotong::registry {
 namespace {
 
+constexpr std::string_view kCreditCodeCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
 tl::unexpected<Invalid> Refuse(std::string code, std::string message) {
   return tl::unexpected<Invalid>(Invalid{std::move(code), std::move(message)});
 }
@@ -82,6 +84,28 @@ bool IsDigit(char32_t c) {
 
 }  // namespace
 
+char IdNumberCheckCharacter(std::string_view first17) {
+  // ISO 7064 MOD 11-2: weights 2^(17-i) mod 11.
+  static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                                                   3, 7, 9,  10, 5, 8, 4, 2};
+  static constexpr char kCheck[] = "10X98765432";
+  int sum = 0;
+  for (size_t i = 0; i < 17 && i < first17.size(); ++i)
+    sum += (first17[i] - '0') * kWeights[i];
+  return kCheck[sum % 11];
+}
+
+char CreditCodeCheckCharacter(std::string_view first17) {
+  static constexpr std::array<int, 17> kWeights = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                                   29, 25, 13, 8,  24, 10, 30, 28};
+  int sum = 0;
+  for (size_t i = 0; i < 17 && i < first17.size(); ++i) {
+    size_t at = kCreditCodeCharset.find(first17[i]);
+    sum += static_cast<int>(at == std::string_view::npos ? 0 : at) * kWeights[i];
+  }
+  return kCreditCodeCharset[static_cast<size_t>((31 - sum % 31) % 31)];
+}
+
 Checked<std::string> NormaliseIdNumber(std::string_view text, int today_yyyymmdd) {
   std::string id(text);
   if (id.size() == 18 && id[17] == 'x')
@@ -105,14 +129,7 @@ Checked<std::string> NormaliseIdNumber(std::string_view text, int today_yyyymmdd
     return Refuse("id_number.birth_date",
                   "身份证号出生日期无效 (the birth date is not a real date)");
   }
-  // ISO 7064 MOD 11-2: weights 2^(17-i) mod 11.
-  static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
-                                                   3, 7, 9,  10, 5, 8, 4, 2};
-  static constexpr char kCheck[] = "10X98765432";
-  int sum = 0;
-  for (size_t i = 0; i < 17; ++i)
-    sum += (id[i] - '0') * kWeights[i];
-  char expected = kCheck[sum % 11];
+  char expected = IdNumberCheckCharacter(std::string_view(id).substr(0, 17));
   if (id[17] != expected) {
     return Refuse(
         "id_number.check_digit",
@@ -122,7 +139,7 @@ Checked<std::string> NormaliseIdNumber(std::string_view text, int today_yyyymmdd
 }
 
 Checked<std::string> NormaliseCreditCode(std::string_view text) {
-  static constexpr std::string_view kCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  constexpr std::string_view kCharset = kCreditCodeCharset;
   std::string code(text);
   std::transform(code.begin(), code.end(), code.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -147,16 +164,11 @@ Checked<std::string> NormaliseCreditCode(std::string_view text) {
                    [](char c) { return c >= '0' && c <= '9'; })) {
     return Refuse("credit_code.region", "行政区划码应为6位数字 (the division code is 6 digits)");
   }
-  static constexpr std::array<int, 17> kWeights = {1,  3,  9,  27, 19, 26, 16, 17, 20,
-                                                   29, 25, 13, 8,  24, 10, 30, 28};
-  int sum = 0;
-  for (size_t i = 0; i < 17; ++i)
-    sum += values[i] * kWeights[i];
-  int check = (31 - sum % 31) % 31;
-  if (values[17] != check) {
-    return Refuse("credit_code.check_character",
-                  std::string("统一社会信用代码校验码错误 (the check character should be ") +
-                      kCharset[static_cast<size_t>(check)] + ")");
+  const char check = CreditCodeCheckCharacter(std::string_view(code).substr(0, 17));
+  if (code[17] != check) {
+    return Refuse(
+        "credit_code.check_character",
+        std::string("统一社会信用代码校验码错误 (the check character should be ") + check + ")");
   }
   return code;
 }

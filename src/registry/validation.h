@@ -26,6 +26,11 @@ using Checked = tl::expected<T, Invalid>;
 // `today_yyyymmdd` bounds the birth date (pass the current date in China).
 Checked<std::string> NormaliseIdNumber(std::string_view text, int today_yyyymmdd);
 
+// The check characters of the two standards, from the first 17 characters (digits for an ID
+// number; the GB 32100 charset for a credit code), for generating test and demo data.
+char IdNumberCheckCharacter(std::string_view first17);
+char CreditCodeCheckCharacter(std::string_view first17);
+
 // 统一社会信用代码 (GB 32100-2015): 18 characters from 0-9 and A-Y without I, O, S, V, Z;
 // registration authority code 1-9, A-G or Y; a 6-digit administrative division; and the
 // MOD 31 check character. Lower-case letters are accepted and normalised.

@@ -494,22 +494,11 @@ class Terminal {
     const std::string digits(phone_.digits());
     message.terminal_id = digits.substr(digits.size() - 7);
     message.plate_color = 2;  // yellow: freight
-    message.plate = "辽C" + PlateSuffix(index_);
+    message.plate = TerminalPlate(index_);
     state_ = State::kRegistering;
     deadline_ = Clock::now() + worker_.shared().reply_timeout;
     register_serial_ = Send(message);
     Arm(deadline_);
-  }
-
-  static std::string PlateSuffix(uint32_t index) {
-    static constexpr char kChars[] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    constexpr uint32_t kBase = sizeof(kChars) - 1;
-    std::string suffix(5, '0');
-    for (int i = 4; i >= 0; --i) {
-      suffix[static_cast<size_t>(i)] = kChars[index % kBase];
-      index /= kBase;
-    }
-    return suffix;
   }
 
   void SendAuth() {
@@ -808,6 +797,16 @@ Result<void> EnsureFileLimit(size_t terminals) {
 }
 
 }  // namespace
+
+std::string TerminalPlate(size_t index) {
+  static constexpr std::string_view kChars = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+  std::string suffix(5, '0');
+  for (size_t i = 5; i-- > 0;) {
+    suffix[i] = kChars[index % kChars.size()];
+    index /= kChars.size();
+  }
+  return "辽C" + suffix;
+}
 
 Result<std::string> TerminalPhone(std::string_view prefix, size_t index, jt808::Version version) {
   const size_t width = jt808::Is2019(version) ? 20 : 12;

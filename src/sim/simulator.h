@@ -93,5 +93,7 @@ Result<std::vector<std::string>> ExpandAddresses(std::string_view spec);
 // The phone digits of terminal `index`: prefix + zero-padded index, 12 digits (20 for 2019).
 // Fails if the prefix leaves too few digits for the index.
 Result<std::string> TerminalPhone(std::string_view prefix, size_t index, jt808::Version version);
+// The plate virtual terminal `index` registers with: 辽C (Anshan) and five characters.
+std::string TerminalPlate(size_t index);
 
 }  // namespace baotong::sim

@@ -1,70 +1,109 @@
-// The HTTP API over real TCP on 127.0.0.1.
+// The HTTP API over real TCP on 127.0.0.1: sign-in, sessions, positions, commands, static files.
 #include "api/routes.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
-#include "gateway/test_support.h"
+#include "api/openapi_document.h"
+#include "api_fixture.h"
 
 namespace baotong::api {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace asio = boost::asio;
-using Json = nlohmann::json;
+namespace http = boost::beast::http;
+using testing::ApiFixture;
+using testing::Json;
+using testing::kPassword;
 
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    gateway::GatewayOptions options;
-    options.listen_address = "127.0.0.1";
-    options.port = 0;
-    gateway_ = std::make_unique<gateway::Gateway>(options, store_, store_, metrics_);
-    ASSERT_TRUE(gateway_->Start());
-    HttpOptions http_options;
-    http_options.listen_address = "127.0.0.1";
-    http_options.port = 0;
-    server_ = std::make_unique<HttpServer>(
-        http_options, MakeApiHandler(ApiServices{track_, *gateway_, metrics_}));
-    ASSERT_TRUE(server_->Start());
-  }
-
-  http::response<http::string_body> Get(const std::string& target,
-                                        http::verb verb = http::verb::get,
-                                        const std::string& body = "") {
-    asio::io_context context;
-    beast::tcp_stream stream(context);
-    stream.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
-    http::request<http::string_body> request{verb, target, 11};
-    request.set(http::field::host, "127.0.0.1");
-    if (!body.empty()) {
-      request.set(http::field::content_type, "application/json");
-      request.body() = body;
-      request.prepare_payload();
-    }
-    http::write(stream, request);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
-    return response;
-  }
-
-  gateway::testing::MemoryStore store_;
-  gateway::Metrics metrics_;
-  track::TrackService track_{store_};
-  std::unique_ptr<gateway::Gateway> gateway_;
-  std::unique_ptr<HttpServer> server_;
-};
+class ApiTest : public ApiFixture {};
 
 TEST_F(ApiTest, MetricsAreInPrometheusFormat) {
-  auto response = Get("/metrics");
+  auto response = Get("/metrics", std::nullopt);
   EXPECT_EQ(response.result(), http::status::ok);
   EXPECT_NE(response.body().find("# TYPE baotong_sessions gauge"), std::string::npos);
   EXPECT_NE(response.body().find("baotong_ack_latency_ms_bucket{le=\"+Inf\"}"), std::string::npos);
   EXPECT_NE(response.body().find("process_resident_memory_bytes"), std::string::npos);
+}
+
+TEST_F(ApiTest, SignInSetsAnHttpOnlyCookieThatAuthenticates) {
+  auto login =
+      Send(http::verb::post, "/api/auth/login",
+           Json{{"username", "transport_user"}, {"password", kPassword}}.dump(), std::nullopt);
+  ASSERT_EQ(login.result(), http::status::ok) << login.body();
+  const std::string cookie(login[http::field::set_cookie]);
+  EXPECT_NE(cookie.find("baotong_session="), std::string::npos);
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  Json body = Body(login);
+  EXPECT_EQ(body["user"]["role"], "transport");
+  EXPECT_EQ(body["user"]["role_name"], "交通运输局");
+  const std::string token = body["token"];
+
+  auto me = Send(http::verb::get, "/api/auth/me", "", std::nullopt,
+                 {{http::field::cookie, "theme=dark; baotong_session=" + token}});
+  ASSERT_EQ(me.result(), http::status::ok) << me.body();
+  EXPECT_EQ(Body(me)["username"], "transport_user");
+
+  auto logout = Send(http::verb::post, "/api/auth/logout", "", std::nullopt,
+                     {{http::field::authorization, "Bearer " + token}});
+  EXPECT_EQ(logout.result(), http::status::ok);
+  auto after = Send(http::verb::get, "/api/auth/me", "", std::nullopt,
+                    {{http::field::authorization, "Bearer " + token}});
+  EXPECT_EQ(after.result(), http::status::unauthorized);
+  EXPECT_EQ(ErrorCode(after), "unauthenticated");
+}
+
+TEST_F(ApiTest, WrongPasswordsAreRefusedThenThrottledAndAudited) {
+  const std::string wrong = Json{{"username", "police_user"}, {"password", "not the one"}}.dump();
+  for (int i = 0; i < 5; ++i) {
+    auto refused = Send(http::verb::post, "/api/auth/login", wrong, std::nullopt);
+    EXPECT_EQ(refused.result(), http::status::unauthorized);
+    EXPECT_EQ(ErrorCode(refused), "bad_credentials");
+    EXPECT_NE(Body(refused)["error"]["message"].get<std::string>().find("用户名或密码错误"),
+              std::string::npos);
+  }
+  // Even the right password waits now.
+  auto throttled =
+      Send(http::verb::post, "/api/auth/login",
+           Json{{"username", "police_user"}, {"password", kPassword}}.dump(), std::nullopt);
+  EXPECT_EQ(throttled.result(), http::status::too_many_requests);
+  EXPECT_EQ(ErrorCode(throttled), "throttled");
+  EXPECT_FALSE(std::string(throttled[http::field::retry_after]).empty());
+  AuditFilter filter;
+  filter.action = "auth.login_failed";
+  auto failures = audit_->List(0, 100, filter);
+  ASSERT_TRUE(failures);
+  EXPECT_EQ(failures->total, 6);
+}
+
+TEST_F(ApiTest, EveryApiRouteButThePublicOnesNeedsASession) {
+  for (const char* target :
+       {"/api/positions/latest", "/api/track?terminal=1&from=1&to=2", "/api/registry/drivers",
+        "/api/registry/vehicles/export.xlsx", "/api/imports", "/api/map/layers", "/api/audit",
+        "/api/auth/me", "/api/terminals/connected", "/api/commands/1"}) {
+    auto response = Get(target, std::nullopt);
+    EXPECT_EQ(response.result(), http::status::unauthorized) << target;
+    EXPECT_EQ(ErrorCode(response), "unauthenticated") << target;
+  }
+  auto forged = Send(http::verb::get, "/api/auth/me", "", std::nullopt,
+                     {{http::field::authorization, "Bearer not-a-token"}});
+  EXPECT_EQ(forged.result(), http::status::unauthorized);
+  EXPECT_EQ(Get("/api/ui-config", std::nullopt).result(), http::status::ok);
+  EXPECT_EQ(Get("/healthz", std::nullopt).result(), http::status::ok);
+}
+
+TEST_F(ApiTest, TheOpenApiDocumentDescribesTheRoutes) {
+  auto response = Get("/api/openapi.json", std::nullopt);
+  ASSERT_EQ(response.result(), http::status::ok);
+  Json document = Body(response);
+  ASSERT_TRUE(document.is_object());
+  EXPECT_EQ(document["openapi"], "3.0.3");
+  for (const char* path :
+       {"/api/auth/login", "/api/auth/me", "/api/registry/{kind}", "/api/registry/{kind}/{key}",
+        "/api/registry/{kind}/export.xlsx", "/api/imports", "/api/imports/{id}",
+        "/api/imports/{id}/rejections.csv", "/api/import-templates/{kind}.csv", "/api/map/layers",
+        "/api/positions/latest", "/api/track", "/api/terminals/{phone}/commands", "/api/audit"}) {
+    EXPECT_TRUE(document["paths"].contains(path)) << path;
+  }
 }
 
 TEST_F(ApiTest, TrackReturnsStoredPositionsInRange) {
@@ -80,7 +119,7 @@ TEST_F(ApiTest, TrackReturnsStoredPositionsInRange) {
   ASSERT_TRUE(store_.Append(positions));
   auto response = Get("/api/track?terminal=013912345678&from=1650415800000&to=1650415920000");
   ASSERT_EQ(response.result(), http::status::ok) << response.body();
-  Json body = Json::parse(response.body());
+  Json body = Body(response);
   EXPECT_EQ(body["count"], 2);
   EXPECT_EQ(body["positions"][0]["device_time"], "2022-04-20T08:50:00+08:00");
   EXPECT_DOUBLE_EQ(body["positions"][1]["speed_kmh"].get<double>(), 62.5);
@@ -94,26 +133,41 @@ TEST_F(ApiTest, BadTrackRequestsAreExplained) {
         "/api/track?terminal=0139&from=1&to=2&limit=0"}) {
     auto response = Get(target);
     EXPECT_EQ(response.result(), http::status::bad_request) << target;
-    EXPECT_TRUE(Json::parse(response.body()).contains("error")) << target;
+    EXPECT_EQ(ErrorCode(response), "bad_request") << target;
   }
 }
 
-TEST_F(ApiTest, LatestIsPaginated) {
-  auto response = Get("/api/positions/latest?offset=0&limit=10");
-  ASSERT_EQ(response.result(), http::status::ok);
-  EXPECT_EQ(Json::parse(response.body())["total"], 0);
+TEST_F(ApiTest, LatestPositionsCarryThePlateAndAreScopedForCarriers) {
+  std::vector<model::Position> positions(2);
+  positions[0].terminal = "013900000001";
+  positions[1].terminal = "013900000002";
+  for (auto& position : positions) {
+    position.device_time_ms = 1'650'415'800'000;
+    position.lat_e6 = 41'108'500;
+    position.lon_e6 = 122'994'300;
+  }
+  ASSERT_TRUE(store_.Append(positions));
+  Json all = Body(Get("/api/positions/latest?offset=0&limit=10"));
+  ASSERT_EQ(all["total"], 2);
+  EXPECT_EQ(all["items"][0]["plate"], "辽C12345");
+  // The carrier account follows its own fleet only.
+  Json own = Body(Get("/api/positions/latest", Role::kCarrier));
+  ASSERT_EQ(own["total"], 1) << own.dump();
+  EXPECT_EQ(own["items"][0]["terminal"], "013900000001");
+  EXPECT_EQ(Get("/api/track?terminal=013900000002&from=1&to=2", Role::kCarrier).result(),
+            http::status::forbidden);
   EXPECT_EQ(Get("/api/positions/latest?limit=0").result(), http::status::bad_request);
 }
 
 TEST_F(ApiTest, CommandsNeedAConnectedTerminalAndAValidBody) {
-  EXPECT_EQ(Get("/api/terminals/013912345678/commands", http::verb::post,
-                R"({"type":"text","text":"请尽快返回"})")
-                .result(),
-            http::status::conflict);
+  auto offline = Send(http::verb::post, "/api/terminals/013912345678/commands",
+                      R"({"type":"text","text":"请尽快返回"})");
+  EXPECT_EQ(offline.result(), http::status::conflict);
+  EXPECT_EQ(ErrorCode(offline), "terminal_offline");
   EXPECT_EQ(
-      Get("/api/terminals/013912345678/commands", http::verb::post, R"({"type":"x"})").result(),
+      Send(http::verb::post, "/api/terminals/013912345678/commands", R"({"type":"x"})").result(),
       http::status::bad_request);
-  EXPECT_EQ(Get("/api/terminals/013912345678/commands", http::verb::post, "not json").result(),
+  EXPECT_EQ(Send(http::verb::post, "/api/terminals/013912345678/commands", "not json").result(),
             http::status::bad_request);
   EXPECT_EQ(Get("/api/commands/12345").result(), http::status::not_found);
 }
@@ -128,10 +182,10 @@ TEST_F(ApiTest, TextCommandReachesAConnectedTerminalAndItsAnswerIsRecorded) {
   terminal.Send(jt808::Auth{"CODE1234", {}, {}});
   ASSERT_TRUE(terminal.Receive());
 
-  auto sent = Get("/api/terminals/013912345678/commands", http::verb::post,
-                  R"({"type":"text","text":"您已偏离备案路线，请尽快返回"})");
+  auto sent = Send(http::verb::post, "/api/terminals/013912345678/commands",
+                   R"({"type":"text","text":"您已偏离备案路线，请尽快返回"})");
   ASSERT_EQ(sent.result(), http::status::accepted) << sent.body();
-  uint64_t id = Json::parse(sent.body())["id"];
+  uint64_t id = Body(sent)["id"];
   auto text = terminal.Receive();
   ASSERT_TRUE(text);
   EXPECT_EQ(std::get<jt808::TextMessage>(text->message).text, "您已偏离备案路线，请尽快返回");
@@ -143,16 +197,36 @@ TEST_F(ApiTest, TextCommandReachesAConnectedTerminalAndItsAnswerIsRecorded) {
   std::string status;
   for (int i = 0; i < 200 && status != "delivered"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    status = Json::parse(Get("/api/commands/" + std::to_string(id)).body())["status"];
+    status = Body(Get("/api/commands/" + std::to_string(id)))["status"];
   }
   EXPECT_EQ(status, "delivered");
-  auto connected = Json::parse(Get("/api/terminals/connected").body());
+  auto connected = Body(Get("/api/terminals/connected"));
   EXPECT_EQ(connected["terminals"], Json::array({"013912345678"}));
+  AuditFilter filter;
+  filter.action = "command.send";
+  auto sent_log = audit_->List(0, 10, filter);
+  ASSERT_TRUE(sent_log);
+  EXPECT_EQ(sent_log->total, 1);
+}
+
+TEST_F(ApiTest, ServesTheDashboardButNothingOutsideItsRoot) {
+  auto index = Get("/", std::nullopt);
+  ASSERT_EQ(index.result(), http::status::ok);
+  EXPECT_NE(index.body().find("保通"), std::string::npos);
+  EXPECT_EQ(std::string(index[http::field::content_type]), "text/html; charset=utf-8");
+  auto asset = Get("/assets/app-1234.js", std::nullopt);
+  EXPECT_EQ(asset.result(), http::status::ok);
+  EXPECT_NE(std::string(asset[http::field::cache_control]).find("immutable"), std::string::npos);
+  for (const char* target :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt", "/nope.html", "/%zz"}) {
+    EXPECT_EQ(Get(target, std::nullopt).result(), http::status::not_found) << target;
+  }
 }
 
 TEST_F(ApiTest, UnknownRoutesAre404) {
-  EXPECT_EQ(Get("/nope").result(), http::status::not_found);
-  EXPECT_EQ(Get("/metrics", http::verb::post).result(), http::status::not_found);
+  EXPECT_EQ(Get("/api/nope").result(), http::status::not_found);
+  EXPECT_EQ(ErrorCode(Get("/api/nope")), "not_found");
+  EXPECT_EQ(Send(http::verb::post, "/metrics").result(), http::status::not_found);
 }
 
 }  // namespace

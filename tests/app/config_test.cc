@@ -44,5 +44,27 @@ TEST(ServeConfig, TyposAndWrongTypesAreNamed) {
   EXPECT_EQ(message, "gateway.port is out of range");
 }
 
+TEST(ServeConfig, MapWebAndSessionSettings) {
+  std::string message;
+  auto config = LoadServeConfig(
+      WriteConfig("[http]\nweb_root = \"/srv/web\"\nmax_body_mib = 8\n"
+                  "[map]\ntile_url = \"https://t/{z}/{x}/{y}.png\"\ncenter_lat = 40.5\n"
+                  "center_lon = 123\nzoom = 12\n"
+                  "[auth]\nsession_idle_minutes = 30\nsession_absolute_hours = 12\n"),
+      message);
+  ASSERT_TRUE(config) << message;
+  EXPECT_EQ(config->web_root, "/srv/web");
+  EXPECT_EQ(config->http.max_body_bytes, size_t{8} << 20);
+  EXPECT_EQ(config->ui.tile_url, "https://t/{z}/{x}/{y}.png");
+  EXPECT_DOUBLE_EQ(config->ui.center_lat, 40.5);
+  EXPECT_DOUBLE_EQ(config->ui.center_lon, 123.0);  // a whole number is a number too
+  EXPECT_EQ(config->ui.zoom, 12u);
+  EXPECT_EQ(config->users.session_idle_ms, 30 * 60'000);
+  EXPECT_EQ(config->users.session_absolute_ms, 12 * 3'600'000);
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[map]\ncenter_lat = 91\n"), message));
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[http]\nmax_body_mib = 0\n"), message));
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[auth]\nsession_idle_minutes = 0\n"), message));
+}
+
 }  // namespace
 }  // namespace baotong::app

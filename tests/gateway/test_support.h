@@ -142,6 +142,9 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
       auto key = std::make_tuple(position.terminal, position.serial, position.device_time_ms);
       if (keys_.emplace(key, positions_.size()).second) {
         positions_.push_back(position);
+        auto [newest, inserted] = latest_.emplace(position.terminal, position);
+        if (!inserted && newest->second.device_time_ms <= position.device_time_ms)
+          newest->second = position;
         ++added;
       }
     }
@@ -160,10 +163,23 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
     }
     return track;
   }
-  Result<std::vector<model::Position>> Latest(size_t, size_t) override {
-    return std::vector<model::Position>{};
+  // Newest position per terminal by device time, ordered by terminal, as the real store.
+  Result<std::vector<model::Position>> Latest(size_t offset, size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<model::Position> page;
+    for (auto it = latest_.begin(); it != latest_.end() && page.size() < limit; ++it) {
+      if (offset > 0) {
+        --offset;
+        continue;
+      }
+      page.push_back(it->second);
+    }
+    return page;
   }
-  Result<size_t> LatestCount() override { return size_t{0}; }
+  Result<size_t> LatestCount() override {
+    std::lock_guard lock(mutex_);
+    return latest_.size();
+  }
   Result<uint64_t> Count() override {
     std::lock_guard lock(mutex_);
     return positions_.size();
@@ -208,6 +224,7 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
   std::vector<model::Position> positions_;
   std::map<std::tuple<std::string, uint16_t, int64_t>, size_t> keys_;
   std::map<std::string, store::TerminalRecord> terminals_;
+  std::map<std::string, model::Position> latest_;
   size_t appends_ = 0;
 };
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Browser tests of the dashboard: starts its own `baotong serve` on a fresh demo city, drives
+# /usr/bin/chromium through playwright-core (web/tests/browser.test.mjs) and saves a screenshot
+# per step under $ARTIFACTS_DIR (default build/browser-artifacts/).
+#
+# Environment: BAOTONG (default build/baotong), ARTIFACTS_DIR, CHROMIUM (default /usr/bin/chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -f web/dist/index.html || ! -d web/node_modules ]]; then
+  scripts/web-build.sh
+fi
+export BAOTONG=${BAOTONG:-build/baotong}
+export ARTIFACTS_DIR=${ARTIFACTS_DIR:-build/browser-artifacts}
+if [[ ! -x $BAOTONG ]]; then
+  echo "browser-test: $BAOTONG not found; build it first (scripts/build.sh release)" >&2
+  exit 1
+fi
+
+# The test runs in its own process group, so that whatever it started (server, simulator,
+# chromium) goes with it even if it is killed before its own cleanup runs.
+test_pid=""
+cleanup() {
+  if [[ -n $test_pid ]] && kill -0 "$test_pid" 2>/dev/null; then
+    kill -TERM -- "-$test_pid" 2>/dev/null || true
+    sleep 1
+    kill -KILL -- "-$test_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+setsid node web/tests/browser.test.mjs &
+test_pid=$!
+status=0
+wait "$test_pid" || status=$?
+test_pid=""
+echo "browser-test: screenshots in $(cd "$ARTIFACTS_DIR" 2>/dev/null && pwd || echo "$ARTIFACTS_DIR")"
+exit "$status"

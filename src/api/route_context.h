@@ -1,0 +1,50 @@
+// What a route handler works with: the services, the request, who asks and from where.
+// Private to src/api (routes*.cc).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http_util.h"
+#include "api/routes.h"
+
+namespace baotong::api {
+
+struct Call {
+  ApiServices& services;
+  const Request& request;
+  std::string_view client_address;
+  std::string_view target;  // path and query, as sent
+  std::string_view path;    // without the query
+  int64_t now_ms = 0;
+  Principal principal;  // set once authenticated
+
+  std::optional<std::string> Param(std::string_view name) const { return QueryParam(target, name); }
+  // Writes an audit entry for this caller; a failure is logged, never shown to the caller,
+  // but it does fail the request when `required` (reads of personal data must be recorded).
+  bool Audit(std::string action, std::string audit_target, std::string detail = "{}") const;
+};
+
+// Common refusals, in the API's error shape.
+Response Unauthenticated();
+Response Forbidden(const Call& call, std::string_view what);
+Response BadRequest(std::string_view message);
+Response NotFound(std::string_view message);
+Response Internal(const Error& error);
+
+// Offset/limit of a listing: nullopt (and `error` set) for malformed values.
+struct Paging {
+  int64_t offset = 0;
+  int64_t limit = 50;
+};
+std::optional<Paging> ReadPaging(const Call& call, int64_t default_limit, int64_t max_limit,
+                                 Response& error);
+
+// The registry routes (routes_registry.cc): listings, records, exports, map layers, imports.
+// nullopt when `call` is not one of theirs.
+std::optional<Response> RouteRegistry(Call& call);
+// The import routes (routes_imports.cc).
+std::optional<Response> RouteImports(Call& call);
+
+}  // namespace baotong::api

@@ -1,0 +1,42 @@
+// `baotong user ...` and `baotong audit verify`: account administration and the audit check
+// from the command line. This is how the first administrator is created:
+//   printf '%s\n' "$PASSWORD" | baotong user add --username admin --role admin
+// Passwords are read from standard input (one line), never from arguments, so that they do not
+// show in the process list or the shell history.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace baotong::app {
+
+// Adds the `user` and `audit` subcommands; their callbacks set exit_code.
+void AddAdminCommands(CLI::App& app, int& exit_code);
+
+struct UserAddOptions {
+  std::string data_dir = "data";
+  std::string username;
+  std::string role;
+  std::string display_name;
+  std::string department;
+  std::optional<std::string> district;
+  std::optional<std::string> carrier_credit_code;
+};
+
+// Each returns the exit code: 0 done, 1 refused or failed (the reason on `err`), 2 bad usage.
+// Output on `out` is JSON, one object per line.
+int RunUserAdd(const UserAddOptions& options, std::istream& password_in, std::ostream& out,
+               std::ostream& err);
+int RunUserList(const std::string& data_dir, std::ostream& out, std::ostream& err);
+int RunUserPasswd(const std::string& data_dir, const std::string& username,
+                  std::istream& password_in, std::ostream& out, std::ostream& err);
+int RunUserDisable(const std::string& data_dir, const std::string& username, std::ostream& out,
+                   std::ostream& err);
+// Prints {"ok":true,"entries":N,"head_hash":"..."} and returns 0, or
+// {"ok":false,"entries":N,"first_bad_id":ID,"reason":"..."} and returns 1.
+int RunAuditVerify(const std::string& data_dir, std::ostream& out, std::ostream& err);
+
+}  // namespace baotong::app

@@ -1,0 +1,153 @@
+#include "app/demo_command.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "api/audit_log.h"
+#include "app/provisioning.h"
+#include "registry/credentials.h"
+#include "registry/map_layers.h"
+#include "registry/registry_store.h"
+#include "sim/demo_city.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace baotong::app {
+namespace {
+
+struct DemoArguments {
+  std::string data_dir = "data";
+  sim::DemoCityOptions city;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+template <typename Rows>
+Result<registry::UpsertCounts> UpsertAll(registry::RegistryStore& registry, Rows& rows,
+                                         int64_t now_ms) {
+  auto outcomes = registry.Upsert(std::span(rows), now_ms);
+  if (!outcomes)
+    return tl::unexpected(outcomes.error());
+  registry::UpsertCounts counts;
+  counts.Add(*outcomes);
+  return counts;
+}
+
+int RunDemo(DemoArguments arguments) {
+  if (arguments.city.today.empty())
+    arguments.city.today = registry::TodayInChina();
+  auto city = sim::GenerateDemoCity(arguments.city);
+  if (!city) {
+    std::cerr << "baotong demo: " << city.error().Message() << '\n';
+    return 2;
+  }
+  const std::filesystem::path data_dir = arguments.data_dir;
+  auto database = store::Database::Open(data_dir / "registry.db");
+  if (!database) {
+    std::cerr << "baotong demo: cannot open " << (data_dir / "registry.db") << ": "
+              << database.error().Message() << '\n';
+    return 1;
+  }
+  store::Database& db = **database;
+  auto fail = [&](const Error& error) {
+    std::cerr << "baotong demo: " << error.Message() << " (" << db.LastMessage() << ")\n";
+    return 1;
+  };
+  if (auto ok = registry::RegistryStore::Migrate(db); !ok)
+    return fail(ok.error());
+  if (auto ok = registry::MigrateMapLayers(db); !ok)
+    return fail(ok.error());
+  auto audit = api::AuditLog::Open(db);
+  if (!audit)
+    return fail(audit.error());
+
+  registry::RegistryStore registry(db);
+  const int64_t now_ms = NowMs();
+  nlohmann::ordered_json counts;
+  {
+    auto transaction = store::Transaction::Begin(db);
+    if (!transaction)
+      return fail(transaction.error());
+    auto count = [&](const char* name, const Result<registry::UpsertCounts>& result) {
+      if (!result)
+        return false;
+      counts[name] = {{"inserted", result->inserted},
+                      {"updated", result->updated},
+                      {"unchanged", result->unchanged}};
+      return true;
+    };
+    Result<registry::UpsertCounts> result;
+    // Carriers first: vehicles and drivers refer to them.
+    if (!count("carriers", result = UpsertAll(registry, city->carriers, now_ms)) ||
+        !count("vehicles", result = UpsertAll(registry, city->vehicles, now_ms)) ||
+        !count("drivers", result = UpsertAll(registry, city->drivers, now_ms)) ||
+        !count("terminals", result = UpsertAll(registry, city->terminals, now_ms)) ||
+        !count("health_records", result = UpsertAll(registry, city->health_records, now_ms)) ||
+        !count("sites", result = UpsertAll(registry, city->sites, now_ms))) {
+      return fail(result.error());
+    }
+    // The boundary says the data are synthetic; the server labels the map 演示数据 from it.
+    for (auto& feature : city->boundary["features"])
+      feature["properties"]["demo"] = true;
+    if (auto ok = registry::PutMapLayer(db, "boundary", city->boundary); !ok)
+      return fail(ok.error());
+    if (auto ok = registry::PutMapLayer(db, "districts", city->districts); !ok)
+      return fail(ok.error());
+    if (auto ok = transaction->Commit(); !ok)
+      return fail(ok.error());
+  }
+
+  // The gateway's own terminal table (baotong.db): known terminals may register even when
+  // auto_register is off; each gets its authentication code on its first 0x0100.
+  auto positions = store::SqliteStore::Open(data_dir);
+  if (!positions) {
+    std::cerr << "baotong demo: cannot open the position store: " << positions.error().Message()
+              << '\n';
+    return 1;
+  }
+  auto provisioned = ProvisionTerminals(**positions, city->terminals);
+  if (!provisioned) {
+    std::cerr << "baotong demo: " << provisioned.error().Message() << '\n';
+    return 1;
+  }
+
+  nlohmann::ordered_json detail{
+      {"seed", arguments.city.seed}, {"today", arguments.city.today}, {"records", counts}};
+  api::AuditEntry entry;
+  entry.at_ms = now_ms;
+  entry.actor = "cli";
+  entry.action = "registry.demo_load";
+  entry.target = "registry";
+  entry.detail = detail.dump();
+  if (auto ok = (*audit)->Append(entry); !ok)
+    return fail(ok.error());
+  detail["terminals_provisioned"] = *provisioned;
+  detail["data_dir"] = data_dir.string();
+  std::cout << detail.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, int& exit_code) {
+  auto* demo = app.add_subcommand(
+      "demo", "Load the synthetic Anshan demo city (演示数据) into the data directory");
+  auto arguments = std::make_shared<DemoArguments>();
+  demo->add_option("--data-dir", arguments->data_dir, "Directory of the embedded database");
+  demo->add_option("--seed", arguments->city.seed, "Random seed (same seed, same city)");
+  demo->add_option("--today", arguments->city.today,
+                   "Date the validity dates are placed around (YYYY-MM-DD; default today)");
+  demo->add_option("--carriers", arguments->city.carriers, "Number of carriers");
+  demo->add_option("--vehicles", arguments->city.vehicles, "Number of vehicles");
+  demo->add_option("--terminals", arguments->city.terminals,
+                   "Vehicles with a terminal (phones 0139 + 8 digits, as `baotong sim` uses)");
+  demo->add_option("--drivers", arguments->city.drivers, "Number of drivers");
+  demo->add_option("--health-records", arguments->city.health_records, "Number of health records");
+  demo->callback([arguments, &exit_code] { exit_code = RunDemo(*arguments); });
+}
+
+}  // namespace baotong::app

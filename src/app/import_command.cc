@@ -1,0 +1,141 @@
+#include "app/import_command.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "registry/importer.h"
+#include "registry/registry_store.h"
+#include "store/sqlite/database.h"
+
+namespace baotong::app {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std::ostream& err) {
+  using namespace registry;
+  auto kind = ParseKind(options.kind);
+  if (!kind) {
+    err << "baotong import: 未知的数据类型 (unknown kind) \"" << options.kind
+        << "\"; carriers, vehicles, drivers, terminals, health_records or sites\n";
+    return 2;
+  }
+  std::optional<ImportFormat> format;
+  if (options.format) {
+    format = ParseImportFormat(*options.format);
+    if (!format) {
+      err << "baotong import: --format 只能是 csv 或 json (csv or json)\n";
+      return 2;
+    }
+  }
+  std::ifstream file(options.file, std::ios::binary);
+  if (!file) {
+    err << "baotong import: 无法读取文件 (cannot read) " << options.file << '\n';
+    return 2;
+  }
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+
+  auto database = store::Database::Open(std::filesystem::path(options.data_dir) / "registry.db");
+  if (!database) {
+    err << "baotong import: 无法打开数据库 (cannot open the database): "
+        << database.error().Message() << '\n';
+    return 1;
+  }
+  if (auto migrated = RegistryStore::Migrate(**database); !migrated) {
+    err << "baotong import: " << migrated.error().Message() << ": " << (*database)->LastMessage()
+        << '\n';
+    return 1;
+  }
+  RegistryStore store(**database);
+  ImportLog log(**database);
+  const std::string file_name = std::filesystem::path(options.file).filename().string();
+  auto id = log.Start(*kind, file_name, options.user, options.department, NowMs());
+  if (!id) {
+    err << "baotong import: " << id.error().Message() << '\n';
+    return 1;
+  }
+  // TODO(lead): record the import in the audit log here (user, department, kind, file, id).
+
+  ImportOptions import_options;
+  import_options.format = format;
+  const std::string kind_name(KindName(*kind));
+  if (options.progress) {
+    import_options.on_progress = [&err, &kind_name](int64_t done, int64_t total) {
+      int64_t percent = total > 0 ? done * 100 / total : 100;
+      err << "\r导入 " << kind_name << ": " << done << '/' << total << " (" << percent << "%)"
+          << std::flush;
+    };
+  }
+  auto result = Import(store, *kind, bytes, import_options);
+  if (options.progress)
+    err << '\n';
+  if (!result) {
+    (void)log.Fail(*id, result.error().message, NowMs());
+    nlohmann::ordered_json failure{{"id", *id},
+                                   {"kind", kind_name},
+                                   {"file_name", file_name},
+                                   {"status", "failed"},
+                                   {"error", result.error().message}};
+    out << failure.dump() << std::endl;
+    err << "baotong import: " << result.error().message << '\n';
+    return 1;
+  }
+  if (auto finished = log.Finish(*id, *result, NowMs()); !finished) {
+    err << "baotong import: 导入已完成，但记录导入日志失败 (the import log could not be "
+           "written): "
+        << (*database)->LastMessage() << '\n';
+  }
+  if (options.rejections_out) {
+    auto csv = log.RejectionsCsv(*id);
+    std::ofstream rejections(*options.rejections_out, std::ios::binary | std::ios::trunc);
+    if (!csv || !*csv || !(rejections << **csv)) {
+      err << "baotong import: 无法写入 (cannot write) " << *options.rejections_out << '\n';
+      return 1;
+    }
+  }
+  auto record = log.Get(*id);
+  nlohmann::ordered_json summary;
+  if (record && *record) {
+    summary = ImportRecordJson(**record, true);
+  } else {
+    summary = ImportResultJson(*result);
+    summary["id"] = *id;
+    summary["status"] = "done";
+  }
+  out << summary.dump() << std::endl;
+  return 0;
+}
+
+void AddImportCommand(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ImportCommandOptions>();
+  auto* command = app.add_subcommand(
+      "import", "Import registry records from a CSV (UTF-8 or GBK) or JSON file (导入登记数据)");
+  command
+      ->add_option("kind", options->kind,
+                   "carriers | vehicles | drivers | terminals | health_records | sites")
+      ->required();
+  command->add_option("file", options->file, "CSV or JSON file (see docs/registry.md)")->required();
+  command->add_option("--data-dir", options->data_dir, "Directory of registry.db (default data)");
+  command->add_option("--user", options->user, "Recorded as the importing user (default cli)");
+  command->add_option("--department", options->department,
+                      "Recorded as the importing department (default 大数据局)");
+  command->add_option("--format", options->format, "csv or json (default: detected)");
+  command->add_option("--rejections-out", options->rejections_out,
+                      "Write every rejected row to this CSV (行号,列,原因)");
+  command->add_flag("!--no-progress", options->progress, "No progress line on stderr");
+  command->callback(
+      [options, &exit_code] { exit_code = RunImportCommand(*options, std::cout, std::cerr); });
+}
+
+}  // namespace baotong::app

@@ -1,0 +1,355 @@
+#include "api/audit_log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace baotong::api {
+namespace {
+
+constexpr int64_t kT0 = 1'790'000'000'000;
+
+AuditEntry Entry(int i) {
+  AuditEntry entry;
+  entry.at_ms = kT0 + i;
+  entry.actor = i % 2 == 0 ? "wang.police" : "li.health";
+  entry.role = i % 2 == 0 ? "police" : "health";
+  entry.department = i % 2 == 0 ? "鞍山市公安局" : "鞍山市卫生健康委员会";
+  entry.client_address = "10.0.0." + std::to_string(i % 7);
+  entry.action = i % 3 == 0 ? "registry.import" : "registry.read";
+  entry.target = "drivers/21030219850715" + std::to_string(1000 + i);
+  entry.detail = R"({"fields":["id_number","phone"]})";
+  return entry;
+}
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("baotong-audit-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto database = store::Database::Open(dir_ / "registry.db");
+    ASSERT_TRUE(database);
+    database_ = std::move(*database);
+    auto log = AuditLog::Open(*database_);
+    ASSERT_TRUE(log);
+    log_ = std::move(*log);
+  }
+  void TearDown() override {
+    log_.reset();
+    database_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void AppendTen() {
+    for (int i = 1; i <= 10; ++i) {
+      auto id = log_->Append(Entry(i));
+      ASSERT_TRUE(id);
+      ASSERT_EQ(*id, i);
+    }
+  }
+
+  // What an attacker with the file can do: the triggers are only a guard against mistakes.
+  void DropTriggers() {
+    ASSERT_TRUE(
+        database_->Exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; "
+                        "DROP TRIGGER audit_head_follows_log;"));
+  }
+
+  AuditVerifyReport Verify() {
+    auto report = log_->Verify();
+    EXPECT_TRUE(report);
+    return report.value_or(AuditVerifyReport{});
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> database_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditLogTest, AnUntouchedChainVerifies) {
+  AuditVerifyReport empty = Verify();
+  EXPECT_TRUE(empty.ok);
+  EXPECT_EQ(empty.entries, 0);
+  EXPECT_EQ(empty.head_hash, AuditLog::kZeroHash);
+
+  AppendTen();
+  AuditVerifyReport report = Verify();
+  EXPECT_TRUE(report.ok) << report.reason;
+  EXPECT_EQ(report.entries, 10);
+  EXPECT_FALSE(report.first_bad_id);
+  EXPECT_TRUE(report.reason.empty());
+
+  auto page = log_->List(0, 100);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 10u);
+  EXPECT_EQ(page->items.front().id, 10);  // newest first
+  EXPECT_EQ(page->items.back().id, 1);
+  EXPECT_EQ(page->items.back().prev_hash, AuditLog::kZeroHash);
+  EXPECT_EQ(page->items.back().entry, Entry(1));
+  EXPECT_EQ(report.head_hash, page->items.front().hash);
+  for (size_t i = 0; i + 1 < page->items.size(); ++i)
+    EXPECT_EQ(page->items[i].prev_hash, page->items[i + 1].hash);
+  EXPECT_EQ(page->items.back().hash,
+            AuditLog::EntryHash(1, Entry(1), std::string(AuditLog::kZeroHash)));
+}
+
+TEST_F(AuditLogTest, TheHashCoversEveryFieldUnambiguously) {
+  const AuditEntry base = Entry(1);
+  const std::string hash = AuditLog::EntryHash(1, base, AuditLog::kZeroHash);
+  EXPECT_EQ(hash.size(), 64u);
+  EXPECT_NE(AuditLog::EntryHash(2, base, AuditLog::kZeroHash), hash);
+  EXPECT_NE(AuditLog::EntryHash(1, base, std::string(63, '0') + "1"), hash);
+  for (int field = 0; field < 8; ++field) {
+    AuditEntry changed = base;
+    switch (field) {
+      case 0:
+        changed.at_ms += 1;
+        break;
+      case 1:
+        changed.actor += "x";
+        break;
+      case 2:
+        changed.role += "x";
+        break;
+      case 3:
+        changed.department += "x";
+        break;
+      case 4:
+        changed.client_address += "x";
+        break;
+      case 5:
+        changed.action += "x";
+        break;
+      case 6:
+        changed.target += "x";
+        break;
+      default:
+        changed.detail += " ";
+        break;
+    }
+    EXPECT_NE(AuditLog::EntryHash(1, changed, AuditLog::kZeroHash), hash) << field;
+  }
+  // Moving a character from one field to the next changes the hash (length prefixes).
+  AuditEntry shifted = base;
+  shifted.actor = "ab";
+  shifted.role = "c";
+  AuditEntry other = base;
+  other.actor = "a";
+  other.role = "bc";
+  EXPECT_NE(AuditLog::EntryHash(1, shifted, AuditLog::kZeroHash),
+            AuditLog::EntryHash(1, other, AuditLog::kZeroHash));
+}
+
+TEST_F(AuditLogTest, TriggersRefuseUpdatesAndDeletes) {
+  AppendTen();
+  EXPECT_FALSE(database_->Exec("UPDATE audit_log SET actor = 'someone' WHERE id = 3"));
+  EXPECT_NE(database_->LastMessage().find("append-only"), std::string::npos);
+  EXPECT_FALSE(database_->Exec("DELETE FROM audit_log WHERE id = 10"));
+  EXPECT_FALSE(database_->Exec("DELETE FROM audit_log"));
+  EXPECT_FALSE(database_->Exec("UPDATE audit_head SET last_id = 9, entries = 9"));
+  EXPECT_FALSE(database_->Exec("DELETE FROM audit_head"));
+  AuditVerifyReport report = Verify();
+  EXPECT_TRUE(report.ok) << report.reason;
+  EXPECT_EQ(report.entries, 10);
+}
+
+TEST_F(AuditLogTest, DetectsAnEditedField) {
+  AppendTen();
+  DropTriggers();
+  ASSERT_TRUE(database_->Exec("UPDATE audit_log SET target = 'drivers/other' WHERE id = 5"));
+  AuditVerifyReport report = Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_id, 5);
+  EXPECT_NE(report.reason.find("修改"), std::string::npos) << report.reason;
+}
+
+TEST_F(AuditLogTest, DetectsAnEditWhoseHashWasRecomputed) {
+  AppendTen();
+  DropTriggers();
+  AuditEntry forged = Entry(5);
+  forged.actor = "nobody";
+  auto prev = database_->Prepare("SELECT prev_hash FROM audit_log WHERE id = 5");
+  ASSERT_TRUE(prev && *prev->Step());
+  const std::string hash = AuditLog::EntryHash(5, forged, prev->Text(0));
+  auto update = database_->Prepare("UPDATE audit_log SET actor = 'nobody', hash = ? WHERE id = 5");
+  ASSERT_TRUE(update);
+  ASSERT_TRUE(update->Bind(1, std::string_view(hash)).Run());
+  // The next entry still names the old hash.
+  EXPECT_EQ(Verify().first_bad_id, 6);
+}
+
+TEST_F(AuditLogTest, DetectsAnEntryRemovedInTheMiddle) {
+  AppendTen();
+  DropTriggers();
+  ASSERT_TRUE(database_->Exec("DELETE FROM audit_log WHERE id = 4"));
+  AuditVerifyReport report = Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_id, 5);
+  EXPECT_EQ(report.entries, 3);
+}
+
+TEST_F(AuditLogTest, DetectsEntriesRemovedAtTheTail) {
+  AppendTen();
+  DropTriggers();
+  ASSERT_TRUE(database_->Exec("DELETE FROM audit_log WHERE id >= 9"));
+  AuditVerifyReport report = Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_id, 9);
+  EXPECT_NE(report.reason.find("末尾"), std::string::npos) << report.reason;
+}
+
+TEST_F(AuditLogTest, DetectsReorderedEntries) {
+  AppendTen();
+  DropTriggers();
+  ASSERT_TRUE(database_->Exec(
+      "CREATE TEMP TABLE swapped AS SELECT * FROM audit_log WHERE id IN (3, 4);"
+      "UPDATE audit_log SET (at_ms, actor, role, department, client_address, action, target, "
+      "detail, prev_hash, hash) = (SELECT at_ms, actor, role, department, client_address, "
+      "action, target, detail, prev_hash, hash FROM swapped WHERE swapped.id = 7 - audit_log.id) "
+      "WHERE id IN (3, 4);"));
+  AuditVerifyReport report = Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_id, 3);
+}
+
+TEST_F(AuditLogTest, DetectsAForgedEntryInsertedInTheMiddle) {
+  AppendTen();
+  DropTriggers();
+  // Make room at id 6 and insert an entry whose hashes are computed correctly.
+  ASSERT_TRUE(
+      database_->Exec("UPDATE audit_log SET id = id + 1000 WHERE id >= 6;"
+                      "UPDATE audit_log SET id = id - 999 WHERE id >= 1000;"));
+  auto prev = database_->Prepare("SELECT hash FROM audit_log WHERE id = 5");
+  ASSERT_TRUE(prev && *prev->Step());
+  const std::string prev_hash = prev->Text(0);
+  AuditEntry forged = Entry(99);
+  forged.actor = "ghost";
+  auto insert = database_->Prepare(
+      "INSERT INTO audit_log(id, at_ms, actor, role, department, client_address, action, "
+      "target, detail, prev_hash, hash) VALUES(6, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  ASSERT_TRUE(insert);
+  ASSERT_TRUE(insert->Bind(1, forged.at_ms)
+                  .Bind(2, std::string_view(forged.actor))
+                  .Bind(3, std::string_view(forged.role))
+                  .Bind(4, std::string_view(forged.department))
+                  .Bind(5, std::string_view(forged.client_address))
+                  .Bind(6, std::string_view(forged.action))
+                  .Bind(7, std::string_view(forged.target))
+                  .Bind(8, std::string_view(forged.detail))
+                  .Bind(9, std::string_view(prev_hash))
+                  .Bind(10, std::string_view(AuditLog::EntryHash(6, forged, prev_hash)))
+                  .Run());
+  AuditVerifyReport report = Verify();
+  EXPECT_FALSE(report.ok);
+  // The forged entry itself is well formed; the entry after it no longer fits.
+  EXPECT_EQ(report.first_bad_id, 7);
+}
+
+TEST_F(AuditLogTest, DetectsAnEntryAppendedWithoutTheHead) {
+  AppendTen();
+  DropTriggers();
+  auto last = database_->Prepare("SELECT hash FROM audit_log WHERE id = 10");
+  ASSERT_TRUE(last && *last->Step());
+  const std::string prev_hash = last->Text(0);
+  const AuditEntry forged = Entry(11);
+  auto insert = database_->Prepare(
+      "INSERT INTO audit_log(id, at_ms, actor, role, department, client_address, action, "
+      "target, detail, prev_hash, hash) VALUES(11, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  ASSERT_TRUE(insert);
+  ASSERT_TRUE(insert->Bind(1, forged.at_ms)
+                  .Bind(2, std::string_view(forged.actor))
+                  .Bind(3, std::string_view(forged.role))
+                  .Bind(4, std::string_view(forged.department))
+                  .Bind(5, std::string_view(forged.client_address))
+                  .Bind(6, std::string_view(forged.action))
+                  .Bind(7, std::string_view(forged.target))
+                  .Bind(8, std::string_view(forged.detail))
+                  .Bind(9, std::string_view(prev_hash))
+                  .Bind(10, std::string_view(AuditLog::EntryHash(11, forged, prev_hash)))
+                  .Run());
+  EXPECT_EQ(Verify().first_bad_id, 11);
+}
+
+TEST_F(AuditLogTest, ConcurrentAppendsKeepTheChainValid) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i)
+        if (!log_->Append(Entry(t * 1000 + i)))
+          ++failures;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  AuditVerifyReport report = Verify();
+  EXPECT_TRUE(report.ok) << report.reason;
+  EXPECT_EQ(report.entries, 200);
+}
+
+TEST_F(AuditLogTest, AppendsManyAtOnceAndSurvivesReopening) {
+  std::vector<AuditEntry> entries{Entry(1), Entry(2), Entry(3)};
+  auto last = log_->AppendMany(entries);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, 3);
+  log_.reset();
+  database_.reset();
+  auto database = store::Database::Open(dir_ / "registry.db");
+  ASSERT_TRUE(database);
+  database_ = std::move(*database);
+  auto log = AuditLog::Open(*database_);
+  ASSERT_TRUE(log);
+  log_ = std::move(*log);
+  ASSERT_TRUE(log_->Append(Entry(4)));
+  AuditVerifyReport report = Verify();
+  EXPECT_TRUE(report.ok) << report.reason;
+  EXPECT_EQ(report.entries, 4);
+}
+
+TEST_F(AuditLogTest, ListsNewestFirstWithFilters) {
+  AppendTen();
+  auto police = log_->List(0, 100, AuditFilter{.actor = "wang.police", .action = std::nullopt});
+  ASSERT_TRUE(police);
+  EXPECT_EQ(police->total, 5);
+  ASSERT_EQ(police->items.size(), 5u);
+  EXPECT_EQ(police->items.front().id, 10);
+  for (const AuditRecord& record : police->items)
+    EXPECT_EQ(record.entry.actor, "wang.police");
+
+  auto imports =
+      log_->List(0, 100, AuditFilter{.actor = std::nullopt, .action = "registry.import"});
+  ASSERT_TRUE(imports);
+  EXPECT_EQ(imports->total, 3);  // 3, 6, 9
+
+  auto page = log_->List(2, 3);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 10);
+  ASSERT_EQ(page->items.size(), 3u);
+  EXPECT_EQ(page->items[0].id, 8);
+  EXPECT_EQ(page->items[2].id, 6);
+
+  auto clamped = log_->List(-5, 1'000'000);
+  ASSERT_TRUE(clamped);
+  EXPECT_EQ(clamped->items.size(), 10u);
+}
+
+TEST(AuditEntryForTest, TakesTheActorFromThePrincipal) {
+  Principal principal;
+  principal.username = "zhao";
+  principal.role = Role::kTransport;
+  principal.department = "鞍山市交通运输局";
+  AuditEntry entry = AuditEntryFor(principal, "10.1.2.3", "registry.read", "vehicles?q=辽C", kT0);
+  EXPECT_EQ(entry.actor, "zhao");
+  EXPECT_EQ(entry.role, "transport");
+  EXPECT_EQ(entry.department, "鞍山市交通运输局");
+  EXPECT_EQ(entry.detail, "{}");
+}
+
+}  // namespace
+}  // namespace baotong::api

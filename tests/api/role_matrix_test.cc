@@ -1,0 +1,93 @@
+// Every role against every route: the role matrix (api/roles.h, docs/roles.md) is enforced
+// by the routes, the forbidden combinations included.
+#include <gtest/gtest.h>
+
+#include "api_fixture.h"
+
+namespace baotong::api {
+namespace {
+
+namespace http = boost::beast::http;
+using testing::ApiFixture;
+
+struct RouteCase {
+  http::verb verb;
+  std::string target;
+  std::vector<Permission> needs;  // all of them; empty: any signed-in user
+  std::string body;
+};
+
+std::vector<RouteCase> Routes() {
+  std::vector<RouteCase> routes = {
+      {http::verb::get, "/api/auth/me", {}, ""},
+      {http::verb::get, "/api/positions/latest", {Permission::kPositionsRead}, ""},
+      {http::verb::get,
+       "/api/track?terminal=013900000001&from=1&to=2",
+       {Permission::kPositionsRead},
+       ""},
+      {http::verb::get, "/api/terminals/connected", {Permission::kPositionsRead}, ""},
+      {http::verb::get, "/api/map/layers", {Permission::kPositionsRead}, ""},
+      {http::verb::post,
+       "/api/terminals/013900000001/commands",
+       {Permission::kTerminalsCommand},
+       R"({"type":"location_query"})"},
+      {http::verb::get, "/api/commands/1", {Permission::kTerminalsCommand}, ""},
+      {http::verb::get, "/api/audit", {Permission::kAuditRead}, ""},
+      {http::verb::get, "/api/imports", {Permission::kImportsRead}, ""},
+  };
+  for (std::string kind :
+       {"carriers", "vehicles", "drivers", "terminals", "health_records", "sites"}) {
+    const Permission read = *ReadPermission(kind);
+    const Permission import = *ImportPermission(kind);
+    routes.push_back({http::verb::get, "/api/registry/" + kind, {read}, ""});
+    routes.push_back({http::verb::get, "/api/registry/" + kind + "/no-such-key", {read}, ""});
+    routes.push_back({http::verb::get,
+                      "/api/registry/" + kind + "/export.xlsx",
+                      {read, Permission::kRegistryExport},
+                      ""});
+    routes.push_back({http::verb::get, "/api/import-templates/" + kind + ".csv", {import}, ""});
+    // A file with only a header: the import runs and accepts nothing.
+    routes.push_back(
+        {http::verb::post, "/api/imports?kind=" + kind + "&format=json", {import}, "[]"});
+  }
+  return routes;
+}
+
+class RoleMatrixTest : public ApiFixture {};
+
+TEST_F(RoleMatrixTest, EveryRoleAgainstEveryRoute) {
+  int allowed = 0;
+  int forbidden = 0;
+  for (const Role role : AllRoles()) {
+    for (const auto& route : Routes()) {
+      bool expected = true;
+      for (Permission permission : route.needs)
+        expected = expected && Allows(role, permission);
+      auto response = Send(route.verb, route.target, route.body, role);
+      const std::string what = std::string(RoleId(role)) + " " +
+                               std::string(http::to_string(route.verb)) + " " + route.target;
+      EXPECT_NE(response.result(), http::status::unauthorized) << what;
+      if (expected) {
+        ++allowed;
+        EXPECT_NE(response.result(), http::status::forbidden) << what << ": " << response.body();
+      } else {
+        ++forbidden;
+        EXPECT_EQ(response.result(), http::status::forbidden) << what << ": " << response.body();
+        EXPECT_EQ(ErrorCode(response), "forbidden") << what;
+      }
+      imports_->WaitIdle();
+    }
+  }
+  // The matrix has both kinds of cell, so this test checks something either way.
+  EXPECT_GT(allowed, 20);
+  EXPECT_GT(forbidden, 20);
+  // Refusals are audited.
+  AuditFilter filter;
+  filter.action = "access.denied";
+  auto denied = audit_->List(0, 1, filter);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->total, forbidden);
+}
+
+}  // namespace
+}  // namespace baotong::api

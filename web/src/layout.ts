@@ -1,0 +1,122 @@
+// The frame around every signed-in page: sidebar navigation (only what the user may open), and a
+// header with the user, their department and role, the language switch and 退出.
+import { api } from './api';
+import { clear, el } from './dom';
+import { currentLang, setLang, t } from './i18n';
+import { KINDS, canReadKind, canReadPositions, importableKinds, session } from './state';
+
+export interface Layout {
+  content: HTMLElement;
+  setActive(hash: string): void;
+}
+
+export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
+  clear(root);
+  const user = session.user!;
+  const links: HTMLAnchorElement[] = [];
+  const link = (hash: string, label: string, testid: string, extraClass = '') => {
+    const a = el('a', { href: hash, class: `nav-link ${extraClass}`, testid }, label);
+    links.push(a);
+    return a;
+  };
+
+  const nav = el('nav', { class: 'nav', testid: 'nav' });
+  if (canReadPositions()) nav.append(link('#/map', t('nav_map'), 'nav-map'));
+  const readable = KINDS.filter(canReadKind);
+  if (readable.length > 0) {
+    nav.append(el('div', { class: 'nav-group', testid: 'nav-registry' }, t('nav_registry')));
+    for (const kind of readable) {
+      nav.append(link(`#/registry/${kind}`, t(`kind_${kind}`), `nav-registry-${kind}`, 'nav-sub'));
+    }
+  }
+  if (importableKinds().length > 0) nav.append(link('#/imports', t('nav_imports'), 'nav-imports'));
+
+  const sidebar = el(
+    'aside',
+    { class: 'sidebar', testid: 'sidebar' },
+    el(
+      'div',
+      { class: 'brand' },
+      el('span', { class: 'brand-mark' }, '保'),
+      el('span', {}, t('app_short')),
+    ),
+    nav,
+    el(
+      'div',
+      { class: 'sidebar-user' },
+      el(
+        'div',
+        { class: 'user-name', testid: 'sidebar-user-name' },
+        user.display_name || user.username,
+      ),
+      el(
+        'div',
+        { class: 'user-dept' },
+        [user.department, user.role_name].filter(Boolean).join(' · '),
+      ),
+    ),
+  );
+
+  const logout = el(
+    'button',
+    { class: 'btn btn-link', testid: 'logout', type: 'button' },
+    t('logout'),
+  );
+  logout.addEventListener('click', async () => {
+    try {
+      await api.logout();
+    } catch {
+      // Signed out locally either way.
+    }
+    session.user = null;
+    location.hash = '#/login';
+  });
+  const langButton = el(
+    'button',
+    { class: 'btn btn-link', testid: 'lang-toggle', type: 'button' },
+    t('switch_lang'),
+  );
+  langButton.addEventListener('click', () => {
+    setLang(currentLang() === 'zh' ? 'en' : 'zh');
+    rerender();
+  });
+
+  const header = el(
+    'header',
+    { class: 'header', testid: 'header' },
+    el('div', { class: 'header-title' }, t('app_title')),
+    session.ui?.demo
+      ? el('span', { class: 'demo-badge', testid: 'demo-badge' }, t('demo_data'))
+      : null,
+    el('div', { class: 'header-spacer' }),
+    el(
+      'div',
+      { class: 'header-user', testid: 'header-user' },
+      el('span', { class: 'user-name', testid: 'user-name' }, user.display_name || user.username),
+      el(
+        'span',
+        { class: 'user-dept', testid: 'user-department' },
+        [user.department, user.role_name, user.district].filter(Boolean).join(' · '),
+      ),
+    ),
+    langButton,
+    logout,
+  );
+  const content = el('main', { class: 'content', id: 'content', testid: 'content' });
+  root.append(
+    el('div', { class: 'shell' }, sidebar, el('div', { class: 'main' }, header, content)),
+  );
+
+  return {
+    content,
+    setActive(hash: string) {
+      for (const a of links) {
+        const target = a.getAttribute('href')!;
+        a.classList.toggle(
+          'active',
+          hash === target || hash.startsWith(`${target}/`) || hash.startsWith(`${target}?`),
+        );
+      }
+    },
+  };
+}

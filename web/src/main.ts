@@ -1,0 +1,107 @@
+// 保通 dashboard: hash routing (#/login, #/map, #/registry/<kind>[/<key>], #/imports) over the
+// /api contract. The signed-in user comes from /api/auth/me; any 401 returns to the login page.
+import './style.css';
+import { api, setUnauthorizedHandler } from './api';
+import { clear, el } from './dom';
+import { setLang, currentLang, t } from './i18n';
+import { type Layout, renderLayout } from './layout';
+import { renderImports } from './pages/imports';
+import { renderLogin } from './pages/login';
+import { renderMap } from './pages/map';
+import { renderRegistryDetail, renderRegistryList } from './pages/registry';
+import {
+  canReadKind,
+  canReadPositions,
+  importableKinds,
+  isKind,
+  landingRoute,
+  session,
+} from './state';
+
+const root = document.getElementById('app')!;
+let layout: Layout | null = null;
+let cleanup: (() => void) | void = undefined;
+let routing = 0;
+
+setLang(currentLang());
+document.title = t('app_title');
+
+setUnauthorizedHandler(() => {
+  session.user = null;
+  if (!location.hash.startsWith('#/login')) location.hash = '#/login';
+});
+
+function parseHash(): { path: string[]; params: URLSearchParams; hash: string } {
+  const hash = location.hash || '#/';
+  const [pathPart, queryPart = ''] = hash.slice(1).split('?');
+  const path = pathPart
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
+  return { path, params: new URLSearchParams(queryPart), hash };
+}
+
+async function route(forceLayout = false): Promise<void> {
+  const mine = ++routing;
+  if (cleanup) cleanup();
+  cleanup = undefined;
+  document.title = t('app_title');
+  if (!session.ui) {
+    session.ui = await api.uiConfig().catch(() => null);
+    if (mine !== routing) return;
+  }
+  const { path, params, hash } = parseHash();
+
+  if (path[0] === 'login') {
+    layout = null;
+    renderLogin(root, () => void route(true));
+    return;
+  }
+  if (!session.user) {
+    try {
+      session.user = await api.me();
+    } catch {
+      if (mine !== routing) return;
+      session.user = null;
+      location.hash = '#/login';
+      return;
+    }
+    if (mine !== routing) return;
+    forceLayout = true;
+  }
+  if (path.length === 0) {
+    location.replace(landingRoute());
+    return;
+  }
+  if (!layout || forceLayout) layout = renderLayout(root, () => void route(true));
+  layout.setActive(hash);
+  const content = layout.content;
+
+  const [section, kindName, key] = path;
+  if (section === 'map') {
+    cleanup = canReadPositions() ? renderMap(content) : forbidden(content);
+  } else if (section === 'registry' && kindName && isKind(kindName)) {
+    if (!canReadKind(kindName)) cleanup = forbidden(content);
+    else if (key !== undefined) cleanup = renderRegistryDetail(content, kindName, key);
+    else cleanup = renderRegistryList(content, kindName, params);
+  } else if (section === 'imports') {
+    cleanup = importableKinds().length > 0 ? renderImports(content) : forbidden(content);
+  } else {
+    clear(content);
+    content.append(el('div', { class: 'card', testid: 'not-found' }, t('not_found_page')));
+  }
+}
+
+function forbidden(content: HTMLElement): void {
+  clear(content);
+  content.append(el('div', { class: 'card', testid: 'forbidden' }, t('forbidden_page')));
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();

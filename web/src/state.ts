@@ -1,0 +1,39 @@
+// Who is signed in and what the server's UI config says; shared by the pages.
+import type { UiConfig, User } from './api';
+
+export const KINDS = [
+  'carriers',
+  'vehicles',
+  'drivers',
+  'terminals',
+  'health_records',
+  'sites',
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+export function isKind(text: string): text is Kind {
+  return (KINDS as readonly string[]).includes(text);
+}
+
+export const session: { user: User | null; ui: UiConfig | null } = { user: null, ui: null };
+
+export function can(permission: string): boolean {
+  return session.user?.permissions.includes(permission) ?? false;
+}
+
+export const canReadKind = (kind: Kind) => can(`registry.read.${kind}`);
+export const canImportKind = (kind: Kind) => can(`registry.import.${kind}`);
+// The contract names one export permission; a per-kind one is accepted too.
+export const canExportKind = (kind: Kind) =>
+  can('registry.export') || can(`registry.export.${kind}`);
+export const canReadPositions = () => can('positions.read');
+export const importableKinds = () => KINDS.filter(canImportKind);
+
+// Where to go after signing in, or when the hash names nothing.
+export function landingRoute(): string {
+  if (canReadPositions()) return '#/map';
+  const kind = KINDS.find(canReadKind);
+  if (kind) return `#/registry/${kind}`;
+  if (importableKinds().length > 0) return '#/imports';
+  return '#/map';
+}

@@ -1,0 +1,563 @@
+// Browser tests of the 保通 dashboard against the real `baotong` executable.
+//
+// The test owns its whole environment: a fresh data dir with the synthetic Anshan demo city, an
+// admin and a district user made through the CLI, `baotong serve` on free ports serving web/dist,
+// the simulator for moving trucks, and /usr/bin/chromium driven by playwright-core (no browser is
+// ever downloaded). A full-page screenshot is saved per step under $ARTIFACTS_DIR.
+//
+// Run: scripts/browser-test.sh (or `node web/tests/browser.test.mjs` from the repository root).
+// Environment: BAOTONG (default build/baotong), ARTIFACTS_DIR (default build/browser-artifacts),
+// CHROMIUM (default /usr/bin/chromium).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const baotong = path.resolve(repoRoot, process.env.BAOTONG || 'build/baotong');
+const artifactsDir = path.resolve(repoRoot, process.env.ARTIFACTS_DIR || 'build/browser-artifacts');
+const webRoot = path.join(repoRoot, 'web/dist');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const ADMIN = { username: 'admin', password: 'Liaoning-Steel-84x!' };
+const DISTRICT = { username: 'tiedong', password: 'Qianshan-Route-57y!', district: '铁东区' };
+const STEP_TIMEOUT_MS = 30_000;
+
+// Everything started here, stopped in after() and, should the process be cut short, on exit.
+const children = new Set();
+let dataDir = '';
+let baseUrl = '';
+let jt808Port = 0;
+let browser = null;
+let adminContext = null;
+let adminPage = null;
+let shotNumber = 0;
+
+function stopChildren(signal = 'SIGTERM') {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
+}
+process.on('exit', () => stopChildren('SIGKILL'));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopChildren('SIGKILL');
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+function run(args, input) {
+  return execFileSync(baotong, args, {
+    input,
+    encoding: 'utf8',
+    timeout: 180_000,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+function start(name, args) {
+  const child = spawn(baotong, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const log = fs.createWriteStream(path.join(artifactsDir, `${name}.log`));
+  child.stderr.pipe(log);
+  child.on('exit', () => children.delete(child));
+  return { child, log };
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// `baotong serve` prints "baotong listening: jt808 0.0.0.0:PORT, http 0.0.0.0:PORT, data DIR".
+function startServer() {
+  const { child, log } = start('server', [
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--jt808-port',
+    '0',
+    '--http-port',
+    '0',
+    '--web-root',
+    webRoot,
+  ]);
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(
+      () => reject(new Error('baotong serve did not report its ports in 30 s')),
+      30_000,
+    );
+    const onData = (chunk) => {
+      log.write(chunk);
+      buffered += chunk.toString('utf8');
+      const match = /baotong listening: jt808 [^\s,]*:(\d+), http [^\s,]*:(\d+)/.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.stdout.pipe(log);
+        resolve({ jt808: Number(match[1]), http: Number(match[2]) });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `baotong serve exited (${code ?? signal}) before listening; see ${artifactsDir}/server.log`,
+        ),
+      );
+    });
+  });
+}
+
+async function shot(page, name) {
+  shotNumber += 1;
+  const file = path.join(artifactsDir, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+// Runs a step; on failure saves a screenshot of where the page was before rethrowing.
+async function step(page, name, body) {
+  try {
+    await body();
+  } catch (error) {
+    await shot(page, `FAILED-${name}`).catch(() => {});
+    throw error;
+  }
+}
+
+async function login(page, { username, password }) {
+  await page.goto(`${baseUrl}/#/login`);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('sidebar').waitFor({ timeout: STEP_TIMEOUT_MS });
+}
+
+// Opens a route of the app as the admin, signing in again if scenario (a) did not leave a session.
+async function openAsAdmin(route) {
+  await adminPage.goto(`${baseUrl}/${route}`);
+  const shell = adminPage.getByTestId('sidebar').or(adminPage.getByTestId('login-form'));
+  await shell.first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  if (await adminPage.getByTestId('login-form').isVisible()) {
+    await login(adminPage, ADMIN);
+    await adminPage.goto(`${baseUrl}/${route}`);
+  }
+}
+
+// GET through the page, so the page's session cookie authenticates it.
+async function getJson(page, url) {
+  return page.evaluate(async (target) => {
+    const response = await fetch(target, { headers: { Accept: 'application/json' } });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${target}: HTTP ${response.status} ${text}`);
+    return JSON.parse(text);
+  }, url);
+}
+
+async function getText(page, url) {
+  return page.evaluate(async (target) => {
+    const response = await fetch(target);
+    if (!response.ok) throw new Error(`${target}: HTTP ${response.status}`);
+    return response.text();
+  }, url);
+}
+
+before(async () => {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  for (const file of fs.readdirSync(artifactsDir)) {
+    if (/\.(png|log)$/.test(file)) fs.rmSync(path.join(artifactsDir, file));
+  }
+  assert.ok(fs.existsSync(baotong), `no executable at ${baotong} (set BAOTONG)`);
+  assert.ok(
+    fs.existsSync(path.join(webRoot, 'index.html')),
+    'web/dist is not built: run scripts/web-build.sh',
+  );
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'baotong-browser-'));
+
+  run(['demo', '--data-dir', dataDir, '--seed', '1']);
+  run(
+    [
+      'user',
+      'add',
+      '--data-dir',
+      dataDir,
+      '--username',
+      ADMIN.username,
+      '--role',
+      'admin',
+      '--display-name',
+      '管理员',
+    ],
+    `${ADMIN.password}\n`,
+  );
+  run(
+    [
+      'user',
+      'add',
+      '--data-dir',
+      dataDir,
+      '--username',
+      DISTRICT.username,
+      '--role',
+      'district',
+      '--district',
+      DISTRICT.district,
+      '--display-name',
+      '铁东区工作人员',
+    ],
+    `${DISTRICT.password}\n`,
+  );
+
+  const ports = await startServer();
+  baseUrl = `http://127.0.0.1:${ports.http}`;
+  jt808Port = ports.jt808;
+
+  // Playwright gives every launch a fresh temporary user data dir and removes it on close.
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  adminContext = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+  });
+  adminPage = await adminContext.newPage();
+  adminPage.setDefaultTimeout(STEP_TIMEOUT_MS);
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await Promise.all([...children].map(stop));
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  console.log(`browser test screenshots: ${artifactsDir}`);
+});
+
+test(
+  'a. admin logs in; a wrong password first shows the Chinese error',
+  { timeout: 90_000 },
+  async () => {
+    const page = adminPage;
+    await step(page, 'login', async () => {
+      await page.goto(`${baseUrl}/`);
+      // Without a session the app sends the visitor to the login page.
+      await page.getByTestId('login-form').waitFor();
+      assert.match(page.url(), /#\/login$/);
+      await shot(page, 'login-page');
+
+      await page.getByTestId('login-username').fill(ADMIN.username);
+      await page.getByTestId('login-password').fill('not-the-password');
+      await page.getByTestId('login-submit').click();
+      const error = page.getByTestId('login-error');
+      await error.waitFor({ state: 'visible' });
+      assert.match(await error.textContent(), /用户名或密码错误/);
+      await shot(page, 'login-wrong-password');
+
+      await page.getByTestId('login-password').fill(ADMIN.password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('sidebar').waitFor();
+      assert.match(await page.getByTestId('user-name').textContent(), /管理员/);
+      assert.match(page.url(), /#\/(map|registry\/)/);
+      for (const testid of [
+        'nav-map',
+        'nav-registry-vehicles',
+        'nav-registry-drivers',
+        'nav-imports',
+      ]) {
+        assert.ok(await page.getByTestId(testid).isVisible(), `admin sees ${testid}`);
+      }
+      await shot(page, 'logged-in-admin');
+    });
+  },
+);
+
+// The importer's Chinese headers come from its template; each maps to a record field by name.
+const HEADER_FIELDS = [
+  [/颜色/, 'plate_color'],
+  [/车牌/, 'plate'],
+  [/类型|类别/, 'vehicle_class'],
+  [/信用代码/, 'carrier_credit_code'],
+  [/识别代号|VIN|车架/i, 'vin'],
+  [/运输证.*(有效期|到期)/, 'transport_cert_valid_until'],
+  [/运输证/, 'transport_cert_no'],
+  [/(保险|交强险).*(有效期|到期)/, 'insurance_valid_until'],
+];
+
+function parseCsvLine(line) {
+  const cells = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
+  }
+  cells.push(cell);
+  return cells.map((s) => s.trim());
+}
+
+const csvCell = (value) => {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+function fieldForHeader(header) {
+  if (/^[a-z_]+$/.test(header)) return header; // an English template names fields as the API does
+  return HEADER_FIELDS.find(([pattern]) => pattern.test(header))?.[1] ?? null;
+}
+
+function csvValue(header, field, record) {
+  if (!field) return '';
+  if (field === 'plate_color') {
+    // "车牌颜色" takes the colour's name (黄色); a header naming a code takes the JT/T 808 code.
+    return /代码|编码|code/i.test(header) || !record.plate_color_name
+      ? record.plate_color
+      : record.plate_color_name;
+  }
+  if (field === 'vehicle_class')
+    return /代码|编码|^vehicle_class$/.test(header)
+      ? record.vehicle_class
+      : record.vehicle_class_name;
+  return record[field] ?? '';
+}
+
+test(
+  'b. import a vehicles CSV: progress reaches done, the bad plate is rejected',
+  { timeout: 120_000 },
+  async () => {
+    const page = adminPage;
+    await step(page, 'import', async () => {
+      await openAsAdmin('#/imports');
+      await page.getByTestId('import-form').waitFor();
+
+      const carriers = await getJson(page, '/api/registry/carriers?offset=0&limit=5');
+      const vehicles = await getJson(page, '/api/registry/vehicles?offset=0&limit=2');
+      assert.ok(carriers.items.length > 0, 'the demo has carriers');
+      assert.ok(vehicles.items.length >= 2, 'the demo has vehicles');
+      const template = (await getText(page, '/api/import-templates/vehicles.csv')).replace(
+        /^\uFEFF/,
+        '',
+      );
+      const headers = parseCsvLine(template.split(/\r?\n/)[0]);
+      assert.ok(
+        headers.some((h) => /车牌号/.test(h)),
+        `template headers: ${headers.join(',')}`,
+      );
+
+      const carrier = carriers.items[0];
+      const fresh = {
+        plate: `辽C${String(90000 + (Date.now() % 10000)).slice(0, 5)}`,
+        plate_color: 2,
+        plate_color_name: '黄色',
+        vehicle_class: 'truck',
+        vehicle_class_name: '普通货车',
+        carrier_credit_code: carrier.credit_code,
+        transport_cert_no: '210300123456',
+        transport_cert_valid_until: '2027-06-30',
+        insurance_valid_until: '2027-06-30',
+      };
+      const bad = { ...fresh, plate: '辽C12' };
+      // Data rows 1-3 are valid (two demo vehicles as they are, one new); row 4 has a bad plate.
+      const rows = [vehicles.items[0], vehicles.items[1], fresh, bad].map((record) =>
+        headers.map((h) => csvCell(csvValue(h, fieldForHeader(h), record))).join(','),
+      );
+      const csv = `${headers.map(csvCell).join(',')}\n${rows.join('\n')}\n`;
+      fs.writeFileSync(path.join(artifactsDir, 'import-vehicles.csv'), csv);
+
+      await page.getByTestId('import-kind').selectOption('vehicles');
+      assert.match(
+        await page.getByTestId('import-template').getAttribute('href'),
+        /\/api\/import-templates\/vehicles\.csv$/,
+      );
+      await page.getByTestId('import-file').setInputFiles({
+        name: 'browser-test-vehicles.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(csv, 'utf8'),
+      });
+      await shot(page, 'import-file-chosen');
+      await page.getByTestId('import-submit').click();
+
+      const progress = page.getByTestId('import-progress');
+      await progress.waitFor();
+      await page
+        .locator('[data-testid="import-progress"][data-status="done"]')
+        .waitFor({ timeout: 60_000 });
+      assert.equal(await progress.getAttribute('aria-valuenow'), '100');
+      assert.equal(
+        await progress.getAttribute('data-rows-done'),
+        await progress.getAttribute('data-rows-total'),
+      );
+
+      const count = async (key) =>
+        Number(await page.getByTestId(`import-count-${key}`).getAttribute('data-value'));
+      const reasons = await page.getByTestId('rejection-row').allTextContents();
+      assert.equal(
+        await count('rejected'),
+        1,
+        `one row rejected; rejections: ${reasons.join(' | ')}`,
+      );
+      assert.equal(
+        (await count('inserted')) + (await count('updated')) + (await count('unchanged')),
+        3,
+      );
+
+      const rejection = page.getByTestId('rejection-row').first();
+      assert.equal(await rejection.getAttribute('data-column'), '车牌号码');
+      // Row 4 of the data, which is line 5 of the file counting the header.
+      assert.match(await rejection.getAttribute('data-row'), /^[45]$/);
+      assert.match(await rejection.locator('[data-col="column"]').textContent(), /车牌号码/);
+      const csvLink = await page.getByTestId('import-rejections-csv').getAttribute('href');
+      assert.match(csvLink, /^\/api\/imports\/\d+\/rejections\.csv$/);
+      const report = await getText(page, csvLink);
+      assert.match(report, /行号,列,原因/);
+      assert.match(report, /车牌号码/);
+      await page.getByTestId('import-history-row').first().waitFor();
+      await shot(page, 'import-done-rejections');
+    });
+  },
+);
+
+test(
+  'c. ID numbers: in full for the admin, masked for a district user',
+  { timeout: 120_000 },
+  async () => {
+    await step(adminPage, 'masking-admin', async () => {
+      await openAsAdmin('#/registry/drivers');
+      await adminPage.locator('[data-testid="registry-table"][data-state="ready"]').waitFor();
+      const ids = await adminPage
+        .locator('[data-testid="registry-row"] td[data-field="id_number"]')
+        .allTextContents();
+      assert.ok(ids.length > 0, 'the admin sees drivers');
+      assert.ok(
+        ids.some((id) => /^\d{17}[\dX]$/.test(id.trim())),
+        `a full ID number among ${ids.slice(0, 3)}`,
+      );
+      assert.ok(
+        ids.every((id) => !id.includes('*')),
+        'nothing masked for the admin',
+      );
+      await shot(adminPage, 'drivers-admin-unmasked');
+
+      // Open one record: labelled fields and the credential block.
+      await adminPage.getByTestId('registry-row').first().click();
+      await adminPage.locator('[data-testid="record-detail"][data-state="ready"]').waitFor();
+      assert.match(await adminPage.getByTestId('field-id_number').textContent(), /身份证号/);
+      await adminPage.getByTestId('credential-block').waitFor();
+      await shot(adminPage, 'driver-detail-admin');
+    });
+
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      locale: 'zh-CN',
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    try {
+      await step(page, 'masking-district', async () => {
+        await login(page, DISTRICT);
+        assert.match(await page.getByTestId('user-department').textContent(), /铁东区|区县/);
+        await page.goto(`${baseUrl}/#/registry/drivers`);
+        await page.locator('[data-testid="registry-table"][data-state="ready"]').waitFor();
+        const ids = await page
+          .locator('[data-testid="registry-row"] td[data-field="id_number"]')
+          .allTextContents();
+        assert.ok(ids.length > 0, 'the district user sees drivers');
+        assert.ok(
+          ids.every((id) => id.includes('*')),
+          `masked ID numbers, got ${ids.slice(0, 3)}`,
+        );
+        assert.ok(
+          (await page.getByTestId('masked-indicator').count()) > 0,
+          'masked values are marked',
+        );
+        await shot(page, 'drivers-district-masked');
+      });
+    } finally {
+      await context.close();
+    }
+  },
+);
+
+test('d. a simulated truck moves on the live map', { timeout: 120_000 }, async () => {
+  const page = adminPage;
+  const { child: sim } = start('sim', [
+    'sim',
+    '--server',
+    `127.0.0.1:${jt808Port}`,
+    '--terminals',
+    '20',
+    '--seconds',
+    '60',
+    '--rate',
+    '1',
+  ]);
+  sim.stdout.resume();
+  try {
+    await step(page, 'map', async () => {
+      await openAsAdmin('#/map');
+      await page.getByTestId('map').waitFor();
+      await page.locator('[data-testid="map"][data-layers="ready"]').waitFor();
+      // The debug hook lists the positions the markers show (window.__baotongMap).
+      await page.waitForFunction(() => (window.__baotongMap?.positions().length ?? 0) > 0, null, {
+        timeout: 45_000,
+        polling: 250,
+      });
+      const first = await page.evaluate(() => window.__baotongMap.positions());
+      assert.ok(first.every((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon)));
+      await shot(page, 'map-first');
+      const before = Object.fromEntries(first.map((p) => [p.terminal, [p.lat, p.lon]]));
+      // Read the markers again as the map refreshes until one of them has moved.
+      const moved = await page.waitForFunction(
+        (earlier) =>
+          window.__baotongMap.positions().find((p) => {
+            const was = earlier[p.terminal];
+            return was && (was[0] !== p.lat || was[1] !== p.lon);
+          }),
+        before,
+        { timeout: 45_000, polling: 1000 },
+      );
+      const truck = await moved.jsonValue();
+      assert.ok(
+        truck.terminal.startsWith('0139'),
+        `a simulated terminal moved: ${JSON.stringify(truck)}`,
+      );
+      assert.ok(
+        Number(await page.getByTestId('map-online-count').textContent()) > 0,
+        'vehicles online',
+      );
+      await shot(page, 'map-moved');
+    });
+  } finally {
+    await stop(sim);
+  }
+});
