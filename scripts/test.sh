@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: format check, Release unit and CLI tests, the dashboard's browser tests,
-# benchmark smoke runs, a short libFuzzer run under
+# benchmark smoke runs, short libFuzzer runs under
 # ASan+UBSan (clang-14), and the unit tests again under ASan+UBSan (g++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,20 +19,29 @@ scripts/browser-test.sh
 
 echo "== Benchmarks run (smoke, figures are in docs/PERFORMANCE.md) =="
 build/bench/jt808_bench --benchmark_min_time=0.01 >/dev/null
+build/bench/import_bench 2000 1 >/dev/null
 
 echo "== libFuzzer (clang-14, ASan+UBSan) =="
 scripts/build.sh fuzz
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/corpus"
-cp fuzz/corpus/jt808/* "$work/corpus"/  # the fuzzer adds to its corpus; keep the repo's clean
-if ! build-fuzz/fuzz/jt808_stream_fuzz -max_total_time="${BAOTONG_FUZZ_SECONDS:-60}" \
-    -artifact_prefix=build-fuzz/ -print_final_stats=1 "$work/corpus" >"$work/fuzz.log" 2>&1; then
-  tail -n 80 "$work/fuzz.log"
-  echo "fuzzer found a failure; the input is saved under build-fuzz/" >&2
-  exit 1
-fi
-tail -n 6 "$work/fuzz.log"
+# Each target starts from the repository's seeds in a scratch copy (the fuzzer adds to its
+# corpus; the repository's stays clean).
+fuzz() {
+  local target=$1 corpus=$2
+  mkdir -p "$work/$target"
+  cp "fuzz/corpus/$corpus"/* "$work/$target"/
+  if ! "build-fuzz/fuzz/$target" -max_total_time="${BAOTONG_FUZZ_SECONDS:-45}" \
+      -artifact_prefix=build-fuzz/ -print_final_stats=1 "$work/$target" >"$work/$target.log" 2>&1; then
+    tail -n 80 "$work/$target.log"
+    echo "fuzzer $target found a failure; the input is saved under build-fuzz/" >&2
+    exit 1
+  fi
+  echo "$target:"
+  tail -n 6 "$work/$target.log"
+}
+fuzz jt808_stream_fuzz jt808
+fuzz registry_import_fuzz registry
 
 echo "== ASan+UBSan build and tests =="
 scripts/build.sh asan

@@ -1,5 +1,7 @@
 #include "api/http_util.h"
 
+#include "common/hex.h"
+
 namespace baotong::api {
 
 Response JsonResponse(http::status status, const Json& body) {
@@ -15,20 +17,6 @@ Response ApiError(http::status status, std::string_view code, std::string_view m
   return JsonResponse(status, Json{{"error", Json{{"code", code}, {"message", message}}}});
 }
 
-namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
@@ -37,8 +25,8 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
     if (c == '%') {
       if (i + 2 >= text.size())
         return std::nullopt;
-      int high = HexDigit(text[i + 1]);
-      int low = HexDigit(text[i + 2]);
+      int high = HexDigitValue(text[i + 1]);
+      int low = HexDigitValue(text[i + 2]);
       if (high < 0 || low < 0)
         return std::nullopt;
       out.push_back(static_cast<char>(high * 16 + low));

@@ -5,16 +5,10 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+
 namespace baotong::api {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ImportJobs::ImportJobs(std::filesystem::path database_file, store::Database& database,
                        AuditLog& audit, TerminalHook on_terminals)

@@ -13,6 +13,7 @@
 #include "api/route_context.h"
 #include "api/static_files.h"
 #include "common/china_time.h"
+#include "common/clock.h"
 #include "common/hex.h"
 
 namespace baotong::api {
@@ -96,12 +97,6 @@ Json PositionToJson(const model::Position& position) {
 }
 
 namespace {
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool IsPhone(std::string_view text) {
   return !text.empty() && text.size() <= 20 &&
@@ -465,7 +460,7 @@ std::optional<Response> RouteAuthenticated(Call& call) {
 
 Handler MakeApiHandler(ApiServices services) {
   if (!services.now_ms)
-    services.now_ms = SystemNowMs;
+    services.now_ms = NowMs;
   return [services](const Request& request, std::string_view client_address) mutable -> Response {
     const std::string_view target = TargetOf(request);
     Call call{services, request, client_address, target, PathOf(target), services.now_ms(), {}};

@@ -11,18 +11,13 @@
 
 #include "api/audit_log.h"
 #include "api/users.h"
+#include "common/clock.h"
 #include "store/sqlite/database.h"
 
 namespace baotong::app {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Stores {
   std::unique_ptr<store::Database> database;

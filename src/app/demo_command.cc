@@ -5,6 +5,7 @@
 
 #include "api/audit_log.h"
 #include "app/provisioning.h"
+#include "common/clock.h"
 #include "registry/credentials.h"
 #include "registry/map_layers.h"
 #include "registry/registry_store.h"
@@ -19,12 +20,6 @@ struct DemoArguments {
   std::string data_dir = "data";
   sim::DemoCityOptions city;
 };
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 template <typename Rows>
 Result<registry::UpsertCounts> UpsertAll(registry::RegistryStore& registry, Rows& rows,

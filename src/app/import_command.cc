@@ -8,20 +8,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api/audit_log.h"
+#include "app/provisioning.h"
+#include "common/clock.h"
 #include "registry/importer.h"
 #include "registry/registry_store.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace baotong::app {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std::ostream& err) {
   using namespace registry;
@@ -65,10 +61,32 @@ int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std
     err << "baotong import: " << id.error().Message() << '\n';
     return 1;
   }
-  // TODO(lead): record the import in the audit log here (user, department, kind, file, id).
+  auto audit = api::AuditLog::Open(**database);
+  if (!audit) {
+    err << "baotong import: " << audit.error().Message() << '\n';
+    return 1;
+  }
 
   ImportOptions import_options;
   import_options.format = format;
+  // Imported terminals may connect at once, as with an import through the API.
+  std::unique_ptr<store::SqliteStore> positions;
+  if (*kind == Kind::kTerminals) {
+    auto opened = store::SqliteStore::Open(options.data_dir);
+    if (!opened) {
+      err << "baotong import: 无法打开终端库 (cannot open the terminal store): "
+          << opened.error().Message() << '\n';
+      return 1;
+    }
+    positions = std::move(*opened);
+    import_options.on_terminals =
+        [&positions](std::span<const Terminal> terminals) -> Result<void> {
+      auto written = ProvisionTerminals(*positions, terminals);
+      if (!written)
+        return tl::unexpected(written.error());
+      return {};
+    };
+  }
   const std::string kind_name(KindName(*kind));
   if (options.progress) {
     import_options.on_progress = [&err, &kind_name](int64_t done, int64_t total) {
@@ -80,6 +98,30 @@ int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std
   auto result = Import(store, *kind, bytes, import_options);
   if (options.progress)
     err << '\n';
+  {
+    nlohmann::ordered_json detail{{"import_id", *id}, {"file_name", file_name}};
+    if (result) {
+      detail["rows"] = result->rows_total;
+      detail["inserted"] = result->inserted;
+      detail["updated"] = result->updated;
+      detail["unchanged"] = result->unchanged;
+      detail["rejected"] = result->rejected;
+    } else {
+      detail["error"] = result.error().message;
+    }
+    api::AuditEntry entry;
+    entry.at_ms = NowMs();
+    entry.actor = options.user;
+    entry.department = options.department;
+    entry.action = "registry.import";
+    entry.target = kind_name;
+    entry.detail = detail.dump();
+    if (auto appended = (*audit)->Append(entry); !appended) {
+      err << "baotong import: 无法写入审计日志 (cannot write the audit log): "
+          << appended.error().Message() << '\n';
+      return 1;
+    }
+  }
   if (!result) {
     (void)log.Fail(*id, result.error().message, NowMs());
     nlohmann::ordered_json failure{{"id", *id},

@@ -12,6 +12,7 @@
 #include "api/routes.h"
 #include "api/static_files.h"
 #include "app/provisioning.h"
+#include "common/clock.h"
 #include "registry/map_layers.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -22,12 +23,6 @@ std::atomic<bool> g_stop_requested{false};
 
 void RequestStop(int) {
   g_stop_requested = true;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "common/hex.h"
 
 namespace baotong {
-namespace {
 
 int HexDigitValue(char c) {
   if (c >= '0' && c <= '9')
@@ -12,6 +11,8 @@ int HexDigitValue(char c) {
     return c - 'A' + 10;
   return -1;
 }
+
+namespace {
 
 bool IsSeparator(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':' || c == '-';

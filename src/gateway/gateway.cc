@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "gateway/core.h"
 #include "gateway/session.h"
 
@@ -9,12 +10,6 @@ namespace baotong::gateway {
 namespace {
 
 namespace asio = boost::asio;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void Accept(GatewayCore& core) {
   // Each connection goes to the next io_context in turn.

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "common/clock.h"
 #include "common/hex.h"
 
 namespace baotong::gateway {
@@ -18,12 +19,6 @@ constexpr size_t kReadChunk = 4096;
 
 // Bytes outside frames a connection may send in all before it is cut off.
 constexpr uint64_t kMaxGarbageBytes = 16 * 1024;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

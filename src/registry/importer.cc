@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/china_time.h"
+#include "common/clock.h"
 #include "registry/credentials.h"
 #include "registry/csv.h"
 #include "registry/record_json.h"
@@ -152,12 +153,6 @@ enum SiteColumn {
 
 constexpr int64_t kChunkRows = 1000;
 constexpr size_t kMaxTextBytes = 500;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view Trim(std::string_view text) {
   static constexpr std::string_view kSpace = " \t\r\n";

@@ -6,7 +6,7 @@
 #include <random>
 #include <set>
 
-#include "common/china_time.h"
+#include "registry/credentials.h"
 #include "sim/simulator.h"
 
 namespace baotong::sim {
@@ -111,31 +111,9 @@ class Dice {
   std::mt19937_64 engine_;
 };
 
-std::optional<std::chrono::sys_days> ParseDate(std::string_view date) {
-  int year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  if (date.size() != 10 ||
-      std::sscanf(std::string(date).c_str(), "%4d-%2u-%2u", &year, &month, &day) != 3)
-    return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{year}, std::chrono::month{month},
-                                  std::chrono::day{day}};
-  if (!ymd.ok())
-    return std::nullopt;
-  return std::chrono::sys_days{ymd};
-}
-
-std::string FormatDate(std::chrono::sys_days days) {
-  std::chrono::year_month_day ymd{days};
-  char text[16];
-  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return text;
-}
-
 // A validity date that lands in each status in roughly the proportions a real registry shows:
 // mostly valid, some expiring within 30 days, some expired, a few never supplied.
-std::optional<std::string> ValidityDate(Dice& dice, std::chrono::sys_days today) {
+std::optional<std::string> ValidityDate(Dice& dice, const std::string& today) {
   const size_t roll = dice.Below(100);
   if (roll < 5)
     return std::nullopt;
@@ -147,7 +125,7 @@ std::optional<std::string> ValidityDate(Dice& dice, std::chrono::sys_days today)
   } else {
     offset = dice.Between(60, 1100);
   }
-  return FormatDate(today + std::chrono::days{offset});
+  return registry::AddDays(today, offset);
 }
 
 std::string CreditCode(Dice& dice, const District& district) {
@@ -216,16 +194,9 @@ VehicleClass RandomVehicleClass(Dice& dice) {
 
 }  // namespace
 
-std::optional<std::string> AddDays(std::string_view date, int days) {
-  auto parsed = ParseDate(date);
-  if (!parsed)
-    return std::nullopt;
-  return FormatDate(*parsed + std::chrono::days{days});
-}
-
 Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
-  auto today = ParseDate(options.today);
-  if (!today)
+  const auto today = registry::NormaliseDate(options.today);
+  if (!today || *today != options.today)
     return Fail(ErrorCode::kBadValue, "demo city: today must be a date YYYY-MM-DD");
   if (options.terminals > options.vehicles)
     return Fail(ErrorCode::kBadValue, "demo city: more terminals than vehicles");
@@ -346,9 +317,7 @@ Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
     city.drivers.push_back(std::move(driver));
   }
 
-  const int64_t today_midnight_china_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(today->time_since_epoch()).count() -
-      kChinaUtcOffsetMs;
+  const int64_t today_midnight_china_ms = registry::ChinaMidnightMs(*today);
   std::set<std::tuple<std::string, std::string, int64_t>> health_keys;
   for (size_t i = 0; i < options.health_records && !city.drivers.empty(); ++i) {
     const auto& driver = city.drivers[dice.Below(city.drivers.size())];
@@ -362,12 +331,12 @@ Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
       record.kind = "核酸检测";
       const size_t roll = dice.Below(100);
       record.result = roll < 1 ? "阳性" : (roll < 3 ? "待出结果" : "阴性");
-      record.valid_until = FormatDate(*today - std::chrono::days{days_ago} + std::chrono::days{2});
+      record.valid_until = registry::AddDays(*today, 2 - days_ago);
     } else {
       record.kind = "健康码";
       const size_t roll = dice.Below(100);
       record.result = roll < 2 ? "红码" : (roll < 6 ? "黄码" : "绿码");
-      record.valid_until = FormatDate(*today - std::chrono::days{days_ago} + std::chrono::days{1});
+      record.valid_until = registry::AddDays(*today, 1 - days_ago);
     }
     if (!health_keys.emplace(record.id_number, record.kind, record.tested_at).second)
       continue;

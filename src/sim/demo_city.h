@@ -53,7 +53,4 @@ struct DemoCity {
 // Checks the options (today must be a date, terminals <= vehicles) and generates the city.
 Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options);
 
-// "2026-11-26" + days, or nullopt for a malformed date.
-std::optional<std::string> AddDays(std::string_view date, int days);
-
 }  // namespace baotong::sim
