@@ -20,8 +20,9 @@ using Handler = std::function<Response(const Request&, std::string_view client_a
 
 struct HttpOptions {
   std::string listen_address = "0.0.0.0";
-  uint16_t port = 8080;              // 0 picks a free port (tests)
-  size_t threads = 2;                // a sign-in (argon2id) or an export must not stall the rest
+  uint16_t port = 8080;  // 0 picks a free port (tests)
+  // A sign-in (argon2id), an export or a waiting long-poll holds a thread: several serve the rest.
+  size_t threads = 8;
   size_t max_body_bytes = 64 << 20;  // imports of 100,000 rows are ~15 MiB
 };
 

@@ -10,12 +10,14 @@ constexpr std::array kRoles = {Role::kAdmin,    Role::kTransport,  Role::kPolice
                                Role::kDistrict, Role::kCheckpoint, Role::kCarrier};
 
 constexpr std::array kPermissions = {
-    Permission::kReadCarriers,    Permission::kReadVehicles,        Permission::kReadDrivers,
-    Permission::kReadTerminals,   Permission::kReadHealthRecords,   Permission::kReadSites,
-    Permission::kImportCarriers,  Permission::kImportVehicles,      Permission::kImportDrivers,
-    Permission::kImportTerminals, Permission::kImportHealthRecords, Permission::kImportSites,
-    Permission::kRegistryExport,  Permission::kPositionsRead,       Permission::kTerminalsCommand,
-    Permission::kUsersManage,     Permission::kAuditRead,           Permission::kImportsRead,
+    Permission::kReadCarriers,      Permission::kReadVehicles,        Permission::kReadDrivers,
+    Permission::kReadTerminals,     Permission::kReadHealthRecords,   Permission::kReadSites,
+    Permission::kImportCarriers,    Permission::kImportVehicles,      Permission::kImportDrivers,
+    Permission::kImportTerminals,   Permission::kImportHealthRecords, Permission::kImportSites,
+    Permission::kRegistryExport,    Permission::kPositionsRead,       Permission::kTerminalsCommand,
+    Permission::kUsersManage,       Permission::kAuditRead,           Permission::kImportsRead,
+    Permission::kPassesApply,       Permission::kPassesRead,          Permission::kPassesReview,
+    Permission::kCheckpointOperate, Permission::kInCityRead,
 };
 
 struct RoleText {
@@ -53,6 +55,11 @@ constexpr std::string_view kPermissionIds[] = {
     "users.manage",
     "audit.read",
     "imports.read",
+    "passes.apply",
+    "passes.read",
+    "passes.review",
+    "checkpoint.operate",
+    "incity.read",
 };
 
 constexpr std::string_view kKinds[] = {"carriers",  "vehicles",       "drivers",
@@ -81,6 +88,10 @@ bool Granted(Role role, Permission permission) {
         case P::kPositionsRead:
         case P::kTerminalsCommand:
         case P::kImportsRead:
+        case P::kPassesApply:
+        case P::kPassesRead:
+        case P::kPassesReview:
+        case P::kInCityRead:
           return true;
         default:
           return false;
@@ -97,6 +108,8 @@ bool Granted(Role role, Permission permission) {
         case P::kRegistryExport:
         case P::kPositionsRead:
         case P::kImportsRead:
+        case P::kPassesRead:
+        case P::kInCityRead:
           return true;
         default:
           return false;
@@ -121,6 +134,7 @@ bool Granted(Role role, Permission permission) {
         case P::kReadSites:
         case P::kRegistryExport:
         case P::kPositionsRead:
+        case P::kInCityRead:
           return true;
         default:
           return false;
@@ -131,6 +145,9 @@ bool Granted(Role role, Permission permission) {
         case P::kReadVehicles:
         case P::kReadDrivers:
         case P::kReadSites:
+        case P::kPassesRead:
+        case P::kCheckpointOperate:
+        case P::kInCityRead:
           return true;
         default:
           return false;
@@ -147,6 +164,8 @@ bool Granted(Role role, Permission permission) {
         case P::kImportTerminals:
         case P::kRegistryExport:
         case P::kPositionsRead:
+        case P::kPassesApply:
+        case P::kPassesRead:
           return true;
         default:
           return false;

@@ -57,11 +57,18 @@ enum class Permission : uint8_t {
   kUsersManage,
   kAuditRead,
   kImportsRead,  // the import history and its rejections
+  // Entry passes and checkpoints (issue 5).
+  kPassesApply,        // apply for an entry pass (a carrier for its own fleet)
+  kPassesRead,         // passes and their checks (a carrier: its own)
+  kPassesReview,       // approve, reject, revoke
+  kCheckpointOperate,  // the checkpoint console: scans, the passage feed, overrides
+  kInCityRead,         // which vehicles are in the city now
 };
 
 std::span<const Permission> AllPermissions();
 // "registry.read.vehicles", "registry.import.drivers", "registry.export", "positions.read",
-// "terminals.command", "users.manage", "audit.read", "imports.read".
+// "terminals.command", "users.manage", "audit.read", "imports.read", "passes.apply",
+// "passes.read", "passes.review", "checkpoint.operate", "incity.read".
 std::string_view PermissionId(Permission permission);
 std::optional<Permission> ParsePermission(std::string_view id);
 // The read and import permissions of a registry kind ("carriers", "vehicles", "drivers",

@@ -46,5 +46,11 @@ std::optional<Paging> ReadPaging(const Call& call, int64_t default_limit, int64_
 std::optional<Response> RouteRegistry(Call& call);
 // The import routes (routes_imports.cc).
 std::optional<Response> RouteImports(Call& call);
+// Entry passes, published routes, site arrivals (routes_pass.cc).
+std::optional<Response> RoutePasses(Call& call);
+// Checkpoints (routes_checkpoint.cc): RouteCamera is answered before sign-in (cameras hold an
+// API key, not a session).
+std::optional<Response> RouteCamera(Call& call);
+std::optional<Response> RouteCheckpoints(Call& call);
 
 }  // namespace baotong::api

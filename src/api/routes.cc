@@ -414,6 +414,10 @@ std::optional<Response> RouteAuthenticated(Call& call) {
   }
   if (auto response = RouteRegistry(call))
     return response;
+  if (auto response = RoutePasses(call))
+    return response;
+  if (auto response = RouteCheckpoints(call))
+    return response;
   if ((path == "/api/positions/latest" || path == "/api/track" ||
        path == "/api/terminals/connected") &&
       is_get) {
@@ -499,6 +503,8 @@ Handler MakeApiHandler(ApiServices services) {
       response.body() = std::string(OpenApiDocument());
       return response;
     }
+    if (auto response = RouteCamera(call))
+      return std::move(*response);
     // Everything else needs a live session.
     auto token = SessionToken(request);
     if (!token)

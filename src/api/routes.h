@@ -23,6 +23,14 @@ namespace baotong::api {
 
 class ImportJobs;
 class StaticFiles;
+}  // namespace baotong::api
+namespace baotong::pass {
+class PassStore;
+}
+namespace baotong::checkpoint {
+class CheckpointService;
+}
+namespace baotong::api {
 
 // What the dashboard needs before sign-in: map tiles and where to centre.
 struct UiConfig {
@@ -45,6 +53,8 @@ struct ApiServices {
   UiConfig ui;
   std::shared_ptr<const StaticFiles> web;  // the dashboard's files; null: none
   std::function<int64_t()> now_ms;         // null: the system clock
+  pass::PassStore* passes = nullptr;       // entry passes; null: those routes answer 404
+  checkpoint::CheckpointService* checkpoints = nullptr;
 };
 
 Handler MakeApiHandler(ApiServices services);

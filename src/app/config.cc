@@ -16,15 +16,16 @@ bool Read(const toml::table& table, std::string_view key, T& target, std::string
     return true;
   std::string name =
       section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+  // value<T>() converts between types (1 would read as true): check the node's own type.
   if constexpr (std::is_same_v<T, bool>) {
-    if (auto value = node->value<bool>()) {
-      target = *value;
+    if (const auto* value = node->as_boolean()) {
+      target = value->get();
       return true;
     }
     message = name + " must be true or false";
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (auto value = node->value<std::string>()) {
-      target = *value;
+    if (const auto* value = node->as_string()) {
+      target = value->get();
       return true;
     }
     message = name + " must be a string";
@@ -80,7 +81,8 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     return Fail(ErrorCode::kBadValue, "configuration file does not parse");
   }
   auto bad = [&] { return Fail(ErrorCode::kBadValue, "bad configuration value"); };
-  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "map", "auth", "log"}, "", message))
+  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "map", "auth", "pass", "log"}, "",
+                 message))
     return bad();
   std::string data_dir = config.data_dir.string();
   if (!Read(root, "data_dir", data_dir, message, ""))
@@ -190,6 +192,13 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
     config.users.session_idle_ms = int64_t{idle_minutes} * 60'000;
     config.users.session_absolute_ms = int64_t{absolute_hours} * 3'600'000;
+  }
+  {
+    // Without a [pass] table the rules are the defaults (docs/passes.md).
+    auto rules = pass::ParsePassRules(Section(root, "pass"), message);
+    if (!rules)
+      return bad();
+    config.pass_rules = std::move(*rules);
   }
   if (const auto* log = Section(root, "log")) {
     if (!CheckKeys(*log, {"level"}, "log", message))

@@ -11,6 +11,7 @@
 #include "api/users.h"
 #include "common/error.h"
 #include "gateway/gateway.h"
+#include "pass/rules.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace baotong::app {
@@ -23,6 +24,7 @@ struct ServeConfig {
   std::filesystem::path web_root = "web/dist";  // the dashboard's built files
   api::UiConfig ui;
   api::UserStoreOptions users;
+  pass::PassRules pass_rules;
   std::string log_level = "info";
 };
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/audit_log.h"
+#include "app/checkpoint_command.h"
 #include "app/provisioning.h"
 #include "common/clock.h"
 #include "registry/credentials.h"
@@ -110,6 +111,53 @@ int RunDemo(DemoArguments arguments) {
     return 1;
   }
 
+  // Published routes and checkpoints; each checkpoint's camera key goes to
+  // data_dir/checkpoint-keys/<id>.key (mode 0600), for the simulator and the tests.
+  auto services = OpenCheckpointServices(data_dir);
+  if (!services) {
+    std::cerr << "baotong demo: " << services.error().Message() << '\n';
+    return 1;
+  }
+  std::vector<pass::PublishedRoute> routes;
+  for (const auto& demo : city->routes) {
+    nlohmann::ordered_json line{{"type", "LineString"},
+                                {"coordinates", nlohmann::ordered_json::array()}};
+    for (const auto& point : demo.points)
+      line["coordinates"].push_back({point[0], point[1]});
+    routes.push_back(pass::PublishedRoute{demo.id, demo.name, line.dump(), demo.allows_hazardous});
+  }
+  if (auto ok = services->passes->UpsertRoutes(routes, now_ms); !ok)
+    return fail(ok.error());
+  nlohmann::ordered_json checkpoint_layer{{"type", "FeatureCollection"},
+                                          {"features", nlohmann::ordered_json::array()}};
+  size_t new_checkpoints = 0;
+  for (const auto& demo : city->checkpoints) {
+    checkpoint_layer["features"].push_back(
+        {{"type", "Feature"},
+         {"properties",
+          {{"layer", "checkpoint"},
+           {"id", demo.id},
+           {"name", demo.name},
+           {"direction", demo.inbound ? "in" : "out"}}},
+         {"geometry", {{"type", "Point"}, {"coordinates", {demo.lon, demo.lat}}}}});
+    if (services->checkpoints->FindCheckpoint(demo.id))
+      continue;  // keep its camera key
+    checkpoint::Checkpoint added;
+    added.id = demo.id;
+    added.name = demo.name;
+    added.lat = demo.lat;
+    added.lon = demo.lon;
+    added.direction = demo.inbound ? checkpoint::Direction::kIn : checkpoint::Direction::kOut;
+    auto key = services->checkpoints->AddCheckpoint(added);
+    if (!key)
+      return fail(key.error());
+    if (auto ok = WriteSecretFile(data_dir / "checkpoint-keys" / (demo.id + ".key"), *key); !ok)
+      return fail(ok.error());
+    ++new_checkpoints;
+  }
+  if (auto ok = registry::PutMapLayer(db, "checkpoints", checkpoint_layer); !ok)
+    return fail(ok.error());
+
   nlohmann::ordered_json detail{
       {"seed", arguments.city.seed}, {"today", arguments.city.today}, {"records", counts}};
   api::AuditEntry entry;
@@ -121,6 +169,8 @@ int RunDemo(DemoArguments arguments) {
   if (auto ok = (*audit)->Append(entry); !ok)
     return fail(ok.error());
   detail["terminals_provisioned"] = *provisioned;
+  detail["routes"] = routes.size();
+  detail["checkpoints_added"] = new_checkpoints;
   detail["data_dir"] = data_dir.string();
   std::cout << detail.dump() << std::endl;
   return 0;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/admin_command.h"
+#include "app/checkpoint_command.h"
 #include "app/demo_command.h"
 #include "app/import_command.h"
 #include "app/jt808_command.h"
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   baotong::app::AddDemoCommand(app, exit_code);
   baotong::app::AddImportCommand(app, exit_code);
   baotong::app::AddAdminCommands(app, exit_code);
+  baotong::app::AddCheckpointCommands(app, exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

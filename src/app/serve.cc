@@ -11,8 +11,12 @@
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "app/pass_directory.h"
 #include "app/provisioning.h"
+#include "checkpoint/checkpoint_service.h"
+#include "checkpoint/registry_vehicles.h"
 #include "common/clock.h"
+#include "pass/pass_store.h"
 #include "registry/map_layers.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -97,6 +101,22 @@ int RunServe(const ServeOverrides& overrides) {
   if (!users)
     return fail_records(users.error());
   registry::RegistryStore registry(records_db);
+  // Entry passes (signed with the platform's key, created on first start) and the checkpoints.
+  auto signing_key = pass::SigningKey::LoadOrCreate(config->data_dir / "pass-signing.key");
+  if (!signing_key)
+    return fail_records(signing_key.error());
+  auto passes = pass::PassStore::Open(config->data_dir / "registry.db", config->pass_rules,
+                                      std::move(*signing_key), NowMs());
+  if (!passes)
+    return fail_records(passes.error());
+  PassStoreDirectory pass_directory(**passes);
+  auto vehicles = checkpoint::RegistryVehicles::Open(config->data_dir / "registry.db");
+  if (!vehicles)
+    return fail_records(vehicles.error());
+  auto checkpoints = checkpoint::CheckpointService::Open(config->data_dir / "registry.db",
+                                                         pass_directory, **vehicles);
+  if (!checkpoints)
+    return fail_records(checkpoints.error());
   if (auto interrupted = registry::ImportLog(records_db).FailInterrupted(NowMs()); !interrupted)
     return fail_records(interrupted.error());
   if (auto layers = registry::MapLayerFeatures(records_db); layers) {
@@ -132,9 +152,10 @@ int RunServe(const ServeOverrides& overrides) {
                    config->web_root.string());
     }
   }
-  api::HttpServer http(config->http, api::MakeApiHandler(api::ApiServices{
-                                         track, gateway, metrics, registry, **users, **audit,
-                                         imports, config->ui, web, nullptr}));
+  api::HttpServer http(
+      config->http, api::MakeApiHandler(api::ApiServices{track, gateway, metrics, registry, **users,
+                                                         **audit, imports, config->ui, web, nullptr,
+                                                         passes->get(), checkpoints->get()}));
   if (auto started = http.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;

@@ -343,6 +343,43 @@ Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
     city.health_records.push_back(std::move(record));
   }
 
+  // Three freight corridors from the expressway exits to the logistics sites; only the ring
+  // road that keeps clear of the centre is open to dangerous goods.
+  city.routes = {
+      {"R1",
+       "沈海高速鞍山西出口—鞍钢厂区—鞍山西物流园区",
+       false,
+       {{122.880, 41.100},
+        {122.910, 41.110},
+        {122.930, 41.120},
+        {122.950, 41.120},
+        {122.920, 41.140}}},
+      {"R2",
+       "鞍海路—千山保供物资中转站—铁东农产品批发市场",
+       false,
+       {{122.990, 40.960},
+        {123.020, 40.990},
+        {123.050, 40.990},
+        {123.030, 41.050},
+        {123.020, 41.090}}},
+      {"R3",
+       "绕城危险货物运输专用路线（鞍钢—千山）",
+       true,
+       {{122.930, 41.100}, {122.940, 41.040}, {123.000, 41.000}, {123.050, 40.990}}},
+      {"R4",
+       "国道202辽阳方向—立山商贸物流园",
+       false,
+       {{123.060, 41.240}, {123.040, 41.200}, {123.030, 41.170}}},
+  };
+  city.checkpoints = {
+      {"KK-SH-01", "沈海高速鞍山西出口入城卡口", 41.100, 122.880, true},
+      {"KK-SH-02", "沈海高速鞍山西出口出城卡口", 41.101, 122.881, false},
+      {"KK-AH-01", "鞍海路南入城卡口", 40.960, 122.990, true},
+      {"KK-AH-02", "鞍海路南出城卡口", 40.961, 122.991, false},
+      {"KK-GD-01", "国道202辽阳方向入城卡口", 41.240, 123.060, true},
+      {"KK-GD-02", "国道202辽阳方向出城卡口", 41.241, 123.061, false},
+  };
+
   size_t site_number = 0;
   for (const auto& seed : kSites) {
     const District& district = kDistricts[seed.district];

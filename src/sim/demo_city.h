@@ -8,6 +8,7 @@
 // machine (std::mt19937_64 is fully specified; no std distributions, which are not).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -39,6 +40,23 @@ struct DemoCityOptions {
   size_t health_records = 2000;
 };
 
+// A published freight route of the demo city: WGS-84 [lon, lat] points.
+struct DemoRoute {
+  std::string id;
+  std::string name;
+  bool allows_hazardous = false;
+  std::vector<std::array<double, 2>> points;
+};
+
+// A checkpoint of the demo city, on a road into or out of it.
+struct DemoCheckpoint {
+  std::string id;
+  std::string name;
+  double lat = 0;
+  double lon = 0;
+  bool inbound = true;
+};
+
 struct DemoCity {
   std::vector<Carrier> carriers;
   std::vector<Vehicle> vehicles;
@@ -48,6 +66,8 @@ struct DemoCity {
   std::vector<Site> sites;
   nlohmann::ordered_json boundary;   // FeatureCollection, properties.layer = "boundary"
   nlohmann::ordered_json districts;  // FeatureCollection, properties.layer = "district", name
+  std::vector<DemoRoute> routes;
+  std::vector<DemoCheckpoint> checkpoints;
 };
 
 // Checks the options (today must be a date, terminals <= vehicles) and generates the city.

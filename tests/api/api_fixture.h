@@ -16,7 +16,11 @@
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "app/pass_directory.h"
+#include "checkpoint/checkpoint_service.h"
+#include "checkpoint/registry_vehicles.h"
 #include "gateway/test_support.h"
+#include "pass/pass_store.h"
 #include "registry/map_layers.h"
 #include "registry/registry_store.h"
 
@@ -63,6 +67,31 @@ class ApiFixture : public ::testing::Test {
     imports_ = std::make_unique<ImportJobs>(dir_ / "registry.db", *database_, *audit_);
     SeedRegistry();
     CreateAccounts();
+    // Passes (no health records in this registry: the health check is off) and two
+    // checkpoints, one into the city and one out.
+    pass::PassRules rules;
+    rules.health_required = false;
+    auto passes =
+        pass::PassStore::Open(dir_ / "registry.db", rules, pass::SigningKey::Generate(), NowMs());
+    ASSERT_TRUE(passes);
+    passes_ = std::move(*passes);
+    pass_directory_ = std::make_unique<app::PassStoreDirectory>(*passes_);
+    auto vehicles = checkpoint::RegistryVehicles::Open(dir_ / "registry.db");
+    ASSERT_TRUE(vehicles);
+    vehicles_ = std::move(*vehicles);
+    checkpoint::ServiceOptions checkpoint_options;
+    checkpoint_options.durable_wait =
+        std::chrono::hours(1);  // answers after the passage is durable
+    auto checkpoints = checkpoint::CheckpointService::Open(dir_ / "registry.db", *pass_directory_,
+                                                           *vehicles_, checkpoint_options);
+    ASSERT_TRUE(checkpoints);
+    checkpoints_ = std::move(*checkpoints);
+    auto in_key = checkpoints_->AddCheckpoint(
+        {"KK-IN", "测试入城卡口", 41.10, 122.88, checkpoint::Direction::kIn, 0});
+    auto out_key = checkpoints_->AddCheckpoint(
+        {"KK-OUT", "测试出城卡口", 41.10, 122.88, checkpoint::Direction::kOut, 0});
+    ASSERT_TRUE(in_key && out_key);
+    camera_keys_ = {{"KK-IN", *in_key}, {"KK-OUT", *out_key}};
 
     gateway::GatewayOptions options;
     options.listen_address = "127.0.0.1";
@@ -78,14 +107,19 @@ class ApiFixture : public ::testing::Test {
     std::ofstream(dir_ / "web" / "assets" / "app-1234.js") << "console.log(1)";
     std::ofstream(dir_ / "secret.txt") << "outside the web root";
     server_ = std::make_unique<HttpServer>(
-        http_options, MakeApiHandler(ApiServices{
-                          track_, *gateway_, metrics_, *registry_, *users_, *audit_, *imports_,
-                          UiConfig{}, std::make_shared<StaticFiles>(dir_ / "web"), nullptr}));
+        http_options, MakeApiHandler(ApiServices{track_, *gateway_, metrics_, *registry_, *users_,
+                                                 *audit_, *imports_, UiConfig{},
+                                                 std::make_shared<StaticFiles>(dir_ / "web"),
+                                                 nullptr, passes_.get(), checkpoints_.get()}));
     ASSERT_TRUE(server_->Start());
   }
 
   void TearDown() override {
     server_.reset();
+    checkpoints_.reset();
+    vehicles_.reset();
+    pass_directory_.reset();
+    passes_.reset();
     imports_.reset();
     gateway_.reset();
     users_.reset();
@@ -121,6 +155,10 @@ class ApiFixture : public ::testing::Test {
     drivers[0].name = "张伟";
     drivers[0].phone = "13912345678";
     drivers[0].licence_class = "A2";
+    drivers[0].licence_valid_until = "2030-01-01";
+    drivers[0].qualification_cert_no = "210302198507150011";
+    drivers[0].qualification_category = "道路货物运输驾驶员";
+    drivers[0].qualification_valid_until = "2030-01-01";
     drivers[0].carrier_credit_code = carriers[0].credit_code;
     drivers[1].id_number = "11010519491231002X";
     drivers[1].name = "李娜";
@@ -136,6 +174,13 @@ class ApiFixture : public ::testing::Test {
     terminals[1].plate = "辽C67890";
     terminals[1].plate_color = registry::PlateColor::kYellow;
     ASSERT_TRUE(registry_->Upsert(std::span<const registry::Terminal>(terminals), 1));
+    std::vector<registry::Site> sites(1);
+    sites[0].code = "ZD001";
+    sites[0].name = "铁东农产品批发市场卸货点";
+    sites[0].kind = registry::SiteKind::kUnloading;
+    sites[0].district = "铁东区";
+    sites[0].geometry = R"({"type":"Point","coordinates":[123.02,41.09]})";
+    ASSERT_TRUE(registry_->Upsert(std::span<const registry::Site>(sites), 1));
   }
 
   void CreateAccounts() {
@@ -212,6 +257,11 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<UserStore> users_;
   std::unique_ptr<registry::RegistryStore> registry_;
   std::unique_ptr<ImportJobs> imports_;
+  std::unique_ptr<pass::PassStore> passes_;
+  std::unique_ptr<app::PassStoreDirectory> pass_directory_;
+  std::unique_ptr<checkpoint::RegistryVehicles> vehicles_;
+  std::unique_ptr<checkpoint::CheckpointService> checkpoints_;
+  std::map<std::string, std::string> camera_keys_;
   std::map<Role, std::string> tokens_;
   gateway::testing::MemoryStore store_;
   gateway::Metrics metrics_;

@@ -163,16 +163,17 @@ TEST_F(RegistryRoutesTest, MapLayersCarryTheCityAndTheSites) {
                        {"geometry", Json{{"type", "Point"}, {"coordinates", {122.99, 41.1}}}}}})}};
   ASSERT_TRUE(registry::PutMapLayer(*database_, "boundary", nlohmann::ordered_json(boundary)));
   std::vector<registry::Site> sites(1);
-  sites[0].code = "ZD001";
+  sites[0].code = "ZD777";
   sites[0].name = "鞍山西物流园区";
   sites[0].kind = registry::SiteKind::kLogisticsPark;
   sites[0].district = "铁西区";
   sites[0].geometry = R"({"type":"Point","coordinates":[122.92,41.14]})";
   ASSERT_TRUE(registry_->Upsert(std::span<const registry::Site>(sites), 1));
   Json layers = Body(Get("/api/map/layers"));
-  ASSERT_EQ(layers["features"].size(), 2u) << layers.dump();
+  ASSERT_EQ(layers["features"].size(), 3u) << layers.dump();  // with the fixture's site
   EXPECT_EQ(layers["features"][0]["properties"]["layer"], "boundary");
   EXPECT_EQ(layers["features"][1]["properties"]["layer"], "site");
+  EXPECT_EQ(layers["features"][2]["properties"]["layer"], "site");
 }
 
 }  // namespace

@@ -42,6 +42,10 @@ TEST(ServeConfig, TyposAndWrongTypesAreNamed) {
   EXPECT_EQ(message, "http.port must be a whole number");
   EXPECT_FALSE(LoadServeConfig(WriteConfig("[gateway]\nport = 70000\n"), message));
   EXPECT_EQ(message, "gateway.port is out of range");
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[gateway]\nauto_register = 1\n"), message));
+  EXPECT_EQ(message, "gateway.auto_register must be true or false");
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[http]\nweb_root = 5\n"), message));
+  EXPECT_EQ(message, "http.web_root must be a string");
 }
 
 TEST(ServeConfig, MapWebAndSessionSettings) {

@@ -91,6 +91,7 @@ interface RequestOptions {
   contentType?: string;
   // The login call answers 401 for a wrong password: that is a message, not a lost session.
   ignoreUnauthorized?: boolean;
+  signal?: AbortSignal;
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -103,11 +104,19 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
       body: options.body,
       headers,
       credentials: 'same-origin',
+      signal: options.signal,
     });
   } catch {
+    if (options.signal?.aborted) throw new ApiError(0, 'aborted', 'aborted');
     throw new ApiError(0, 'network', t('error_network'));
   }
-  const text = await response.text();
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    if (options.signal?.aborted) throw new ApiError(0, 'aborted', 'aborted');
+    throw new ApiError(0, 'network', t('error_network'));
+  }
   let body: unknown = null;
   if (text) {
     try {
@@ -137,6 +146,125 @@ export function query(params: Record<string, string | number | null | undefined>
   }
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+// Issue 5: entry passes and checkpoints (notes/issue5.md, "HTTP API the lead will expose").
+export type PassStatus = 'pending_review' | 'approved' | 'rejected' | 'revoked' | 'expired';
+export type CheckOutcome = 'ok' | 'review' | 'reject';
+
+export interface PassCheck {
+  code: string;
+  outcome: CheckOutcome;
+  message: string;
+}
+
+export interface Cargo {
+  category: string;
+  name: string;
+  weight_kg: number;
+  dangerous: boolean;
+  un_number?: string;
+  hazard_class?: string;
+}
+
+export interface PassApplicationInput {
+  kind: 'trip' | 'standing';
+  plate: string;
+  plate_color: number;
+  carrier_credit_code?: string;
+  driver_id_numbers: string[];
+  cargo?: Cargo;
+  origin: string;
+  destination_site_codes: string[];
+  route_id?: string | null;
+  waypoints?: Array<[number, number]>;
+  entry_from_ms: number;
+  entry_until_ms: number;
+  planned_exit_ms: number;
+}
+
+export interface PassApplication extends PassApplicationInput {
+  id: number;
+  applicant?: string;
+  applicant_role?: string;
+  created_at_ms?: number;
+  status: PassStatus;
+  checks?: PassCheck[];
+  review?: { by: string; at_ms: number; comment: string } | null;
+  revocation?: { by: string; at_ms: number; reason: string } | null;
+  token?: string | null;
+  valid_from_ms?: number | null;
+  valid_until_ms?: number | null;
+  carrier_name?: string;
+  // Sent by the server beside the ids: names for display, and the derived expiry.
+  plate_color_name?: string;
+  driver_names?: string[];
+  expired?: boolean;
+}
+
+export type Decision = 'release' | 'turn_back' | 'manual_check';
+
+export interface DecisionResult {
+  passage_id?: number;
+  decision: Decision;
+  reason_code?: string;
+  reason?: string;
+  display_text?: string;
+  pass_id?: number | null;
+  plate?: string;
+}
+
+// The contract lists a passage's contents, not its JSON names: the usual alternatives are read.
+export interface Passage {
+  id: number;
+  passage_id?: number;
+  checkpoint_id?: string;
+  checkpoint?: string;
+  direction?: 'in' | 'out';
+  plate: string;
+  plate_color?: number | null;
+  color?: number | null;
+  time_ms?: number;
+  time?: number;
+  decision: Decision;
+  reason_code?: string;
+  reason?: string;
+  display_text?: string;
+  pass_id?: number | null;
+  source?: 'camera' | 'qr' | 'override' | string;
+  operator?: string | null;
+  overrides?: number | null;
+  overrides_passage_id?: number | null;
+  overrides_id?: number | null;
+}
+
+export interface Checkpoint {
+  id: string;
+  name: string;
+  direction: 'in' | 'out';
+  lat?: number;
+  lon?: number;
+}
+
+export interface InCityVehicle {
+  plate: string;
+  plate_color?: number | null;
+  entered_at_ms: number;
+  checkpoint_id?: string;
+  pass_id?: number | null;
+  valid_until_ms?: number | null;
+  overdue?: boolean;
+  planned_exit_ms?: number | null;
+  deadline_ms?: number | null;
+}
+
+function json(method: string, body: unknown): RequestOptions {
+  return { method, body: JSON.stringify(body), contentType: 'application/json' };
+}
+
+// A list the contract gives as {items} may come as a bare array too.
+function itemsOf<T>(body: T[] | { items?: T[] } | null): T[] {
+  return Array.isArray(body) ? body : (body?.items ?? []);
 }
 
 export const api = {
@@ -177,4 +305,38 @@ export const api = {
     request<{ total: number; items: Position[] }>(
       `/api/positions/latest${query({ offset: 0, limit })}`,
     ),
+  // Passes
+  applyPass: (application: PassApplicationInput) =>
+    request<PassApplication>('/api/passes', json('POST', application)),
+  passes: (params: Record<string, string | number>) =>
+    request<ListPage<PassApplication>>(`/api/passes${query(params)}`),
+  pass: (id: number | string) => request<PassApplication>(`/api/passes/${id}`),
+  approvePass: (id: number, comment: string) =>
+    request<PassApplication>(`/api/passes/${id}/approve`, json('POST', { comment })),
+  rejectPass: (id: number, comment: string) =>
+    request<PassApplication>(`/api/passes/${id}/reject`, json('POST', { comment })),
+  revokePass: (id: number, reason: string) =>
+    request<PassApplication>(`/api/passes/${id}/revoke`, json('POST', { reason })),
+  passQrUrl: (id: number, format: 'svg' | 'png') => `/api/passes/${id}/qr.${format}`,
+  routes: () => request<GeoJSON.FeatureCollection>('/api/routes'),
+  // Checkpoints
+  checkpoints: async () =>
+    itemsOf(await request<Checkpoint[] | { items?: Checkpoint[] }>('/api/checkpoints')),
+  passages: (checkpointId: string, after: number, waitMs: number, signal?: AbortSignal) =>
+    request<{ items: Passage[]; last_id: number }>(
+      `/api/checkpoints/${encodeURIComponent(checkpointId)}/passages${query({ after, wait_ms: waitMs })}`,
+      { signal },
+    ),
+  scan: (checkpointId: string, token: string) =>
+    request<DecisionResult>(
+      `/api/checkpoints/${encodeURIComponent(checkpointId)}/scans`,
+      json('POST', { token }),
+    ),
+  override: (passageId: number, decision: Decision, reason: string) =>
+    request<DecisionResult & Partial<Passage>>(
+      `/api/passages/${passageId}/override`,
+      json('POST', { decision, reason }),
+    ),
+  inCity: (offset: number, limit: number) =>
+    request<{ total: number; items: InCityVehicle[] }>(`/api/in-city${query({ offset, limit })}`),
 };

@@ -3,7 +3,18 @@
 import { api } from './api';
 import { clear, el } from './dom';
 import { currentLang, setLang, t } from './i18n';
-import { KINDS, canReadKind, canReadPositions, importableKinds, session } from './state';
+import {
+  KINDS,
+  canApplyPass,
+  canOperateCheckpoint,
+  canReadInCity,
+  canReadKind,
+  canReadPasses,
+  canReadPositions,
+  canReviewPasses,
+  importableKinds,
+  session,
+} from './state';
 
 export interface Layout {
   content: HTMLElement;
@@ -30,6 +41,27 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
     }
   }
   if (importableKinds().length > 0) nav.append(link('#/imports', t('nav_imports'), 'nav-imports'));
+  // Issue 5: passes and checkpoints, each entry only with its permission.
+  const passLinks = [
+    canApplyPass() && link('#/passes/apply', t('nav_pass_apply'), 'nav-pass-apply', 'nav-sub'),
+    canReadPasses() &&
+      link(
+        '#/passes',
+        user.carrier_credit_code ? t('nav_my_passes') : t('nav_passes'),
+        'nav-passes',
+        'nav-sub',
+      ),
+    canReviewPasses() && link('#/review', t('nav_review'), 'nav-review', 'nav-sub'),
+    canOperateCheckpoint() &&
+      link('#/checkpoint', t('nav_checkpoint'), 'nav-checkpoint', 'nav-sub'),
+    canReadInCity() && link('#/in-city', t('nav_incity'), 'nav-incity', 'nav-sub'),
+  ].filter((a): a is HTMLAnchorElement => Boolean(a));
+  if (passLinks.length > 0) {
+    nav.append(
+      el('div', { class: 'nav-group', testid: 'nav-passes-group' }, t('nav_passes_group')),
+      ...passLinks,
+    );
+  }
 
   const sidebar = el(
     'aside',
@@ -110,13 +142,14 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
   return {
     content,
     setActive(hash: string) {
-      for (const a of links) {
-        const target = a.getAttribute('href')!;
-        a.classList.toggle(
-          'active',
-          hash === target || hash.startsWith(`${target}/`) || hash.startsWith(`${target}?`),
-        );
-      }
+      // The longest matching link wins (#/passes/apply over #/passes).
+      const matches = (target: string) =>
+        hash === target || hash.startsWith(`${target}/`) || hash.startsWith(`${target}?`);
+      const best = links
+        .map((a) => a.getAttribute('href')!)
+        .filter(matches)
+        .sort((x, y) => y.length - x.length)[0];
+      for (const a of links) a.classList.toggle('active', a.getAttribute('href') === best);
     },
   };
 }

@@ -1,16 +1,27 @@
-// 保通 dashboard: hash routing (#/login, #/map, #/registry/<kind>[/<key>], #/imports) over the
+// 保通 dashboard: hash routing (#/login, #/map, #/registry/<kind>[/<key>], #/imports, #/passes,
+// #/passes/apply, #/passes/<id>, #/review, #/checkpoint[/<id>], #/in-city) over the
 // /api contract. The signed-in user comes from /api/auth/me; any 401 returns to the login page.
 import './style.css';
 import { api, setUnauthorizedHandler } from './api';
 import { clear, el } from './dom';
 import { setLang, currentLang, t } from './i18n';
 import { type Layout, renderLayout } from './layout';
+import { renderCheckpoint } from './pages/checkpoint';
 import { renderImports } from './pages/imports';
+import { renderInCity } from './pages/incity';
 import { renderLogin } from './pages/login';
 import { renderMap } from './pages/map';
+import { renderPassApply } from './pages/pass-apply';
+import { renderPassDetail, renderPassList } from './pages/passes';
 import { renderRegistryDetail, renderRegistryList } from './pages/registry';
+import { renderReview } from './pages/review';
 import {
+  canApplyPass,
+  canOperateCheckpoint,
+  canReadInCity,
   canReadKind,
+  canReadPasses,
+  canReviewPasses,
   canReadPositions,
   importableKinds,
   isKind,
@@ -92,6 +103,18 @@ async function route(forceLayout = false): Promise<void> {
     else cleanup = renderRegistryList(content, kindName, params);
   } else if (section === 'imports') {
     cleanup = importableKinds().length > 0 ? renderImports(content) : forbidden(content);
+  } else if (section === 'passes' && kindName === 'apply') {
+    cleanup = canApplyPass() ? renderPassApply(content) : forbidden(content);
+  } else if (section === 'passes' && kindName !== undefined) {
+    cleanup = canReadPasses() ? renderPassDetail(content, kindName) : forbidden(content);
+  } else if (section === 'passes') {
+    cleanup = canReadPasses() ? renderPassList(content, params) : forbidden(content);
+  } else if (section === 'review') {
+    cleanup = canReviewPasses() ? renderReview(content, params) : forbidden(content);
+  } else if (section === 'checkpoint') {
+    cleanup = canOperateCheckpoint() ? renderCheckpoint(content, kindName) : forbidden(content);
+  } else if (section === 'in-city') {
+    cleanup = canReadInCity() ? renderInCity(content) : forbidden(content);
   } else {
     clear(content);
     content.append(el('div', { class: 'card', testid: 'not-found' }, t('not_found_page')));

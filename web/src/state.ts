@@ -28,10 +28,21 @@ export const canExportKind = (kind: Kind) =>
   can('registry.export') || can(`registry.export.${kind}`);
 export const canReadPositions = () => can('positions.read');
 export const importableKinds = () => KINDS.filter(canImportKind);
+// Issue 5 permission ids.
+export const canApplyPass = () => can('passes.apply');
+export const canReadPasses = () => can('passes.read');
+export const canReviewPasses = () => can('passes.review');
+export const canOperateCheckpoint = () => can('checkpoint.operate');
+export const canReadInCity = () => can('incity.read');
 
 // Where to go after signing in, or when the hash names nothing.
 export function landingRoute(): string {
   if (canReadPositions()) return '#/map';
+  // Roles without the map land on their own work: the gate, their passes, the review queue.
+  if (canOperateCheckpoint()) return '#/checkpoint';
+  if (canReadPasses()) return '#/passes';
+  if (canReviewPasses()) return '#/review';
+  if (canReadInCity()) return '#/in-city';
   const kind = KINDS.find(canReadKind);
   if (kind) return `#/registry/${kind}`;
   if (importableKinds().length > 0) return '#/imports';

@@ -1,4 +1,6 @@
 // Browser tests of the 保通 dashboard against the real `baotong` executable.
+// Scenarios: a. login, b. import, c. masking, d. live map, e. entry pass to checkpoint release
+// (issue 5; skipped, with a message, only where the server has no /api/checkpoints at all).
 //
 // The test owns its whole environment: a fresh data dir with the synthetic Anshan demo city, an
 // admin and a district user made through the CLI, `baotong serve` on free ports serving web/dist,
@@ -26,6 +28,10 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const ADMIN = { username: 'admin', password: 'Liaoning-Steel-84x!' };
 const DISTRICT = { username: 'tiedong', password: 'Qianshan-Route-57y!', district: '铁东区' };
 const STEP_TIMEOUT_MS = 30_000;
+// Scenario e's accounts; strong passwords that do not contain the username.
+const CARRIER = { username: 'yunshu', password: 'Anshan-Freight-93q!' };
+const TRANSPORT = { username: 'jiaotong', password: 'Liaoyang-Review-62w!' };
+const OPERATOR = { username: 'kakou', password: 'Haicheng-Gate-48z!' };
 
 // Everything started here, stopped in after() and, should the process be cut short, on exit.
 const children = new Set();
@@ -561,3 +567,308 @@ test('d. a simulated truck moves on the live map', { timeout: 120_000 }, async (
     await stop(sim);
   }
 });
+
+// ---- Scenario e helpers: the API from Node, as an API client would call it.
+
+async function apiCall(pathname, { token, method = 'GET', body, headers = {} } = {}) {
+  const response = await fetch(`${baseUrl}${pathname}`, {
+    method,
+    headers: {
+      Accept: 'application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: response.status, body: json, text };
+}
+
+async function apiToken(user) {
+  const { status, body, text } = await apiCall('/api/auth/login', {
+    method: 'POST',
+    body: { username: user.username, password: user.password },
+  });
+  assert.equal(status, 200, `login ${user.username}: ${text}`);
+  return body.token;
+}
+
+async function apiGetOk(token, pathname) {
+  const { status, body, text } = await apiCall(pathname, { token });
+  assert.equal(status, 200, `GET ${pathname}: HTTP ${status} ${text}`);
+  return body;
+}
+
+function addUser(user, role, extra = []) {
+  run(
+    ['user', 'add', '--data-dir', dataDir, '--username', user.username, '--role', role, ...extra],
+    `${user.password}\n`,
+  );
+}
+
+const itemsOf = (body) => (Array.isArray(body) ? body : (body?.items ?? []));
+// Licence classes that may drive each vehicle class (registry::DriverFitsVehicle).
+const LICENCES = { heavy_truck: ['A1', 'A2', 'B2'], truck: ['A1', 'A2', 'B1', 'B2', 'C1'] };
+
+// A demo vehicle with valid credentials (a goods vehicle, not hazardous) and a valid driver of
+// the same carrier whose licence fits it; drivers with a current negative health record first.
+async function findVehicleAndDriver(token) {
+  const drivers = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await apiGetOk(
+      token,
+      `/api/registry/drivers?status=valid&offset=${offset}&limit=1000`,
+    );
+    drivers.push(...page.items);
+    if (page.items.length === 0 || drivers.length >= page.total) break;
+  }
+  const byCarrier = new Map();
+  for (const driver of drivers) {
+    if (driver.credential_status !== 'valid') continue;
+    if (!byCarrier.has(driver.carrier_credit_code)) byCarrier.set(driver.carrier_credit_code, []);
+    byCarrier.get(driver.carrier_credit_code).push(driver);
+  }
+  const pairs = [];
+  for (let offset = 0; offset < 1000 && pairs.length < 40; offset += 50) {
+    const page = await apiGetOk(
+      token,
+      `/api/registry/vehicles?status=valid&offset=${offset}&limit=50`,
+    );
+    for (const vehicle of page.items) {
+      const fits = LICENCES[vehicle.vehicle_class];
+      if (vehicle.credential_status !== 'valid' || !fits) continue;
+      for (const driver of byCarrier.get(vehicle.carrier_credit_code) ?? []) {
+        if (fits.includes(driver.licence_class)) pairs.push({ vehicle, driver });
+      }
+    }
+    if (page.items.length === 0 || offset + 50 >= page.total) break;
+  }
+  assert.ok(pairs.length > 0, 'a demo vehicle and a driver of its carrier, both valid');
+  const today = new Date().toISOString().slice(0, 10);
+  for (const pair of pairs) {
+    const records = await apiCall(
+      `/api/registry/health_records?q=${encodeURIComponent(pair.driver.name)}&limit=100`,
+      { token },
+    );
+    // q searches names; the ID number tells namesakes apart. Results may be masked ("***") even
+    // for the admin, so a current 核酸检测 record (48 h, the default rules) not known positive counts.
+    const healthy = itemsOf(records.body).some(
+      (r) =>
+        r.id_number === pair.driver.id_number &&
+        /核酸/.test(String(r.kind ?? '')) &&
+        !/阳/.test(String(r.result ?? '')) &&
+        Number(r.tested_at) > Date.now() - 48 * 3600 * 1000 &&
+        String(r.valid_until) >= today,
+    );
+    if (healthy) return pair;
+  }
+  return pairs[0];
+}
+
+test(
+  'e. a carrier applies for a pass, staff approve it, the QR appears, the checkpoint console shows the release',
+  { timeout: 300_000 },
+  async (t) => {
+    const adminToken = await apiToken(ADMIN);
+    const listed = await apiCall('/api/checkpoints', { token: adminToken });
+    if (listed.status === 404) {
+      const message =
+        'scenario e skipped: GET /api/checkpoints answers 404 (this server has no passes/checkpoints yet, issue 5)';
+      console.log(message);
+      t.skip(message);
+      return;
+    }
+    assert.equal(listed.status, 200, `GET /api/checkpoints: ${listed.text}`);
+    const keyFile = (id) => path.join(dataDir, 'checkpoint-keys', `${id}.key`);
+    const entry = itemsOf(listed.body).find(
+      (c) => c.direction === 'in' && fs.existsSync(keyFile(c.id)),
+    );
+    assert.ok(entry, `an entry checkpoint with a camera key among ${listed.text}`);
+    const cameraKey = fs.readFileSync(keyFile(entry.id), 'utf8').trim();
+
+    const { vehicle, driver } = await findVehicleAndDriver(adminToken);
+    const plate = vehicle.plate;
+    addUser(CARRIER, 'carrier', [
+      '--carrier',
+      vehicle.carrier_credit_code,
+      '--display-name',
+      '运输企业调度',
+    ]);
+    addUser(TRANSPORT, 'transport', ['--display-name', '交通运输局审核员']);
+    addUser(OPERATOR, 'checkpoint', ['--display-name', '卡口值班员']);
+
+    const newPage = async () => {
+      const context = await browser.newContext({
+        viewport: { width: 1440, height: 1000 },
+        locale: 'zh-CN',
+      });
+      const page = await context.newPage();
+      page.setDefaultTimeout(STEP_TIMEOUT_MS);
+      return { context, page };
+    };
+    const operator = await newPage();
+    const carrier = await newPage();
+    const transport = await newPage();
+    try {
+      // The operator has the console open on the entry checkpoint before the truck arrives.
+      await step(operator.page, 'console-open', async () => {
+        const page = operator.page;
+        await login(page, OPERATOR);
+        await page.getByTestId('nav-checkpoint').click();
+        // The console opens the operator's last (or the first) checkpoint; then they pick theirs.
+        await page.waitForURL(/#\/checkpoint\/.+/);
+        await page
+          .locator('[data-testid="checkpoint-select"] option')
+          .nth(1)
+          .waitFor({ state: 'attached' });
+        await page.getByTestId('checkpoint-select').selectOption(entry.id);
+        await page.waitForURL(new RegExp(`#/checkpoint/${encodeURIComponent(entry.id)}$`));
+        await page.locator('[data-testid="checkpoint-feed"][data-state="live"]').waitFor();
+        await shot(page, 'checkpoint-console-open');
+      });
+
+      // The carrier applies for its vehicle.
+      let passId = 0;
+      let status = '';
+      await step(carrier.page, 'apply', async () => {
+        const page = carrier.page;
+        await login(page, CARRIER);
+        await page.getByTestId('nav-pass-apply').click();
+        await page.getByTestId('apply-form').waitFor();
+        const vehicleValue = `${plate}-${vehicle.plate_color}`;
+        await page
+          .locator(`[data-testid="apply-vehicle"] option[value="${vehicleValue}"]`)
+          .waitFor({ state: 'attached' });
+        await page.getByTestId('apply-vehicle').selectOption(vehicleValue);
+        const driverSelect = page.getByTestId('apply-driver-0');
+        await driverSelect.locator('option').nth(1).waitFor({ state: 'attached' });
+        const driverValue = await driverSelect.evaluate(
+          (select, d) =>
+            [...select.options].find((o) => o.value === d.id || o.dataset.name === d.name)?.value,
+          { id: driver.id_number, name: driver.name },
+        );
+        assert.ok(driverValue, `driver ${driver.name} is offered to the carrier`);
+        await driverSelect.selectOption(driverValue);
+        await page.getByTestId('apply-cargo-category').fill('生活物资');
+        await page.getByTestId('apply-cargo-name').fill('大米');
+        await page.getByTestId('apply-cargo-weight').fill('8000');
+        await page.getByTestId('apply-origin').fill('辽宁省沈阳市于洪区');
+        const sites = page.getByTestId('apply-sites');
+        await sites.locator('option').first().waitFor({ state: 'attached' });
+        await sites.selectOption(await sites.locator('option').first().getAttribute('value'));
+        // A published route when the city has one, else two waypoints clicked on the map.
+        const route = page.getByTestId('apply-route');
+        await page.locator('[data-testid="apply-map"][data-routes]').waitFor({ state: 'attached' });
+        if ((await route.locator('option').count()) > 1) {
+          await route.selectOption({ index: 1 });
+        } else {
+          const map = page.getByTestId('apply-map');
+          await map.click({ position: { x: 120, y: 200 } });
+          await map.click({ position: { x: 300, y: 320 } });
+          assert.equal(
+            await page.getByTestId('apply-waypoint-count').getAttribute('data-count'),
+            '2',
+          );
+        }
+        await shot(page, 'pass-apply-filled');
+        await page.getByTestId('apply-submit').click();
+        const result = page.locator('[data-testid="apply-result"][data-status]');
+        await result.waitFor();
+        status = await result.getAttribute('data-status');
+        passId = Number(await result.getAttribute('data-id'));
+        const checks = await page
+          .getByTestId('check-row')
+          .evaluateAll((rows) =>
+            rows.map((r) => `${r.dataset.outcome} ${r.dataset.code} ${r.textContent}`),
+          );
+        await shot(page, 'pass-apply-result');
+        assert.ok(passId > 0, 'the application has an id');
+        // Each check the server lists has its outcome (it may list only its findings).
+        for (const check of checks) assert.match(check, /^(ok|review|reject) /);
+        assert.notEqual(status, 'rejected', `not rejected; checks: ${checks.join(' | ')}`);
+        assert.match(status, /^(approved|pending_review)$/);
+        assert.match(
+          await page.getByTestId('pass-status').first().textContent(),
+          /已批准|待人工审核/,
+        );
+        // It is listed among the carrier's passes.
+        await page.getByTestId('nav-passes').click();
+        await page.locator(`[data-testid="pass-row"][data-id="${passId}"]`).waitFor();
+        await shot(page, 'my-passes');
+      });
+
+      if (status === 'pending_review') {
+        await step(transport.page, 'review', async () => {
+          const page = transport.page;
+          await login(page, TRANSPORT);
+          await page.getByTestId('nav-review').click();
+          const item = page.locator(`[data-testid="review-item"][data-id="${passId}"]`);
+          await item.waitFor();
+          await shot(page, 'review-queue');
+          await item.getByTestId('review-approve').click();
+          await page.getByTestId('action-comment').fill('材料齐全，同意通行');
+          await shot(page, 'review-approve-dialog');
+          await page.getByTestId('action-confirm').click();
+          await page.getByTestId('action-dialog').waitFor({ state: 'detached' });
+          await item.waitFor({ state: 'detached' });
+          await shot(page, 'review-approved');
+        });
+      }
+
+      await step(carrier.page, 'qr', async () => {
+        const page = carrier.page;
+        await page.goto(`${baseUrl}/#/passes/${passId}`);
+        await page
+          .locator('[data-testid="pass-detail"][data-state="ready"][data-status="approved"]')
+          .waitFor();
+        const qr = page.getByTestId('pass-qr');
+        await qr.waitFor();
+        // decode() rejects for an image that failed to load or is not an image.
+        await qr.evaluate((img) => img.decode());
+        assert.match(await getText(page, `/api/passes/${passId}/qr.svg`), /<svg/);
+        const png = await page.evaluate(async (url) => {
+          const response = await fetch(url);
+          return [response.status, [...new Uint8Array(await response.arrayBuffer()).slice(1, 4)]];
+        }, `/api/passes/${passId}/qr.png`);
+        assert.deepEqual(png, [200, [0x50, 0x4e, 0x47]], 'qr.png is a PNG');
+        assert.equal(await qr.getAttribute('src'), `/api/passes/${passId}/qr.svg`);
+        assert.equal(
+          await page.getByTestId('pass-qr-png').getAttribute('href'),
+          `/api/passes/${passId}/qr.png`,
+        );
+        assert.match(await page.getByTestId('pass-token').inputValue(), /^BT1\.[\w-]+\.[\w-]+$/);
+        await shot(page, 'pass-approved-qr');
+      });
+
+      await step(operator.page, 'camera-release', async () => {
+        const page = operator.page;
+        const read = await apiCall(`/api/checkpoints/${encodeURIComponent(entry.id)}/plate-reads`, {
+          method: 'POST',
+          headers: { 'X-Api-Key': cameraKey },
+          body: { plate, plate_color: vehicle.plate_color, time_ms: Date.now() },
+        });
+        assert.ok([200, 201].includes(read.status), `plate read: HTTP ${read.status} ${read.text}`);
+        assert.equal(read.body.decision, 'release', `camera decision: ${read.text}`);
+        const row = page.locator(
+          `[data-testid="passage-row"][data-plate="${plate}"][data-decision="release"]`,
+        );
+        await row.first().waitFor();
+        assert.match(await row.first().getByTestId('decision-badge').textContent(), /放行/);
+        const led = page.locator('[data-testid="checkpoint-led"][data-decision="release"]');
+        await led.waitFor();
+        const display = await page.getByTestId('checkpoint-led-text').textContent();
+        assert.ok(display.includes(plate), `the plate display shows ${plate}: ${display}`);
+        await shot(page, 'checkpoint-console-release');
+      });
+    } finally {
+      await Promise.all([operator, carrier, transport].map(({ context }) => context.close()));
+    }
+  },
+);

@@ -7,6 +7,7 @@ import { ApiError, api, type Position } from '../api';
 import { clear, el } from '../dom';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
+import { routesLayer } from '../pass-ui';
 import { session } from '../state';
 
 const REFRESH_MS = 2500;
@@ -152,6 +153,22 @@ export function renderMap(content: HTMLElement): () => void {
       if (!live) return;
       mapNode.dataset.layers = 'error';
       showError(e);
+    },
+  );
+
+  // The city's published freight routes with their names (issue 5). A server without them
+  // (404) or a role that may not read them just shows no routes layer.
+  api.routes().then(
+    (routes) => {
+      if (!live) return;
+      const layer = routesLayer(routes).addTo(map);
+      L.control
+        .layers(undefined, { [t('map_routes')]: layer }, { collapsed: false, position: 'topright' })
+        .addTo(map);
+      mapNode.dataset.routes = String(routes.features.length);
+    },
+    () => {
+      if (live) mapNode.dataset.routes = 'none';
     },
   );
 

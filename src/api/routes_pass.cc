@@ -1,0 +1,288 @@
+// Entry-pass routes: apply, list, read, review, revoke, the QR code, the public key, the
+// published routes and a destination site's expected arrivals.
+#include "api/masking.h"
+#include "api/route_context.h"
+#include "api/sealed_keys.h"
+#include "pass/pass_store.h"
+#include "pass/qr.h"
+#include "registry/credentials.h"
+
+namespace baotong::api {
+namespace {
+
+// An application as `principal` may see it: drivers' ID numbers masked unless the role sees
+// them (a carrier: its own drivers).
+Json PassJson(const pass::PassApplication& application, const Principal& principal,
+              int64_t now_ms) {
+  Json json = pass::ApplicationJson(application, now_ms);
+  if (!SeesUnmasked(principal, PersonalField::kIdNumber, application.carrier_credit_code) &&
+      json.contains("driver_id_numbers")) {
+    for (auto& id_number : json["driver_id_numbers"])
+      id_number = MaskIdNumber(id_number.get<std::string>());
+    json["masked"] = Json::array({"driver_id_numbers"});
+  }
+  return json;
+}
+
+Response FromPassError(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kNotFound:
+      return NotFound("没有该通行证 (no such pass)");
+    case ErrorCode::kConflict:
+      return ApiError(http::status::conflict, "conflict",
+                      "通行证当前状态不允许此操作 (not allowed in the pass's current state)");
+    default:
+      return Internal(error);
+  }
+}
+
+// The pass `id_text` names, if the caller may see it: carriers only their own.
+std::optional<pass::PassApplication> VisiblePass(const Call& call, std::string_view id_text,
+                                                 Response& error) {
+  auto id = ParseNumber<int64_t>(id_text);
+  if (!id) {
+    error = BadRequest("通行证编号应为整数 (pass id must be a number)");
+    return std::nullopt;
+  }
+  auto found = call.services.passes->Get(*id);
+  if (!found) {
+    error = Internal(found.error());
+    return std::nullopt;
+  }
+  const auto& carrier = call.principal.carrier_credit_code;
+  if (!*found || (carrier && (*found)->carrier_credit_code != *carrier)) {
+    error = NotFound("没有该通行证 (no such pass)");
+    return std::nullopt;
+  }
+  return std::move(**found);
+}
+
+Response Apply(Call& call) {
+  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  // Pages send a driver's record key; for a role that sees ID numbers masked it is sealed.
+  if (body.contains("driver_id_numbers") && body["driver_id_numbers"].is_array()) {
+    for (auto& driver : body["driver_id_numbers"]) {
+      if (driver.is_string() && IsSealedKey(driver.get<std::string>())) {
+        auto unsealed = UnsealKey(driver.get<std::string>());
+        if (!unsealed)
+          return BadRequest("驾驶员编号无效或已过期 (bad or expired driver key)");
+        driver = *unsealed;
+      }
+    }
+  }
+  const auto& carrier = call.principal.carrier_credit_code;
+  if (carrier) {
+    // A carrier applies for its own fleet only.
+    if (body.contains("carrier_credit_code") && body["carrier_credit_code"] != *carrier)
+      return Forbidden(call, "为其他企业申请通行证");
+    body["carrier_credit_code"] = *carrier;
+  }
+  auto parsed = pass::ParseApplicationRequest(body, registry::DateNumber(registry::TodayInChina()));
+  if (!parsed)
+    return ApiError(http::status::bad_request, parsed.error().code, parsed.error().message);
+  parsed->applicant = call.principal.username;
+  parsed->applicant_role = std::string(RoleId(call.principal.role));
+  auto stored = call.services.passes->Create(std::move(*parsed), call.now_ms);
+  if (!stored)
+    return Internal(stored.error());
+  call.Audit("pass.apply", "passes/" + std::to_string(stored->id),
+             Json{{"plate", stored->plate},
+                  {"status", pass::PassStatusId(stored->status)},
+                  {"checks", stored->checks.size()}}
+                 .dump());
+  return JsonResponse(http::status::created, PassJson(*stored, call.principal, call.now_ms));
+}
+
+Response ListPasses(Call& call) {
+  Response error;
+  auto paging = ReadPaging(call, 50, pass::kMaxPassListLimit, error);
+  if (!paging)
+    return error;
+  pass::PassListQuery query;
+  query.status = call.Param("status").value_or("");
+  if (!query.status.empty() && query.status != "expired" && !pass::ParsePassStatus(query.status))
+    return BadRequest("status 无效 (unknown status)");
+  query.plate = call.Param("plate").value_or("");
+  query.carrier_credit_code = call.principal.carrier_credit_code;
+  if (auto kind = call.Param("kind"); kind && !kind->empty()) {
+    query.kind = pass::ParsePassKind(*kind);
+    if (!query.kind)
+      return BadRequest("kind 应为 trip 或 standing");
+  }
+  query.offset = paging->offset;
+  query.limit = paging->limit;
+  query.now_ms = call.now_ms;
+  auto page = call.services.passes->List(query);
+  if (!page)
+    return Internal(page.error());
+  Json items = Json::array();
+  for (const auto& application : page->items)
+    items.push_back(PassJson(application, call.principal, call.now_ms));
+  return JsonResponse(http::status::ok, Json{{"total", page->total},
+                                             {"offset", paging->offset},
+                                             {"limit", paging->limit},
+                                             {"items", std::move(items)}});
+}
+
+// approve | reject | revoke, with the reviewer's comment or reason.
+Response Decide(Call& call, std::string_view id_text, std::string_view action) {
+  auto id = ParseNumber<int64_t>(id_text);
+  if (!id)
+    return BadRequest("通行证编号应为整数 (pass id must be a number)");
+  Json body = Json::parse(call.request.body().empty() ? "{}" : call.request.body(), nullptr,
+                          /*allow_exceptions=*/false);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  const char* field = action == "revoke" ? "reason" : "comment";
+  std::string text = body.value(field, "");
+  if (action != "approve" && text.empty())
+    return BadRequest(action == "revoke" ? "撤销须填写原因 (a revocation needs a reason)"
+                                         : "驳回须填写意见 (a rejection needs a comment)");
+  auto& passes = *call.services.passes;
+  const std::string by = call.principal.username;
+  Result<pass::PassApplication> decided =
+      action == "approve"  ? passes.Approve(*id, by, text, call.now_ms)
+      : action == "reject" ? passes.Reject(*id, by, text, call.now_ms)
+                           : passes.Revoke(*id, by, text, call.now_ms);
+  if (!decided)
+    return FromPassError(decided.error());
+  call.Audit("pass." + std::string(action), "passes/" + std::to_string(*id),
+             Json{{field, text}, {"plate", decided->plate}}.dump());
+  return JsonResponse(http::status::ok, PassJson(*decided, call.principal, call.now_ms));
+}
+
+Response Qr(Call& call, std::string_view id_text, bool png) {
+  Response error;
+  auto application = VisiblePass(call, id_text, error);
+  if (!application)
+    return error;
+  if (application->status != pass::PassStatus::kApproved || !application->token)
+    return ApiError(http::status::conflict, "not_approved",
+                    "通行证未通过审核，没有二维码 (only approved passes have a QR code)");
+  Response response{http::status::ok, 11};
+  response.set(http::field::cache_control, "no-store");
+  if (png) {
+    auto image = pass::QrPng(*application->token);
+    if (!image)
+      return Internal(image.error());
+    response.set(http::field::content_type, "image/png");
+    response.body().assign(image->begin(), image->end());
+  } else {
+    auto image = pass::QrSvg(*application->token);
+    if (!image)
+      return Internal(image.error());
+    response.set(http::field::content_type, "image/svg+xml");
+    response.body() = std::move(*image);
+  }
+  return response;
+}
+
+Response Arrivals(Call& call, std::string_view encoded_code) {
+  auto code = PercentDecode(encoded_code, false);
+  if (!code || code->empty())
+    return BadRequest("场所编码无效 (bad site code)");
+  // The site must be one the caller may see (a district: its own district's).
+  auto site = call.services.registry.Get(
+      registry::Kind::kSites, *code,
+      registry::Scope{call.principal.district, call.principal.carrier_credit_code});
+  if (!site)
+    return Internal(site.error());
+  if (!*site)
+    return NotFound("没有该场所 (no such site)");
+  auto arrivals = call.services.passes->Arrivals(*code, call.now_ms, 24 * 3600 * 1000);
+  if (!arrivals)
+    return Internal(arrivals.error());
+  Json items = Json::array();
+  int64_t on_the_way = 0;
+  int64_t overdue = 0;
+  for (const auto& arrival : *arrivals) {
+    Json item = pass::ArrivalJson(arrival);
+    const bool past_exit = arrival.pass->planned_exit_ms < call.now_ms;
+    item["overdue"] = past_exit;
+    if (past_exit)
+      ++overdue;
+    else if (arrival.phase != pass::ArrivalPhase::kUpcoming)
+      ++on_the_way;
+    items.push_back(std::move(item));
+  }
+  return JsonResponse(
+      http::status::ok,
+      Json{{"site", **site},
+           {"counts",
+            Json{{"expected", arrivals->size()}, {"on_the_way", on_the_way}, {"overdue", overdue}}},
+           {"items", std::move(items)}});
+}
+
+}  // namespace
+
+std::optional<Response> RoutePasses(Call& call) {
+  if (call.services.passes == nullptr)
+    return std::nullopt;
+  const std::string_view path = call.path;
+  const auto method = call.request.method();
+  const bool is_get = method == http::verb::get;
+  const Role role = call.principal.role;
+  if (path == "/api/routes" && is_get) {
+    auto routes = call.services.passes->Routes();
+    if (!routes)
+      return Internal(routes.error());
+    return JsonResponse(http::status::ok, pass::RoutesFeatureCollection(*routes));
+  }
+  if (path == "/api/passes/public-key" && is_get) {
+    return JsonResponse(
+        http::status::ok,
+        Json{{"algorithm", "Ed25519"},
+             {"token_prefix", "BT1."},
+             {"public_key", call.services.passes->signing_key().PublicKeyBase64()}});
+  }
+  constexpr std::string_view kSites = "/api/sites/";
+  constexpr std::string_view kArrivals = "/arrivals";
+  if (path.starts_with(kSites) && path.ends_with(kArrivals) && is_get) {
+    if (!Allows(role, Permission::kReadSites))
+      return Forbidden(call, "查看场所");
+    return Arrivals(call,
+                    path.substr(kSites.size(), path.size() - kSites.size() - kArrivals.size()));
+  }
+  constexpr std::string_view kPasses = "/api/passes";
+  if (path == kPasses) {
+    if (method == http::verb::post) {
+      if (!Allows(role, Permission::kPassesApply))
+        return Forbidden(call, "申请通行证");
+      return Apply(call);
+    }
+    if (is_get) {
+      if (!Allows(role, Permission::kPassesRead))
+        return Forbidden(call, "查看通行证");
+      return ListPasses(call);
+    }
+    return std::nullopt;
+  }
+  if (!path.starts_with("/api/passes/"))
+    return std::nullopt;
+  std::string_view rest = path.substr(kPasses.size() + 1);
+  const size_t slash = rest.find('/');
+  const std::string_view id = rest.substr(0, slash);
+  const std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (is_get && (action.empty() || action == "qr.svg" || action == "qr.png")) {
+    if (!Allows(role, Permission::kPassesRead))
+      return Forbidden(call, "查看通行证");
+    if (!action.empty())
+      return Qr(call, id, action == "qr.png");
+    Response error;
+    auto application = VisiblePass(call, id, error);
+    if (!application)
+      return error;
+    return JsonResponse(http::status::ok, PassJson(*application, call.principal, call.now_ms));
+  }
+  if (method == http::verb::post &&
+      (action == "approve" || action == "reject" || action == "revoke")) {
+    if (!Allows(role, Permission::kPassesReview))
+      return Forbidden(call, "审核通行证");
+    return Decide(call, id, action);
+  }
+  return std::nullopt;
+}
+
+}  // namespace baotong::api
