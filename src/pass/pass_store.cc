@@ -161,18 +161,13 @@ Result<void> PassStore::LoadIndex(int64_t now_ms) {
   std::unique_lock index_lock(index_mutex_);
   by_plate_.clear();
   by_id_.clear();
-  for (;;) {
-    auto row = query->Step();
-    if (!row)
-      return tl::unexpected(row.error());
-    if (!*row)
-      break;
-    auto pass = ReadBody(query->Text(1), query->Int(0));
+  return query->ForEachRow([&](const store::Statement& row) -> Result<void> {
+    auto pass = ReadBody(row.Text(1), row.Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     IndexLocked(*pass);
-  }
-  return {};
+    return {};
+  });
 }
 
 void PassStore::IndexLocked(const PassApplication& pass) {
@@ -490,17 +485,15 @@ Result<PassPage> PassStore::List(const PassListQuery& query) {
     return tl::unexpected(select.error());
   int next = bind(*select);
   select->Bind(next, limit).Bind(next + 1, offset);
-  for (;;) {
-    auto row = select->Step();
-    if (!row)
-      return tl::unexpected(row.error());
-    if (!*row)
-      break;
-    auto pass = ReadBody(select->Text(1), select->Int(0));
+  auto read = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
+    auto pass = ReadBody(row.Text(1), row.Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     page.items.push_back(std::move(*pass));
-  }
+    return {};
+  });
+  if (!read)
+    return tl::unexpected(read.error());
   return page;
 }
 

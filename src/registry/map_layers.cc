@@ -30,18 +30,16 @@ Result<nlohmann::ordered_json> MapLayerFeatures(store::Database& database) {
   if (!statement)
     return tl::unexpected(statement.error());
   nlohmann::ordered_json features = nlohmann::ordered_json::array();
-  while (true) {
-    auto row = statement->Step();
-    if (!row)
-      return tl::unexpected(row.error());
-    if (!*row)
-      break;
-    auto layer = nlohmann::ordered_json::parse(statement->Text(0), nullptr, false);
+  auto read = statement->ForEachRow([&](const store::Statement& row) -> Result<void> {
+    auto layer = nlohmann::ordered_json::parse(row.Text(0), nullptr, false);
     if (layer.is_discarded() || !layer.contains("features"))
       return Fail(ErrorCode::kStorage, "a stored map layer is not valid GeoJSON");
     for (auto& feature : layer["features"])
       features.push_back(std::move(feature));
-  }
+    return {};
+  });
+  if (!read)
+    return tl::unexpected(read.error());
   return nlohmann::ordered_json{{"type", "FeatureCollection"}, {"features", std::move(features)}};
 }
 

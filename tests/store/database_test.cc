@@ -90,6 +90,29 @@ TEST_F(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(count->Text(0), "kept");
 }
 
+TEST_F(DatabaseTest, ForEachRowVisitsEveryRowAndStopsAtTheFirstError) {
+  auto db = Database::Open(dir_ / "e.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->Migrate("test", kMigrations));
+  ASSERT_TRUE((*db)->Exec("INSERT INTO items(name) VALUES('a'), ('b'), ('c')"));
+  auto select = (*db)->Prepare("SELECT name FROM items ORDER BY name");
+  ASSERT_TRUE(select);
+  std::string seen;
+  ASSERT_TRUE(select->ForEachRow([&](const Statement& row) { seen += row.Text(0); }));
+  EXPECT_EQ(seen, "abc");
+  select->Reset();
+  seen.clear();
+  auto stopped = select->ForEachRow([&](const Statement& row) -> Result<void> {
+    seen += row.Text(0);
+    if (row.Text(0) == "b")
+      return Fail(ErrorCode::kBadValue, "stop at b");
+    return {};
+  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, ErrorCode::kBadValue);
+  EXPECT_EQ(seen, "ab");
+}
+
 TEST_F(DatabaseTest, ReportsAMalformedStatement) {
   auto db = Database::Open(dir_ / "d.db");
   ASSERT_TRUE(db);

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "common/error.h"
@@ -48,6 +49,10 @@ class Statement {
   Result<void> Run();
   // Clears bindings and rewinds, for the next use.
   void Reset();
+  // Steps through every row, calling `on_row(*this)` for each; `on_row` returns nothing or a
+  // Result<void>, whose error stops the walk and is returned.
+  template <typename OnRow>
+  Result<void> ForEachRow(OnRow&& on_row);
 
   int64_t Int(int column) const;
   std::string Text(int column) const;
@@ -96,6 +101,22 @@ class Database {
   sqlite3* db_;
   std::string last_message_;
 };
+
+template <typename OnRow>
+Result<void> Statement::ForEachRow(OnRow&& on_row) {
+  while (true) {
+    auto row = Step();
+    if (!row)
+      return tl::unexpected(row.error());
+    if (!*row)
+      return {};
+    if constexpr (std::is_void_v<decltype(on_row(*this))>) {
+      on_row(*this);
+    } else if (auto done = on_row(*this); !done) {
+      return done;
+    }
+  }
+}
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed.
 class Transaction {
