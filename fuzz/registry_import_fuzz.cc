@@ -27,10 +27,7 @@ void CheckCsvReader(std::string_view text) {
     if (row <= previous)
       std::abort();
     previous = row;
-    bool any = false;
-    for (const auto& cell : cells)
-      any = any || !cell.empty();
-    if (cells.size() > 1 || any)
+    if (!registry::IsBlankRecord(cells))
       ++non_empty;
   }
   if (!reader.unterminated_quote() && non_empty != registry::CsvReader::CountRecords(text))

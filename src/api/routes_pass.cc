@@ -1,8 +1,12 @@
 // Entry-pass routes: apply, list, read, review, revoke, the QR code, the public key, the
 // published routes and a destination site's expected arrivals.
+#include <algorithm>
+#include <map>
+
 #include "api/masking.h"
 #include "api/route_context.h"
 #include "api/sealed_keys.h"
+#include "geo/geometry.h"
 #include "pass/pass_store.h"
 #include "pass/qr.h"
 #include "registry/credentials.h"
@@ -194,25 +198,58 @@ Response Arrivals(Call& call, std::string_view encoded_code) {
   auto arrivals = call.services.passes->Arrivals(*code, call.now_ms, 24 * 3600 * 1000);
   if (!arrivals)
     return Internal(arrivals.error());
+  // Where each expected vehicle is: its terminal's newest position in the last 15 minutes,
+  // inside the site's geometry (a point site counts 100 m around it) means on site.
+  std::vector<geo::Shape> shapes;
+  if ((*site)->contains("geometry")) {
+    if (auto parsed = geo::ShapesFromGeoJson((**site)["geometry"].dump(), 100); parsed)
+      shapes = std::move(*parsed);
+  }
+  std::map<std::string, std::string> terminal_of_plate;
+  if (auto terminals = call.services.registry.Terminals(); terminals) {
+    for (const auto& terminal : *terminals) {
+      if (terminal.plate)
+        terminal_of_plate.emplace(*terminal.plate, terminal.phone);
+    }
+  }
+  constexpr int64_t kRecentMs = 15 * 60 * 1000;
   Json items = Json::array();
   int64_t on_the_way = 0;
+  int64_t on_site = 0;
   int64_t overdue = 0;
   for (const auto& arrival : *arrivals) {
     Json item = pass::ArrivalJson(arrival);
+    bool here = false;
+    if (auto terminal = terminal_of_plate.find(arrival.pass->plate);
+        terminal != terminal_of_plate.end() && !shapes.empty()) {
+      auto track = call.services.track.Replay(terminal->second, call.now_ms - kRecentMs,
+                                              call.now_ms + 60'000, track::kMaxReplayLimit);
+      if (track && !track->empty()) {
+        const auto& last = track->back();
+        const geo::LatLon where{last.lat_e6 / 1e6, last.lon_e6 / 1e6};
+        here = std::any_of(shapes.begin(), shapes.end(),
+                           [&](const geo::Shape& shape) { return geo::Contains(shape, where); });
+        item["last_position"] =
+            Json{{"lat", where.lat}, {"lon", where.lon}, {"device_time_ms", last.device_time_ms}};
+      }
+    }
     const bool past_exit = arrival.pass->planned_exit_ms < call.now_ms;
-    item["overdue"] = past_exit;
-    if (past_exit)
+    item["on_site"] = here;
+    item["overdue"] = past_exit && !here;
+    if (here)
+      ++on_site;
+    else if (past_exit)
       ++overdue;
     else if (arrival.phase != pass::ArrivalPhase::kUpcoming)
       ++on_the_way;
     items.push_back(std::move(item));
   }
-  return JsonResponse(
-      http::status::ok,
-      Json{{"site", **site},
-           {"counts",
-            Json{{"expected", arrivals->size()}, {"on_the_way", on_the_way}, {"overdue", overdue}}},
-           {"items", std::move(items)}});
+  return JsonResponse(http::status::ok, Json{{"site", **site},
+                                             {"counts", Json{{"expected", arrivals->size()},
+                                                             {"on_the_way", on_the_way},
+                                                             {"on_site", on_site},
+                                                             {"overdue", overdue}}},
+                                             {"items", std::move(items)}});
 }
 
 }  // namespace

@@ -83,10 +83,22 @@ TEST_F(PassCheckpointTest, TheWholeLoop) {
   ASSERT_EQ(in_city["total"], 1) << in_city.dump();
   EXPECT_EQ(in_city["items"][0]["plate"], "辽C12345");
 
-  // The destination site expects it.
+  // The destination site expects it, on its way...
   Json arrivals = Body(Get("/api/sites/ZD001/arrivals"));
   ASSERT_EQ(arrivals["items"].size(), 1u) << arrivals.dump();
   EXPECT_EQ(arrivals["items"][0]["plate"], "辽C12345");
+  EXPECT_EQ(arrivals["counts"]["on_the_way"], 1);
+  EXPECT_EQ(arrivals["counts"]["on_site"], 0);
+  // ... and on site once its terminal (013900000001) reports from inside the site.
+  model::Position there;
+  there.terminal = "013900000001";
+  there.device_time_ms = NowMs() - 1'000;
+  there.lat_e6 = 41'090'200;  // ~25 m from the site's point
+  there.lon_e6 = 123'020'100;
+  ASSERT_TRUE(store_.Append(std::span(&there, 1)));
+  arrivals = Body(Get("/api/sites/ZD001/arrivals"));
+  EXPECT_EQ(arrivals["counts"]["on_site"], 1) << arrivals.dump();
+  EXPECT_EQ(arrivals["items"][0]["on_site"], true);
 
   // The exit camera records the exit.
   auto exit = CameraRead("KK-OUT", "辽C12345", camera_keys_["KK-OUT"]);

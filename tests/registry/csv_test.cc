@@ -100,5 +100,19 @@ TEST(IsValidUtf8, RefusesOverlongAndTruncatedSequences) {
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
 }
 
+// The progress total must agree with what the reader yields: a quote inside an unquoted field
+// is a literal character, a lone CR ends a line, blank lines do not count (found by fuzzing).
+TEST(CsvReaderTest, CountRecordsAgreesWithTheReader) {
+  const std::string text = "a,b\"c,d\r\n\r\n , ,\n\"x\ny\",z\re\n\"unterminated";
+  CsvReader reader(text);
+  std::vector<std::string> cells;
+  int64_t row = 0;
+  int64_t non_blank = 0;
+  while (reader.Next(cells, row))
+    non_blank += IsBlankRecord(cells) ? 0 : 1;
+  EXPECT_EQ(CsvReader::CountRecords(text), non_blank);
+  EXPECT_EQ(non_blank, 4);
+}
+
 }  // namespace
 }  // namespace baotong::registry
