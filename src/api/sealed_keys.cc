@@ -41,6 +41,9 @@ std::optional<std::string> UnsealKey(std::string_view token) {
   if (!IsSealedKey(token))
     return std::nullopt;
   token.remove_prefix(2);
+  // Too short to hold a nonce and a tag (and an empty buffer has no data() to decode into).
+  if (token.size() < 4)
+    return std::nullopt;
   std::vector<unsigned char> box(token.size());
   size_t length = 0;
   if (sodium_base642bin(box.data(), box.size(), token.data(), token.size(), nullptr, &length,
