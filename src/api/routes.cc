@@ -199,16 +199,11 @@ Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call) 
   return std::optional<std::set<std::string>>(std::move(phones));
 }
 
-Result<std::map<std::string, std::string>> PlatesByTerminal(const Call& call) {
-  auto terminals = call.services.registry.Terminals();
-  if (!terminals)
-    return tl::unexpected(terminals.error());
-  std::map<std::string, std::string> plates;
-  for (const auto& terminal : *terminals) {
-    if (terminal.plate)
-      plates.emplace(terminal.phone, *terminal.plate);
-  }
-  return plates;
+Json PositionWithPlate(const model::Position& position, const TerminalPlates::Snapshot& plates) {
+  Json item = PositionToJson(position);
+  auto plate = plates.plate_of_terminal.find(position.terminal);
+  item["plate"] = plate == plates.plate_of_terminal.end() ? Json(nullptr) : Json(plate->second);
+  return item;
 }
 
 Response Latest(Call& call) {
@@ -219,7 +214,7 @@ Response Latest(Call& call) {
   auto visible = VisibleTerminals(call);
   if (!visible)
     return Internal(visible.error());
-  auto plates = PlatesByTerminal(call);
+  auto plates = call.services.terminal_plates->Get(call.services.registry, call.now_ms);
   if (!plates)
     return Internal(plates.error());
   Json items = Json::array();
@@ -230,12 +225,8 @@ Response Latest(Call& call) {
     if (!page)
       return Internal(page.error());
     total = page->total;
-    for (const auto& position : page->items) {
-      Json item = PositionToJson(position);
-      auto plate = plates->find(position.terminal);
-      item["plate"] = plate == plates->end() ? Json(nullptr) : Json(plate->second);
-      items.push_back(std::move(item));
-    }
+    for (const auto& position : page->items)
+      items.push_back(PositionWithPlate(position, **plates));
   } else {
     // A scoped view: walk every latest position and keep the principal's own terminals.
     for (size_t offset = 0;; offset += track::kMaxLatestPageLimit) {
@@ -247,10 +238,7 @@ Response Latest(Call& call) {
           continue;
         if (total >= static_cast<size_t>(paging->offset) &&
             items.size() < static_cast<size_t>(paging->limit)) {
-          Json item = PositionToJson(position);
-          auto plate = plates->find(position.terminal);
-          item["plate"] = plate == plates->end() ? Json(nullptr) : Json(plate->second);
-          items.push_back(std::move(item));
+          items.push_back(PositionWithPlate(position, **plates));
         }
         ++total;
       }
@@ -462,9 +450,31 @@ std::optional<Response> RouteAuthenticated(Call& call) {
 
 }  // namespace
 
+Result<std::shared_ptr<const TerminalPlates::Snapshot>> TerminalPlates::Get(
+    registry::RegistryStore& registry, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (snapshot_ && now_ms - loaded_at_ms_ < kRefreshMs)
+    return snapshot_;
+  auto terminals = registry.Terminals();
+  if (!terminals)
+    return tl::unexpected(terminals.error());
+  auto snapshot = std::make_shared<Snapshot>();
+  for (const auto& terminal : *terminals) {
+    if (!terminal.plate)
+      continue;
+    snapshot->plate_of_terminal.emplace(terminal.phone, *terminal.plate);
+    snapshot->terminal_of_plate.emplace(*terminal.plate, terminal.phone);
+  }
+  snapshot_ = std::move(snapshot);
+  loaded_at_ms_ = now_ms;
+  return snapshot_;
+}
+
 Handler MakeApiHandler(ApiServices services) {
   if (!services.now_ms)
     services.now_ms = NowMs;
+  if (!services.terminal_plates)
+    services.terminal_plates = std::make_shared<TerminalPlates>();
   return [services](const Request& request, std::string_view client_address) mutable -> Response {
     const std::string_view target = TargetOf(request);
     Call call{services, request, client_address, target, PathOf(target), services.now_ms(), {}};

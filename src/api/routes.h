@@ -6,7 +6,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -42,6 +44,23 @@ struct UiConfig {
   bool demo = false;  // the data are the synthetic demo city
 };
 
+// The registry's terminal <-> plate binding, read at most every kRefreshMs: the live map asks
+// for it on every refresh, and an import of terminals shows on the map within that time.
+class TerminalPlates {
+ public:
+  static constexpr int64_t kRefreshMs = 10'000;
+  struct Snapshot {
+    std::map<std::string, std::string> plate_of_terminal;
+    std::map<std::string, std::string> terminal_of_plate;
+  };
+  Result<std::shared_ptr<const Snapshot>> Get(registry::RegistryStore& registry, int64_t now_ms);
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  int64_t loaded_at_ms_ = 0;
+};
+
 struct ApiServices {
   track::TrackService& track;
   gateway::Gateway& gateway;
@@ -55,6 +74,7 @@ struct ApiServices {
   std::function<int64_t()> now_ms;         // null: the system clock
   pass::PassStore* passes = nullptr;       // entry passes; null: those routes answer 404
   checkpoint::CheckpointService* checkpoints = nullptr;
+  std::shared_ptr<TerminalPlates> terminal_plates;  // null: MakeApiHandler makes one
 };
 
 Handler MakeApiHandler(ApiServices services);

@@ -1,7 +1,6 @@
 // Entry-pass routes: apply, list, read, review, revoke, the QR code, the public key, the
 // published routes and a destination site's expected arrivals.
 #include <algorithm>
-#include <map>
 
 #include "api/masking.h"
 #include "api/route_context.h"
@@ -205,13 +204,10 @@ Response Arrivals(Call& call, std::string_view encoded_code) {
     if (auto parsed = geo::ShapesFromGeoJson((**site)["geometry"].dump(), 100); parsed)
       shapes = std::move(*parsed);
   }
-  std::map<std::string, std::string> terminal_of_plate;
-  if (auto terminals = call.services.registry.Terminals(); terminals) {
-    for (const auto& terminal : *terminals) {
-      if (terminal.plate)
-        terminal_of_plate.emplace(*terminal.plate, terminal.phone);
-    }
-  }
+  auto plates = call.services.terminal_plates->Get(call.services.registry, call.now_ms);
+  if (!plates)
+    return Internal(plates.error());
+  const auto& terminal_of_plate = (*plates)->terminal_of_plate;
   constexpr int64_t kRecentMs = 15 * 60 * 1000;
   Json items = Json::array();
   int64_t on_the_way = 0;

@@ -152,10 +152,10 @@ int RunServe(const ServeOverrides& overrides) {
                    config->web_root.string());
     }
   }
-  api::HttpServer http(
-      config->http, api::MakeApiHandler(api::ApiServices{track, gateway, metrics, registry, **users,
-                                                         **audit, imports, config->ui, web, nullptr,
-                                                         passes->get(), checkpoints->get()}));
+  api::HttpServer http(config->http,
+                       api::MakeApiHandler(api::ApiServices{
+                           track, gateway, metrics, registry, **users, **audit, imports, config->ui,
+                           web, nullptr, passes->get(), checkpoints->get(), nullptr}));
   if (auto started = http.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;

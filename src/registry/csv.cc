@@ -115,58 +115,6 @@ bool CsvReader::Next(std::vector<std::string>& cells, int64_t& row) {
   return true;
 }
 
-int64_t CsvReader::CountRecords(std::string_view text) {
-  // Next()'s grammar without building cells, so that the count always agrees with what an
-  // import will see (tests/registry/csv_test.cc and the fuzz target hold the two together).
-  constexpr auto npos = std::string_view::npos;
-  const size_t n = text.size();
-  size_t at = 0;
-  int64_t records = 0;
-  while (at < n) {
-    bool blank = true;
-    auto note = [&blank](std::string_view part) {
-      if (blank && part.find_first_not_of(" \t") != npos)
-        blank = false;
-    };
-    while (true) {
-      if (at < n && text[at] == '"') {
-        ++at;
-        while (true) {
-          const size_t quote = text.find('"', at);
-          if (quote == npos) {  // an unterminated quote ends the input
-            note(text.substr(at));
-            return records + (blank ? 0 : 1);
-          }
-          note(text.substr(at, quote - at));
-          at = quote + 1;
-          if (at < n && text[at] == '"') {
-            blank = false;  // "" is a quote character
-            ++at;
-            continue;
-          }
-          break;
-        }
-      }
-      size_t end = text.find_first_of(",\r\n", at);
-      if (end == npos)
-        end = n;
-      note(text.substr(at, end - at));
-      at = end;
-      if (at < n && text[at] == ',') {
-        ++at;
-        continue;
-      }
-      if (at < n && text[at] == '\r')
-        ++at;
-      if (at < n && text[at] == '\n')
-        ++at;
-      break;
-    }
-    records += blank ? 0 : 1;
-  }
-  return records;
-}
-
 void AppendCsvField(std::string_view value, std::string& out) {
   if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
     out.append(value);

@@ -818,6 +818,8 @@ class RowSource {
  public:
   virtual ~RowSource() = default;
   virtual bool Next(std::vector<std::string>& cells, int64_t& row) = 0;
+  // Share of the input read so far, 0 to 1.
+  virtual double FractionRead() const = 0;
 };
 
 class CsvSource : public RowSource {
@@ -831,6 +833,7 @@ class CsvSource : public RowSource {
     return false;
   }
   bool unterminated_quote() const { return reader_.unterminated_quote(); }
+  double FractionRead() const override { return reader_.FractionRead(); }
 
  private:
   CsvReader reader_;
@@ -858,6 +861,9 @@ class JsonSource : public RowSource {
         cells[i] = found->dump();
     }
     return true;
+  }
+  double FractionRead() const override {
+    return array_.empty() ? 1.0 : static_cast<double>(next_) / static_cast<double>(array_.size());
   }
 
  private:
@@ -929,8 +935,13 @@ tl::expected<void, ImportError> ImportRows(RowSource& source, const HeaderMap& h
         return flushed;
       if (options.cancel && options.cancel->load())
         return ImportFailure(ErrorCode::kConflict, "导入已取消 (cancelled)");
-      if (options.on_progress)
-        options.on_progress(rows_done, result.rows_total);
+      if (options.on_progress) {
+        // The total is known only at the end: estimate it from how much of the input is read.
+        const double read = source.FractionRead();
+        const auto estimate =
+            read > 0 ? static_cast<int64_t>(static_cast<double>(rows_done) / read) : rows_done;
+        options.on_progress(rows_done, std::max(rows_done, estimate));
+      }
     }
   }
   if (auto flushed = flush(); !flushed)
@@ -1019,7 +1030,6 @@ tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
   std::unique_ptr<CsvSource> csv_source;
   nlohmann::json array;
   if (format == ImportFormat::kCsv) {
-    result.rows_total = std::max<int64_t>(CsvReader::CountRecords(content) - 1, 0);
     auto csv = std::make_unique<CsvSource>(content);
     int64_t row = 0;
     if (!csv->Next(header_cells, row))

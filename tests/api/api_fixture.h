@@ -107,10 +107,10 @@ class ApiFixture : public ::testing::Test {
     std::ofstream(dir_ / "web" / "assets" / "app-1234.js") << "console.log(1)";
     std::ofstream(dir_ / "secret.txt") << "outside the web root";
     server_ = std::make_unique<HttpServer>(
-        http_options, MakeApiHandler(ApiServices{track_, *gateway_, metrics_, *registry_, *users_,
-                                                 *audit_, *imports_, UiConfig{},
-                                                 std::make_shared<StaticFiles>(dir_ / "web"),
-                                                 nullptr, passes_.get(), checkpoints_.get()}));
+        http_options, MakeApiHandler(ApiServices{
+                          track_, *gateway_, metrics_, *registry_, *users_, *audit_, *imports_,
+                          UiConfig{}, std::make_shared<StaticFiles>(dir_ / "web"), nullptr,
+                          passes_.get(), checkpoints_.get(), nullptr}));
     ASSERT_TRUE(server_->Start());
   }
 

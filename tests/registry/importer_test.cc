@@ -290,8 +290,16 @@ TEST_F(ImporterTest, ProgressAndCancellation) {
   options.on_progress = [&](int64_t done, int64_t total) { calls.emplace_back(done, total); };
   ImportResult result = MustRun(Kind::kVehicles, csv, options);
   EXPECT_EQ(result.inserted, 2500);
-  EXPECT_EQ(calls,
-            (std::vector<std::pair<int64_t, int64_t>>{{1000, 2500}, {2000, 2500}, {2500, 2500}}));
+  // Every 1,000 rows, with the total estimated from how much of the file is read (rows of one
+  // length here, so within a few percent), and exact at the end.
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].first, 1000);
+  EXPECT_EQ(calls[1].first, 2000);
+  for (const auto& [done, total] : calls) {
+    EXPECT_GE(total, done);
+    EXPECT_NEAR(static_cast<double>(total), 2500.0, 125.0);
+  }
+  EXPECT_EQ(calls.back(), (std::pair<int64_t, int64_t>{2500, 2500}));
 
   std::atomic<bool> cancel{true};
   options.cancel = &cancel;
