@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -17,11 +20,92 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+// Messages a WebSocket client may be behind before it is disconnected.
+constexpr size_t kMaxPushBacklog = 4096;
+
+// An accepted WebSocket: messages from any thread are posted to the connection's strand and
+// written one at a time; reads only watch for the client's close (and answer pings).
+class WebSocketSession : public PushSocket, public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  explicit WebSocketSession(beast::tcp_stream stream) : socket_(std::move(stream)) {}
+
+  void Accept(Request request, std::function<void(std::shared_ptr<PushSocket>)> on_open) {
+    beast::get_lowest_layer(socket_).expires_never();
+    socket_.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+    socket_.text(true);
+    request_ = std::move(request);
+    socket_.async_accept(
+        request_, [self = shared_from_this(), on_open = std::move(on_open)](beast::error_code ec) {
+          if (ec)
+            return;
+          self->open_ = true;
+          on_open(self);
+          self->ReadUntilClosed();
+        });
+  }
+
+  bool Send(std::string message) override {
+    if (!open_)
+      return false;
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), message = std::move(message)]() mutable {
+                 self->Enqueue(std::move(message));
+               });
+    return true;
+  }
+
+  bool IsOpen() const override { return open_; }
+
+ private:
+  void Enqueue(std::string message) {
+    if (!open_)
+      return;
+    if (outbox_.size() >= kMaxPushBacklog) {
+      open_ = false;
+      beast::get_lowest_layer(socket_).socket().close();
+      return;
+    }
+    outbox_.push_back(std::move(message));
+    if (outbox_.size() == 1)
+      WriteNext();
+  }
+
+  void WriteNext() {
+    socket_.async_write(asio::buffer(outbox_.front()),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) {
+                            self->open_ = false;
+                            return;
+                          }
+                          self->outbox_.pop_front();
+                          if (!self->outbox_.empty())
+                            self->WriteNext();
+                        });
+  }
+
+  void ReadUntilClosed() {
+    socket_.async_read(inbox_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->open_ = false;
+        return;
+      }
+      self->inbox_.clear();  // the feed is one-way; client messages are ignored
+      self->ReadUntilClosed();
+    });
+  }
+
+  beast::websocket::stream<beast::tcp_stream> socket_;
+  Request request_;
+  beast::flat_buffer inbox_;
+  std::deque<std::string> outbox_;  // strand only
+  std::atomic<bool> open_{false};
+};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, const Handler& handler, size_t max_body)
-      : stream_(std::move(socket)), handler_(handler), max_body_(max_body) {
+  Connection(tcp::socket socket, const Handler& handler, const UpgradeHandler& upgrade,
+             size_t max_body)
+      : stream_(std::move(socket)), handler_(handler), upgrade_(upgrade), max_body_(max_body) {
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec)
@@ -54,6 +138,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
           R"json({"error":{"code":"malformed_request","message":"HTTP 请求格式错误 (malformed request)"}})json"));
     }
     Request request = parser_->release();
+    if (beast::websocket::is_upgrade(request))
+      return Upgrade(std::move(request));
     Response response;
     try {
       response = handler_(request, client_address_);
@@ -69,6 +155,33 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response.version(request.version());
     response.keep_alive(request.keep_alive());
     Write(std::move(response));
+  }
+
+  void Upgrade(Request request) {
+    UpgradeDecision decision;
+    if (upgrade_) {
+      try {
+        decision = upgrade_(request, client_address_);
+      } catch (const std::exception& error) {
+        spdlog::error("websocket {}: {}", std::string(request.target()), error.what());
+        decision.refusal = Refusal(
+            http::status::internal_server_error,
+            R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json");
+      }
+    } else {
+      decision.refusal = Refusal(
+          http::status::not_found,
+          R"json({"error":{"code":"not_found","message":"没有此接口 (no such endpoint)"}})json");
+    }
+    if (decision.refusal || !decision.on_open) {
+      Response refusal =
+          decision.refusal ? std::move(*decision.refusal) : Refusal(http::status::forbidden, "{}");
+      refusal.version(request.version());
+      refusal.keep_alive(false);
+      return Write(std::move(refusal));
+    }
+    std::make_shared<WebSocketSession>(std::move(stream_))
+        ->Accept(std::move(request), std::move(decision.on_open));
   }
 
   // The connection cannot be trusted to stay in sync after a refused request: close it.
@@ -101,6 +214,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<Response> response_;
   const Handler& handler_;
+  const UpgradeHandler& upgrade_;
   size_t max_body_;
   std::string client_address_;
 };
@@ -112,6 +226,8 @@ struct HttpServer::State {
   Handler handler;
   asio::io_context context;
   tcp::acceptor acceptor{context};
+  // Destroyed before the context: what it holds (open WebSockets) must go first.
+  UpgradeHandler upgrade;
   std::vector<std::thread> threads;
   bool started = false;
 
@@ -121,16 +237,19 @@ struct HttpServer::State {
       if (ec == asio::error::operation_aborted)
         return;
       if (!ec) {
-        std::make_shared<Connection>(std::move(socket), handler, options.max_body_bytes)->Start();
+        std::make_shared<Connection>(std::move(socket), handler, upgrade, options.max_body_bytes)
+            ->Start();
       }
       Accept();
     });
   }
 };
 
-HttpServer::HttpServer(HttpOptions options, Handler handler) : state_(std::make_unique<State>()) {
+HttpServer::HttpServer(HttpOptions options, Handler handler, UpgradeHandler upgrade)
+    : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
   state_->handler = std::move(handler);
+  state_->upgrade = std::move(upgrade);
 }
 
 HttpServer::~HttpServer() {

@@ -63,6 +63,10 @@ enum class Permission : uint8_t {
   kPassesReview,       // approve, reject, revoke
   kCheckpointOperate,  // the checkpoint console: scans, the passage feed, overrides
   kInCityRead,         // which vehicles are in the city now
+  // Monitoring and alarms (issue 6).
+  kAlarmsRead,        // the alarm centre, vehicle states on the map, the live alarm feed
+  kAlarmsHandle,      // acknowledge, dispatch, handle, close alarms
+  kMonitorConfigure,  // zones and rule thresholds
 };
 
 std::span<const Permission> AllPermissions();

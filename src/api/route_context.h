@@ -3,11 +3,13 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "api/http_util.h"
 #include "api/routes.h"
+#include "pass/model.h"
 
 namespace baotong::api {
 
@@ -41,11 +43,23 @@ struct Paging {
 std::optional<Paging> ReadPaging(const Call& call, int64_t default_limit, int64_t max_limit,
                                  Response& error);
 
+// The session token of a request: the cookie, or an Authorization bearer token.
+std::optional<std::string> SessionToken(const Request& request);
+// The terminals a scoped principal (district, carrier) may follow; nullopt: all of them.
+Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call);
+// An application as `principal` may see it: drivers' ID numbers masked unless the role sees
+// them (a carrier: its own drivers).
+nlohmann::ordered_json PassJson(const pass::PassApplication& application,
+                                const Principal& principal, int64_t now_ms);
+
 // The registry routes (routes_registry.cc): listings, records, exports, map layers, imports.
 // nullopt when `call` is not one of theirs.
 std::optional<Response> RouteRegistry(Call& call);
 // The import routes (routes_imports.cc).
 std::optional<Response> RouteImports(Call& call);
+// Monitoring: vehicle states, alarms and their handling, zones and rule settings
+// (routes_monitor.cc), and the live alarm feed (a WebSocket).
+std::optional<Response> RouteMonitoring(Call& call);
 // Entry passes, published routes, site arrivals (routes_pass.cc).
 std::optional<Response> RoutePasses(Call& call);
 // Checkpoints (routes_checkpoint.cc): RouteCamera is answered before sign-in (cameras hold an

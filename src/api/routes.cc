@@ -160,45 +160,6 @@ Response Login(Call& call) {
   return response;
 }
 
-std::optional<std::string> SessionToken(const Request& request) {
-  if (auto authorization = request.find(http::field::authorization);
-      authorization != request.end()) {
-    if (auto token = SessionTokenFromAuthorization(
-            std::string_view(authorization->value().data(), authorization->value().size())))
-      return token;
-  }
-  for (auto cookie = request.find(http::field::cookie); cookie != request.end(); ++cookie) {
-    if (cookie->name() != http::field::cookie)
-      break;
-    if (auto token = SessionTokenFromCookie(
-            std::string_view(cookie->value().data(), cookie->value().size())))
-      return token;
-  }
-  return std::nullopt;
-}
-
-// The terminals a scoped principal may follow on the map; nullopt: all of them.
-Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call) {
-  const Principal& principal = call.principal;
-  if (!principal.district && !principal.carrier_credit_code)
-    return std::optional<std::set<std::string>>();
-  registry::ListQuery query;
-  query.scope.district = principal.district;
-  query.scope.carrier_credit_code = principal.carrier_credit_code;
-  query.limit = registry::kMaxListLimit;
-  std::set<std::string> phones;
-  for (query.offset = 0;; query.offset += query.limit) {
-    auto page = call.services.registry.List(registry::Kind::kTerminals, query);
-    if (!page)
-      return tl::unexpected(page.error());
-    for (const auto& item : page->items)
-      phones.insert(item.value("phone", ""));
-    if (query.offset + query.limit >= page->total)
-      break;
-  }
-  return std::optional<std::set<std::string>>(std::move(phones));
-}
-
 Json PositionWithPlate(const model::Position& position, const TerminalPlates::Snapshot& plates) {
   Json item = PositionToJson(position);
   auto plate = plates.plate_of_terminal.find(position.terminal);
@@ -406,6 +367,8 @@ std::optional<Response> RouteAuthenticated(Call& call) {
     return response;
   if (auto response = RouteCheckpoints(call))
     return response;
+  if (auto response = RouteMonitoring(call))
+    return response;
   if ((path == "/api/positions/latest" || path == "/api/track" ||
        path == "/api/terminals/connected") &&
       is_get) {
@@ -468,6 +431,45 @@ Result<std::shared_ptr<const TerminalPlates::Snapshot>> TerminalPlates::Get(
   snapshot_ = std::move(snapshot);
   loaded_at_ms_ = now_ms;
   return snapshot_;
+}
+
+// The terminals a scoped principal may follow on the map; nullopt: all of them.
+Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call) {
+  const Principal& principal = call.principal;
+  if (!principal.district && !principal.carrier_credit_code)
+    return std::optional<std::set<std::string>>();
+  registry::ListQuery query;
+  query.scope.district = principal.district;
+  query.scope.carrier_credit_code = principal.carrier_credit_code;
+  query.limit = registry::kMaxListLimit;
+  std::set<std::string> phones;
+  for (query.offset = 0;; query.offset += query.limit) {
+    auto page = call.services.registry.List(registry::Kind::kTerminals, query);
+    if (!page)
+      return tl::unexpected(page.error());
+    for (const auto& item : page->items)
+      phones.insert(item.value("phone", ""));
+    if (query.offset + query.limit >= page->total)
+      break;
+  }
+  return std::optional<std::set<std::string>>(std::move(phones));
+}
+
+std::optional<std::string> SessionToken(const Request& request) {
+  if (auto authorization = request.find(http::field::authorization);
+      authorization != request.end()) {
+    if (auto token = SessionTokenFromAuthorization(
+            std::string_view(authorization->value().data(), authorization->value().size())))
+      return token;
+  }
+  for (auto cookie = request.find(http::field::cookie); cookie != request.end(); ++cookie) {
+    if (cookie->name() != http::field::cookie)
+      break;
+    if (auto token = SessionTokenFromCookie(
+            std::string_view(cookie->value().data(), cookie->value().size())))
+      return token;
+  }
+  return std::nullopt;
 }
 
 Handler MakeApiHandler(ApiServices services) {

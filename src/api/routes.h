@@ -24,6 +24,7 @@
 namespace baotong::api {
 
 class ImportJobs;
+class MonitoringControl;
 class StaticFiles;
 }  // namespace baotong::api
 namespace baotong::pass {
@@ -75,9 +76,12 @@ struct ApiServices {
   pass::PassStore* passes = nullptr;       // entry passes; null: those routes answer 404
   checkpoint::CheckpointService* checkpoints = nullptr;
   std::shared_ptr<TerminalPlates> terminal_plates;  // null: MakeApiHandler makes one
+  MonitoringControl* monitoring = nullptr;  // rule engine and alarms; null: those routes 404
 };
 
 Handler MakeApiHandler(ApiServices services);
+// WebSocket upgrades: /api/alarms/live, the alarm feed (the session cookie authenticates).
+UpgradeHandler MakeUpgradeHandler(ApiServices services);
 
 nlohmann::ordered_json PositionToJson(const model::Position& position);
 

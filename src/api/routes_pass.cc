@@ -11,10 +11,7 @@
 #include "registry/credentials.h"
 
 namespace baotong::api {
-namespace {
 
-// An application as `principal` may see it: drivers' ID numbers masked unless the role sees
-// them (a carrier: its own drivers).
 Json PassJson(const pass::PassApplication& application, const Principal& principal,
               int64_t now_ms) {
   Json json = pass::ApplicationJson(application, now_ms);
@@ -26,6 +23,8 @@ Json PassJson(const pass::PassApplication& application, const Principal& princip
   }
   return json;
 }
+
+namespace {
 
 Response FromPassError(const Error& error) {
   switch (error.code) {

@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 namespace baotong::app {
 namespace {
@@ -81,8 +83,10 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     return Fail(ErrorCode::kBadValue, "configuration file does not parse");
   }
   auto bad = [&] { return Fail(ErrorCode::kBadValue, "bad configuration value"); };
-  if (!CheckKeys(root, {"data_dir", "gateway", "store", "http", "map", "auth", "pass", "log"}, "",
-                 message))
+  if (!CheckKeys(root,
+                 {"data_dir", "gateway", "store", "http", "map", "auth", "pass", "monitor", "alarm",
+                  "log"},
+                 "", message))
     return bad();
   std::string data_dir = config.data_dir.string();
   if (!Read(root, "data_dir", data_dir, message, ""))
@@ -199,6 +203,35 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     if (!rules)
       return bad();
     config.pass_rules = std::move(*rules);
+  }
+  if (const auto* monitor = Section(root, "monitor")) {
+    // [monitor] partitions = N, and [monitor.settings] in the shape of GET /api/monitor/rules.
+    if (!CheckKeys(*monitor, {"partitions", "settings"}, "monitor", message))
+      return bad();
+    int64_t partitions = static_cast<int64_t>(config.monitor_partitions);
+    if (!Read(*monitor, "partitions", partitions, message, "monitor"))
+      return bad();
+    if (partitions < 1 || partitions > 64) {
+      message = "monitor.partitions must be 1-64";
+      return bad();
+    }
+    config.monitor_partitions = static_cast<size_t>(partitions);
+    if (const auto* settings = Section(*monitor, "settings")) {
+      std::ostringstream json;
+      json << toml::json_formatter{*settings};
+      auto parsed = monitor::ParseRuleSettings(nlohmann::json::parse(json.str()));
+      if (!parsed) {
+        message = "monitor.settings: " + parsed.error().message;
+        return bad();
+      }
+      config.monitor_settings = std::move(*parsed);
+    }
+  }
+  {
+    auto policy = alarm::ParseAlarmPolicy(Section(root, "alarm"), message);
+    if (!policy)
+      return bad();
+    config.alarm_policy = std::move(*policy);
   }
   if (const auto* log = Section(root, "log")) {
     if (!CheckKeys(*log, {"level"}, "log", message))

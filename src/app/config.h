@@ -6,11 +6,13 @@
 #include <optional>
 #include <string>
 
+#include "alarm/policy.h"
 #include "api/http_server.h"
 #include "api/routes.h"
 #include "api/users.h"
 #include "common/error.h"
 #include "gateway/gateway.h"
+#include "monitor/rules.h"
 #include "pass/rules.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -25,6 +27,11 @@ struct ServeConfig {
   api::UiConfig ui;
   api::UserStoreOptions users;
   pass::PassRules pass_rules;
+  // The rule engine: threads (partitions) and the settings used until staff save their own
+  // from the dashboard (docs/monitor.md); alarm severities, owners, deadlines, texts.
+  size_t monitor_partitions = 2;
+  monitor::RuleSettings monitor_settings;
+  alarm::AlarmPolicy alarm_policy = alarm::DefaultAlarmPolicy();
   std::string log_level = "info";
 };
 

@@ -1,12 +1,16 @@
 #include "app/demo_command.h"
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api/audit_log.h"
 #include "app/checkpoint_command.h"
 #include "app/provisioning.h"
 #include "common/clock.h"
+#include "pass/pass_store.h"
 #include "registry/credentials.h"
 #include "registry/map_layers.h"
 #include "registry/registry_store.h"
@@ -31,6 +35,95 @@ Result<registry::UpsertCounts> UpsertAll(registry::RegistryStore& registry, Rows
   registry::UpsertCounts counts;
   counts.Add(*outcomes);
   return counts;
+}
+
+// Entry passes of the demo fleet, so that the monitor has permitted and unpermitted vehicles and
+// a route to watch. Every simulated vehicle applies for a standing registration (备案) through
+// the ordinary checks, so those whose papers have lapsed are refused and show up in the city
+// without a permit; the first simulated truck whose trip pass on route R1 is approved is the
+// demo's route-watching truck (its terminal index is reported, for scenarios that make it
+// deviate). Skipped when passes exist already (the demo was loaded before).
+Result<nlohmann::ordered_json> ApplyDemoPasses(pass::PassStore& passes, const sim::DemoCity& city,
+                                               const sim::DemoCityOptions& options,
+                                               int64_t now_ms) {
+  constexpr int64_t kHour = 3600 * 1000;
+  nlohmann::ordered_json result{
+      {"standing_approved", 0}, {"standing_refused", 0}, {"trip_terminal_index", nullptr}};
+  if (!passes.IndexedPasses().empty() || city.sites.empty())
+    return result;
+  // Drivers with a recent negative test first: a carrier sends those it can.
+  std::set<std::string> tested;
+  for (const auto& record : city.health_records) {
+    if (record.result == "阴性" && record.tested_at > now_ms - 36 * kHour)
+      tested.insert(record.id_number);
+  }
+  std::map<std::string, std::vector<const registry::Driver*>> drivers_of;
+  for (const auto& driver : city.drivers) {
+    if (driver.carrier_credit_code)
+      drivers_of[*driver.carrier_credit_code].push_back(&driver);
+  }
+  for (auto& [carrier, drivers] : drivers_of) {
+    std::stable_partition(drivers.begin(), drivers.end(), [&](const registry::Driver* driver) {
+      return tested.contains(driver->id_number);
+    });
+  }
+  const size_t simulated = std::min(options.terminals, city.vehicles.size());
+  bool have_trip = false;
+  for (size_t i = 0; i < simulated; ++i) {
+    const registry::Vehicle& vehicle = city.vehicles[i];
+    const registry::Driver* driver = nullptr;
+    for (const auto* candidate : drivers_of[vehicle.carrier_credit_code]) {
+      if (registry::DriverFitsVehicle(*candidate, vehicle.vehicle_class).empty()) {
+        driver = candidate;
+        break;
+      }
+    }
+    if (!driver)
+      continue;
+    pass::PassApplication application;
+    application.plate = vehicle.plate;
+    application.plate_color = vehicle.plate_color;
+    application.carrier_credit_code = vehicle.carrier_credit_code;
+    application.driver_id_numbers = {driver->id_number};
+    application.origin = "鞍山";
+    application.destination_site_codes = {city.sites.front().code};
+    application.applicant = "demo";
+    application.applicant_role = "transport";
+    const bool truck = vehicle.vehicle_class == registry::VehicleClass::kTruck ||
+                       vehicle.vehicle_class == registry::VehicleClass::kHeavyTruck;
+    if (!have_trip && truck) {
+      pass::PassApplication trip = application;
+      trip.kind = pass::PassKind::kTrip;
+      trip.origin = "沈阳";
+      trip.cargo = pass::Cargo{"生活物资", "蔬菜", 8000, false, std::nullopt, std::nullopt};
+      trip.route_id = "R1";
+      trip.entry_from_ms = now_ms - kHour;
+      trip.entry_until_ms = now_ms + 4 * kHour;
+      trip.planned_exit_ms = now_ms + 10 * kHour;
+      auto created = passes.Create(trip, now_ms);
+      if (!created)
+        return tl::unexpected(created.error());
+      if (created->status == pass::PassStatus::kApproved) {
+        have_trip = true;
+        result["trip_terminal_index"] = i;
+        result["trip_plate"] = vehicle.plate;
+        continue;
+      }
+    }
+    application.kind = pass::PassKind::kStanding;
+    application.entry_from_ms = now_ms - kHour;
+    // Under the default rules a driver's nucleic acid test must be under 48 hours old for the
+    // whole window, so the demo's registrations run for the rest of the day.
+    application.entry_until_ms = now_ms + 20 * kHour;
+    application.planned_exit_ms = application.entry_until_ms;
+    auto created = passes.Create(application, now_ms);
+    if (!created)
+      return tl::unexpected(created.error());
+    const bool approved = created->status == pass::PassStatus::kApproved;
+    result[approved ? "standing_approved" : "standing_refused"] =
+        result[approved ? "standing_approved" : "standing_refused"].get<int64_t>() + 1;
+  }
+  return result;
 }
 
 int RunDemo(DemoArguments arguments) {
@@ -157,6 +250,9 @@ int RunDemo(DemoArguments arguments) {
   }
   if (auto ok = registry::PutMapLayer(db, "checkpoints", checkpoint_layer); !ok)
     return fail(ok.error());
+  auto demo_passes = ApplyDemoPasses(*services->passes, *city, arguments.city, now_ms);
+  if (!demo_passes)
+    return fail(demo_passes.error());
 
   nlohmann::ordered_json detail{
       {"seed", arguments.city.seed}, {"today", arguments.city.today}, {"records", counts}};
@@ -171,6 +267,7 @@ int RunDemo(DemoArguments arguments) {
   detail["terminals_provisioned"] = *provisioned;
   detail["routes"] = routes.size();
   detail["checkpoints_added"] = new_checkpoints;
+  detail["passes"] = *demo_passes;
   detail["data_dir"] = data_dir.string();
   std::cout << detail.dump() << std::endl;
   return 0;

@@ -11,6 +11,7 @@
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "app/monitoring.h"
 #include "app/pass_directory.h"
 #include "app/provisioning.h"
 #include "checkpoint/checkpoint_service.h"
@@ -126,8 +127,22 @@ int RunServe(const ServeOverrides& overrides) {
     }
   }
 
+  // The rule engine and the alarms take every durable position from the gateway.
+  MonitoringOptions monitoring_options;
+  monitoring_options.monitor.partitions = config->monitor_partitions;
+  monitoring_options.policy = config->alarm_policy;
+  monitoring_options.default_settings = config->monitor_settings;
+  auto monitoring = Monitoring::Open(config->data_dir / "registry.db", **passes,
+                                     std::move(monitoring_options), NowMs());
+  if (!monitoring)
+    return fail_records(monitoring.error());
+  config->gateway.writer.on_stored = [&monitoring](std::span<const model::Position> positions) {
+    (*monitoring)->OnStored(positions);
+  };
+
   gateway::Metrics metrics;
   gateway::Gateway gateway(config->gateway, **store, **store, metrics);
+  (*monitoring)->AttachGateway(&gateway);
   if (auto started = gateway.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;
@@ -152,10 +167,12 @@ int RunServe(const ServeOverrides& overrides) {
                    config->web_root.string());
     }
   }
-  api::HttpServer http(config->http,
-                       api::MakeApiHandler(api::ApiServices{
-                           track, gateway, metrics, registry, **users, **audit, imports, config->ui,
-                           web, nullptr, passes->get(), checkpoints->get(), nullptr}));
+  api::ApiServices services{track,   gateway,          metrics,       registry,
+                            **users, **audit,          imports,       config->ui,
+                            web,     nullptr,          passes->get(), checkpoints->get(),
+                            nullptr, monitoring->get()};
+  api::HttpServer http(config->http, api::MakeApiHandler(services),
+                       api::MakeUpgradeHandler(services));
   if (auto started = http.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;
@@ -174,6 +191,7 @@ int RunServe(const ServeOverrides& overrides) {
   spdlog::info("stopping: closing connections and committing queued positions");
   http.Stop();
   gateway.Stop();
+  (*monitoring)->AttachGateway(nullptr);
   return 0;
 }
 

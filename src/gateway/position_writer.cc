@@ -100,6 +100,8 @@ void PositionWriter::Commit(std::vector<Submission>& batch) {
       completions = {};
     }
   }
+  if (stored && options_.on_stored)
+    options_.on_stored(positions_);
 }
 
 }  // namespace baotong::gateway

@@ -47,6 +47,9 @@ struct Submission {
 struct WriterOptions {
   size_t max_batch = 20'000;    // positions per transaction
   size_t max_queued = 200'000;  // positions waiting; beyond this sessions pause reading
+  // Called on the writer thread with each batch once it is durable (resends included): the
+  // rule engine's feed. Must return quickly; it delays the next commit.
+  std::function<void(std::span<const model::Position>)> on_stored;
 };
 
 class PositionWriter {

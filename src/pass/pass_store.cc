@@ -231,6 +231,15 @@ PassLookup PassStore::Lookup(std::string_view plate, PlateColor color, int64_t t
   return {};
 }
 
+std::vector<std::shared_ptr<const PassApplication>> PassStore::IndexedPasses() const {
+  std::shared_lock lock(index_mutex_);
+  std::vector<std::shared_ptr<const PassApplication>> passes;
+  passes.reserve(by_id_.size());
+  for (const auto& [id, pass] : by_id_)
+    passes.push_back(pass);
+  return passes;
+}
+
 std::shared_ptr<const PassApplication> PassStore::FindIndexed(int64_t id) const {
   std::shared_lock lock(index_mutex_);
   auto found = by_id_.find(id);

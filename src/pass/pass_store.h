@@ -122,6 +122,8 @@ class PassStore {
   PassLookup Lookup(std::string_view plate, PlateColor color, int64_t t_ms) const;
   // An approved or revoked pass by id, from memory (QR scans: is the token's pass revoked?).
   std::shared_ptr<const PassApplication> FindIndexed(int64_t id) const;
+  // Every approved or revoked pass in the index (the rule engine draws their routes).
+  std::vector<std::shared_ptr<const PassApplication>> IndexedPasses() const;
 
   // Approved trip passes to `site_code` whose planned exit is at or after
   // now_ms - include_ended_ms, by entry_from_ms; at most 1000.

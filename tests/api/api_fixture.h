@@ -16,6 +16,7 @@
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "app/monitoring.h"
 #include "app/pass_directory.h"
 #include "checkpoint/checkpoint_service.h"
 #include "checkpoint/registry_vehicles.h"
@@ -93,9 +94,17 @@ class ApiFixture : public ::testing::Test {
     ASSERT_TRUE(in_key && out_key);
     camera_keys_ = {{"KK-IN", *in_key}, {"KK-OUT", *out_key}};
 
+    // The rule engine and alarms, fed by the gateway as in `baotong serve`.
+    auto monitoring = app::Monitoring::Open(dir_ / "registry.db", *passes_, {}, NowMs());
+    ASSERT_TRUE(monitoring) << monitoring.error().Message();
+    monitoring_ = std::move(*monitoring);
+
     gateway::GatewayOptions options;
     options.listen_address = "127.0.0.1";
     options.port = 0;
+    options.writer.on_stored = [this](std::span<const model::Position> positions) {
+      monitoring_->OnStored(positions);
+    };
     gateway_ = std::make_unique<gateway::Gateway>(options, store_, store_, metrics_);
     ASSERT_TRUE(gateway_->Start());
     HttpOptions http_options;
@@ -106,16 +115,20 @@ class ApiFixture : public ::testing::Test {
     std::ofstream(dir_ / "web" / "index.html") << "<!doctype html><title>保通</title>";
     std::ofstream(dir_ / "web" / "assets" / "app-1234.js") << "console.log(1)";
     std::ofstream(dir_ / "secret.txt") << "outside the web root";
-    server_ = std::make_unique<HttpServer>(
-        http_options, MakeApiHandler(ApiServices{
-                          track_, *gateway_, metrics_, *registry_, *users_, *audit_, *imports_,
-                          UiConfig{}, std::make_shared<StaticFiles>(dir_ / "web"), nullptr,
-                          passes_.get(), checkpoints_.get(), nullptr}));
+    ApiServices services{track_,     *gateway_,        metrics_,
+                         *registry_, *users_,          *audit_,
+                         *imports_,  UiConfig{},       std::make_shared<StaticFiles>(dir_ / "web"),
+                         nullptr,    passes_.get(),    checkpoints_.get(),
+                         nullptr,    monitoring_.get()};
+    server_ = std::make_unique<HttpServer>(http_options, MakeApiHandler(services),
+                                           MakeUpgradeHandler(services));
     ASSERT_TRUE(server_->Start());
   }
 
   void TearDown() override {
     server_.reset();
+    gateway_.reset();  // feeds the monitor until it stops
+    monitoring_.reset();
     checkpoints_.reset();
     vehicles_.reset();
     pass_directory_.reset();
@@ -261,6 +274,7 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<app::PassStoreDirectory> pass_directory_;
   std::unique_ptr<checkpoint::RegistryVehicles> vehicles_;
   std::unique_ptr<checkpoint::CheckpointService> checkpoints_;
+  std::unique_ptr<app::Monitoring> monitoring_;
   std::map<std::string, std::string> camera_keys_;
   std::map<Role, std::string> tokens_;
   gateway::testing::MemoryStore store_;

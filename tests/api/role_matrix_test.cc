@@ -34,6 +34,19 @@ std::vector<RouteCase> Routes() {
       {http::verb::get, "/api/commands/1", {Permission::kTerminalsCommand}, ""},
       {http::verb::get, "/api/audit", {Permission::kAuditRead}, ""},
       {http::verb::get, "/api/imports", {Permission::kImportsRead}, ""},
+      {http::verb::get, "/api/alarms", {Permission::kAlarmsRead}, ""},
+      {http::verb::get, "/api/alarms/999", {Permission::kAlarmsRead}, ""},
+      {http::verb::post,
+       "/api/alarms/999/acknowledge",
+       {Permission::kAlarmsHandle},
+       R"({"note":"x"})"},
+      {http::verb::get, "/api/monitor/vehicles", {Permission::kAlarmsRead}, ""},
+      {http::verb::get, "/api/monitor/vehicles/013900000001", {Permission::kAlarmsRead}, ""},
+      {http::verb::get, "/api/monitor/zones", {Permission::kAlarmsRead}, ""},
+      {http::verb::post, "/api/monitor/zones", {Permission::kMonitorConfigure}, "{}"},
+      {http::verb::delete_, "/api/monitor/zones/NONE", {Permission::kMonitorConfigure}, ""},
+      {http::verb::get, "/api/monitor/rules", {Permission::kAlarmsRead}, ""},
+      {http::verb::put, "/api/monitor/rules", {Permission::kMonitorConfigure}, "{}"},
   };
   for (std::string kind :
        {"carriers", "vehicles", "drivers", "terminals", "health_records", "sites"}) {

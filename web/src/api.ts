@@ -73,6 +73,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    // The input a validation error names (issue 6: zones and rule settings).
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -126,11 +128,13 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     }
   }
   if (!response.ok) {
-    const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const error = (body as { error?: { code?: string; message?: string; field?: string } } | null)
+      ?.error;
     const apiError = new ApiError(
       response.status,
       error?.code ?? `http_${response.status}`,
       error?.message ?? `${t('error_generic')} (HTTP ${response.status})`,
+      error?.field,
     );
     if (response.status === 401 && !options.ignoreUnauthorized) onUnauthorized();
     throw apiError;
@@ -258,6 +262,125 @@ export interface InCityVehicle {
   deadline_ms?: number | null;
 }
 
+// Issue 6: monitoring and alarms (notes/web6.md, "API contract").
+export type VehicleState = 'moving' | 'stopped' | 'alarm' | 'offline';
+
+export interface MonitorVehicle {
+  terminal: string;
+  plate: string;
+  plate_color: number;
+  state: VehicleState;
+  lat: number;
+  lon: number;
+  speed_kmh: number;
+  direction: number;
+  at_ms: number;
+  alarms: string[];
+  in_city: boolean;
+}
+
+export interface TrackPoint {
+  at_ms: number;
+  lat: number;
+  lon: number;
+  speed_kmh: number;
+}
+
+export interface MonitorDriver {
+  name: string;
+  id_number: string;
+  phone: string;
+}
+
+export type AlarmStatus = 'raised' | 'acknowledged' | 'dispatched' | 'handled' | 'closed';
+
+export interface Alarm {
+  id: number;
+  terminal: string;
+  plate: string;
+  plate_color: number;
+  kind: string;
+  kind_name: string;
+  subject: string;
+  severity: number;
+  severity_name: string;
+  department: string;
+  department_name: string;
+  district: string;
+  status: AlarmStatus;
+  status_name: string;
+  active: boolean;
+  count: number;
+  first_at_ms: number;
+  last_at_ms: number;
+  cleared_at_ms: number | null;
+  lat: number;
+  lon: number;
+  speed_kmh: number;
+  detail: string;
+  pass_id: number | null;
+  ack_deadline_ms: number;
+  close_deadline_ms: number;
+  overdue: boolean;
+  acknowledged_by: string | null;
+  acknowledged_at_ms: number | null;
+  dispatched_to: string | null;
+  dispatch_note: string | null;
+  handled_by: string | null;
+  handled_at_ms: number | null;
+  outcome: string | null;
+  handle_note: string | null;
+  closed_by: string | null;
+  closed_at_ms: number | null;
+  text_status: string | null;
+}
+
+export interface AlarmStep {
+  step: string;
+  by: string;
+  at_ms: number;
+  to: string;
+  outcome: string;
+  note: string;
+}
+
+export interface AlarmPage {
+  items: Alarm[];
+  total: number;
+  counts: Record<string, number>;
+}
+
+export type AlarmAction = 'acknowledge' | 'dispatch' | 'handle' | 'close';
+
+export type ZoneKind = 'restricted' | 'site' | 'route' | 'city';
+
+export interface ZoneWindow {
+  start: string;
+  end: string;
+}
+
+// A zone as the editor sends it; the server adds `source` when it lists zones.
+export interface ZoneInput {
+  code: string;
+  name: string;
+  kind: ZoneKind;
+  geometry: GeoJSON.Geometry & { radius_m?: number };
+  radius_m?: number | null;
+  corridor_m?: number | null;
+  windows: ZoneWindow[];
+  vehicle_classes: string[];
+  speed_limit_kmh: number | null;
+  alarm_on_exit: boolean;
+  department: string;
+}
+
+export interface Zone extends ZoneInput {
+  source: 'user' | 'site' | 'route' | 'pass' | 'city' | string;
+}
+
+// The rule settings' exact shape belongs to src/monitor; the editor renders what comes.
+export type RuleSettings = Record<string, unknown>;
+
 function json(method: string, body: unknown): RequestOptions {
   return { method, body: JSON.stringify(body), contentType: 'application/json' };
 }
@@ -338,5 +461,30 @@ export const api = {
       json('POST', { decision, reason }),
     ),
   inCity: (offset: number, limit: number) =>
-    request<{ total: number; items: InCityVehicle[] }>(`/api/in-city${query({ offset, limit })}`),
+    request<{ total: number; items: InCityVehicle[] }>(`/api/in-city${query({ offset, limit })}`), // Monitoring and alarms (issue 6)
+  monitorVehicles: () => request<{ vehicles: MonitorVehicle[] }>('/api/monitor/vehicles'),
+  monitorVehicle: (terminal: string) =>
+    request<{
+      vehicle: MonitorVehicle;
+      pass: PassApplication | null;
+      drivers: MonitorDriver[];
+      alarms: Alarm[];
+      track: TrackPoint[];
+    }>(`/api/monitor/vehicles/${encodeURIComponent(terminal)}`),
+  alarms: (params: Record<string, string | number>) =>
+    request<AlarmPage>(`/api/alarms${query(params)}`),
+  alarm: (id: number | string) =>
+    request<{ alarm: Alarm; steps: AlarmStep[]; track: TrackPoint[] }>(`/api/alarms/${id}`),
+  alarmAction: (id: number, action: AlarmAction, body: Record<string, string>) =>
+    request<{ alarm: Alarm }>(`/api/alarms/${id}/${action}`, json('POST', body)),
+  zones: () => request<{ zones: Zone[] }>('/api/monitor/zones'),
+  createZone: (zone: ZoneInput) =>
+    request<{ zone: Zone }>('/api/monitor/zones', json('POST', zone)),
+  updateZone: (code: string, zone: ZoneInput) =>
+    request<{ zone: Zone }>(`/api/monitor/zones/${encodeURIComponent(code)}`, json('PUT', zone)),
+  deleteZone: (code: string) =>
+    request<unknown>(`/api/monitor/zones/${encodeURIComponent(code)}`, { method: 'DELETE' }),
+  monitorRules: () => request<{ settings: RuleSettings }>('/api/monitor/rules'),
+  saveMonitorRules: (settings: RuleSettings) =>
+    request<{ settings: RuleSettings }>('/api/monitor/rules', json('PUT', { settings })),
 };

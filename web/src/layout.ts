@@ -6,11 +6,12 @@ import { currentLang, setLang, t } from './i18n';
 import {
   KINDS,
   canApplyPass,
+  canOpenMap,
   canOperateCheckpoint,
+  canReadAlarms,
   canReadInCity,
   canReadKind,
   canReadPasses,
-  canReadPositions,
   canReviewPasses,
   importableKinds,
   session,
@@ -32,7 +33,14 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
   };
 
   const nav = el('nav', { class: 'nav', testid: 'nav' });
-  if (canReadPositions()) nav.append(link('#/map', t('nav_map'), 'nav-map'));
+  if (canOpenMap()) nav.append(link('#/map', t('nav_map'), 'nav-map'));
+  // Issue 6: the alarm centre and the monitor's zones and thresholds.
+  if (canReadAlarms()) {
+    nav.append(
+      link('#/alarms', t('nav_alarms'), 'nav-alarms'),
+      link('#/zones', t('nav_zones'), 'nav-zones'),
+    );
+  }
   const readable = KINDS.filter(canReadKind);
   if (readable.length > 0) {
     nav.append(el('div', { class: 'nav-group', testid: 'nav-registry' }, t('nav_registry')));

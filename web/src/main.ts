@@ -1,11 +1,13 @@
 // 保通 dashboard: hash routing (#/login, #/map, #/registry/<kind>[/<key>], #/imports, #/passes,
-// #/passes/apply, #/passes/<id>, #/review, #/checkpoint[/<id>], #/in-city) over the
+// #/passes/apply, #/passes/<id>, #/review, #/checkpoint[/<id>], #/in-city, #/alarms[/<id>],
+// #/zones[/rules]) over the
 // /api contract. The signed-in user comes from /api/auth/me; any 401 returns to the login page.
 import './style.css';
 import { api, setUnauthorizedHandler } from './api';
 import { clear, el } from './dom';
 import { setLang, currentLang, t } from './i18n';
 import { type Layout, renderLayout } from './layout';
+import { renderAlarmDetail, renderAlarmList } from './pages/alarms';
 import { renderCheckpoint } from './pages/checkpoint';
 import { renderImports } from './pages/imports';
 import { renderInCity } from './pages/incity';
@@ -15,14 +17,16 @@ import { renderPassApply } from './pages/pass-apply';
 import { renderPassDetail, renderPassList } from './pages/passes';
 import { renderRegistryDetail, renderRegistryList } from './pages/registry';
 import { renderReview } from './pages/review';
+import { renderRules, renderZones } from './pages/zones';
 import {
   canApplyPass,
+  canOpenMap,
   canOperateCheckpoint,
+  canReadAlarms,
   canReadInCity,
   canReadKind,
   canReadPasses,
   canReviewPasses,
-  canReadPositions,
   importableKinds,
   isKind,
   landingRoute,
@@ -96,7 +100,7 @@ async function route(forceLayout = false): Promise<void> {
 
   const [section, kindName, key] = path;
   if (section === 'map') {
-    cleanup = canReadPositions() ? renderMap(content) : forbidden(content);
+    cleanup = canOpenMap() ? renderMap(content) : forbidden(content);
   } else if (section === 'registry' && kindName && isKind(kindName)) {
     if (!canReadKind(kindName)) cleanup = forbidden(content);
     else if (key !== undefined) cleanup = renderRegistryDetail(content, kindName, key);
@@ -115,6 +119,14 @@ async function route(forceLayout = false): Promise<void> {
     cleanup = canOperateCheckpoint() ? renderCheckpoint(content, kindName) : forbidden(content);
   } else if (section === 'in-city') {
     cleanup = canReadInCity() ? renderInCity(content) : forbidden(content);
+  } else if (section === 'alarms' && kindName !== undefined) {
+    cleanup = canReadAlarms() ? renderAlarmDetail(content, kindName) : forbidden(content);
+  } else if (section === 'alarms') {
+    cleanup = canReadAlarms() ? renderAlarmList(content, params) : forbidden(content);
+  } else if (section === 'zones' && kindName === 'rules') {
+    cleanup = canReadAlarms() ? renderRules(content) : forbidden(content);
+  } else if (section === 'zones') {
+    cleanup = canReadAlarms() ? renderZones(content) : forbidden(content);
   } else {
     clear(content);
     content.append(el('div', { class: 'card', testid: 'not-found' }, t('not_found_page')));

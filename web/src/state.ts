@@ -34,10 +34,16 @@ export const canReadPasses = () => can('passes.read');
 export const canReviewPasses = () => can('passes.review');
 export const canOperateCheckpoint = () => can('checkpoint.operate');
 export const canReadInCity = () => can('incity.read');
+// Issue 6 permission ids: the alarm centre and the monitored vehicles; the workflow steps;
+// editing zones and thresholds (reading them needs alarms.read).
+export const canReadAlarms = () => can('alarms.read');
+export const canHandleAlarms = () => can('alarms.handle');
+export const canConfigureMonitor = () => can('monitor.configure');
+export const canOpenMap = () => canReadPositions() || canReadAlarms();
 
 // Where to go after signing in, or when the hash names nothing.
 export function landingRoute(): string {
-  if (canReadPositions()) return '#/map';
+  if (canOpenMap()) return '#/map';
   // Roles without the map land on their own work: the gate, their passes, the review queue.
   if (canOperateCheckpoint()) return '#/checkpoint';
   if (canReadPasses()) return '#/passes';

@@ -1,6 +1,7 @@
 // Browser tests of the 保通 dashboard against the real `baotong` executable.
 // Scenarios: a. login, b. import, c. masking, d. live map, e. entry pass to checkpoint release
-// (issue 5; skipped, with a message, only where the server has no /api/checkpoints at all).
+// (issue 5; skipped, with a message, only where the server has no /api/checkpoints at all),
+// f. an off-route alarm pushed live to the alarm centre and the map, handled to closure (issue 6).
 //
 // The test owns its whole environment: a fresh data dir with the synthetic Anshan demo city, an
 // admin and a district user made through the CLI, `baotong serve` on free ports serving web/dist,
@@ -96,6 +97,8 @@ function startServer() {
     '0',
     '--web-root',
     webRoot,
+    '--config',
+    path.join(repoRoot, 'web/tests/serve.toml'),
   ]);
   return new Promise((resolve, reject) => {
     let buffered = '';
@@ -869,6 +872,170 @@ test(
       });
     } finally {
       await Promise.all([operator, carrier, transport].map(({ context }) => context.close()));
+    }
+  },
+);
+
+// ---- Scenario f (issue 6): a truck with a pass leaves its route; the 偏离路线 alarm is pushed live
+// to the alarm centre and turns the truck red on the map; the admin acknowledges, dispatches,
+// handles and closes it.
+
+// Starts a simulator in which a truck with a pass leaves its route: by default the demo city's
+// trip-pass truck (terminal 0) on route R1; BAOTONG_SCENARIO_F names another scenario file
+// (docs/scenario.md).
+function startOffRouteTruck() {
+  const scenario = process.env.BAOTONG_SCENARIO_F ?? 'web/tests/scenario-off-route.toml';
+  const { child } = start('sim-f', [
+    'sim',
+    '--server',
+    `127.0.0.1:${jt808Port}`,
+    '--terminals',
+    process.env.BAOTONG_SCENARIO_F_TERMINALS || '1',
+    '--seconds',
+    '180',
+    '--rate',
+    '1',
+    '--scenario',
+    path.resolve(repoRoot, scenario),
+  ]);
+  child.stdout.resume();
+  return child;
+}
+
+const OFF_ROUTE_WAIT_MS = 60_000;
+
+test(
+  'f. an off-route alarm is pushed live, shows red on the map, and is handled to closure',
+  { timeout: 300_000 },
+  async (t) => {
+    const adminToken = await apiToken(ADMIN);
+    const probe = await apiCall('/api/alarms?limit=1', { token: adminToken });
+    if (probe.status === 404) {
+      const message =
+        'scenario f skipped: GET /api/alarms answers 404 (no alarm centre yet, issue 6)';
+      console.log(message);
+      t.skip(message);
+      return;
+    }
+    assert.equal(probe.status, 200, `GET /api/alarms: ${probe.text}`);
+    const page = adminPage;
+    const offRoute = page.locator('[data-testid="alarm-row"][data-kind="off_route"]');
+    let sim = null;
+    let mapPage = null;
+    try {
+      let alreadyListed = false;
+      await step(page, 'alarm-centre', async () => {
+        await openAsAdmin('#/alarms');
+        await page.locator('[data-testid="alarms-table"][data-state="ready"]').waitFor();
+        // The live feed is connected before the truck deviates.
+        await page.locator('[data-testid="alarms-feed"][data-state="live"]').waitFor();
+        alreadyListed = (await offRoute.count()) > 0;
+        await shot(page, 'alarm-centre-open');
+      });
+
+      let alarmId = '';
+      let terminal = '';
+      await step(page, 'alarm-pushed', async () => {
+        sim = startOffRouteTruck();
+        await offRoute.first().waitFor({ timeout: OFF_ROUTE_WAIT_MS });
+        const row = offRoute.first();
+        alarmId = await row.getAttribute('data-id');
+        terminal = await row.getAttribute('data-terminal');
+        assert.ok(alarmId, 'the alarm row has an id');
+        assert.match(await row.locator('[data-field="kind"]').textContent(), /偏离路线/);
+        assert.match(await row.getByTestId('alarm-severity').textContent(), /紧急|严重|一般|提示/);
+        if (!alreadyListed) {
+          // It arrived through the WebSocket, not a reload of the list.
+          const received = await page.evaluate(() => window.__baotongAlarmFeed?.received ?? 0);
+          assert.ok(received > 0, 'the alarm was pushed over /api/alarms/live');
+        }
+        const counts = page.getByTestId('alarm-counts');
+        await page.waitForFunction(
+          () => Number(document.querySelector('[data-testid="alarm-counts"]')?.dataset.total) > 0,
+        );
+        assert.ok(Number(await counts.getAttribute('data-total')) > 0, 'open alarms counted');
+        await shot(page, 'alarm-centre-off-route');
+      });
+
+      // The same truck, red on the live map (a second tab of the admin's session).
+      await step(page, 'map-red', async () => {
+        mapPage = await adminContext.newPage();
+        mapPage.setDefaultTimeout(STEP_TIMEOUT_MS);
+        await mapPage.goto(`${baseUrl}/#/map`);
+        await mapPage.locator('[data-testid="map"][data-source="monitor"]').waitFor();
+        const red = await mapPage.waitForFunction(
+          (target) =>
+            window.__baotongMap
+              ?.positions()
+              .find((p) => p.state === 'alarm' && (!target || p.terminal === target)),
+          terminal,
+          { timeout: 45_000, polling: 500 },
+        );
+        const vehicle = await red.jsonValue();
+        assert.ok(vehicle.alarms.includes('off_route') || vehicle.state === 'alarm');
+        assert.ok(Number(await mapPage.getByTestId('map-alarm-count').textContent()) > 0);
+        await shot(mapPage, 'map-red-vehicle');
+      });
+
+      const detail = page.getByTestId('alarm-detail');
+      const waitStatus = (status) =>
+        page
+          .locator(`[data-testid="alarm-detail"][data-state="ready"][data-status="${status}"]`)
+          .waitFor();
+      const act = async (action, fields) => {
+        await page.getByTestId(`alarm-${action}`).click();
+        await page.getByTestId('alarm-dialog').waitFor();
+        for (const [testid, value] of Object.entries(fields)) {
+          await page.getByTestId(testid).fill(value);
+        }
+        await page.getByTestId('alarm-confirm').click();
+        await page.getByTestId('alarm-dialog').waitFor({ state: 'detached' });
+      };
+
+      await step(page, 'alarm-workflow', async () => {
+        await offRoute.first().click();
+        await page.waitForURL(new RegExp(`#/alarms/${alarmId}$`));
+        await page.locator('[data-testid="alarm-detail"][data-state="ready"]').waitFor();
+        assert.equal(await detail.getAttribute('data-kind'), 'off_route');
+        await page.locator('[data-testid="alarm-map"][data-track]').waitFor();
+        await shot(page, 'alarm-detail');
+        // A newer repeat may already have been acknowledged elsewhere; this one starts raised.
+        assert.equal(await detail.getAttribute('data-status'), 'raised');
+
+        await act('acknowledge', { 'alarm-note': '值班员已确认，联系驾驶员' });
+        await waitStatus('acknowledged');
+        await act('dispatch', { 'alarm-to': '交通运输局', 'alarm-note': '请核实车辆偏离原因' });
+        await waitStatus('dispatched');
+        assert.match(await page.getByTestId('alarm-dispatched-to').textContent(), /交通运输局/);
+        await shot(page, 'alarm-dispatched');
+        await act('handle', { 'alarm-outcome': '已纠正', 'alarm-note': '驾驶员已返回备案路线' });
+        await waitStatus('handled');
+        await act('close', { 'alarm-note': '处置完毕，闭环' });
+        await waitStatus('closed');
+
+        assert.match(await detail.getByTestId('alarm-status').first().textContent(), /已关闭/);
+        // No step is offered on a closed alarm.
+        assert.equal(await page.getByTestId('alarm-actions').locator('button').count(), 0);
+        const steps = await page
+          .getByTestId('alarm-step')
+          .evaluateAll((rows) => rows.map((r) => r.dataset.step));
+        for (const done of ['acknowledged', 'dispatched', 'handled', 'closed']) {
+          assert.ok(steps.includes(done), `step ${done} recorded: ${steps.join(', ')}`);
+        }
+        const stepsText = await page.getByTestId('alarm-steps').textContent();
+        for (const text of ['确认', '派发', '处置', '关闭', '交通运输局', '已纠正']) {
+          assert.ok(stepsText.includes(text), `the steps show ${text}`);
+        }
+        await shot(page, 'alarm-closed');
+      });
+
+      // Through the API as well: the alarm is closed and its history complete.
+      const stored = await apiGetOk(adminToken, `/api/alarms/${alarmId}`);
+      assert.equal(stored.alarm.status, 'closed');
+      assert.ok(stored.steps.length >= 5, `steps: ${JSON.stringify(stored.steps)}`);
+    } finally {
+      await mapPage?.close().catch(() => {});
+      if (sim) await stop(sim);
     }
   },
 );

@@ -1,30 +1,65 @@
 // 实时地图: the city's vector layers (boundary, districts, designated sites), a base map only where
-// the server configures tiles, and the latest position of every vehicle, refreshed every 2.5 s.
-// Thousands of markers are drawn on one canvas.
+// the server configures tiles, and every vehicle, refreshed every 2.5 s. Thousands of markers are
+// drawn on one canvas. With alarms.read (issue 6) the vehicles come from the monitor, coloured by
+// state (moving, stopped, alarm, offline) and turned red the moment an alarm is pushed; the
+// monitored zones are drawn by kind, and a click on a vehicle shows its pass, drivers, open alarms
+// and last hour of track. Without it (or on a server without the monitor), the latest positions.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
-import { ApiError, api, type Position } from '../api';
+import { subscribeAlarms } from '../alarm-feed';
+import {
+  ApiError,
+  api,
+  type MonitorVehicle,
+  type Position,
+  type VehicleState,
+  type Zone,
+} from '../api';
 import { clear, el } from '../dom';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
-import { routesLayer } from '../pass-ui';
-import { session } from '../state';
+import { errorText, passStatusBadge, effectiveStatus, routesLayer } from '../pass-ui';
+import { canReadAlarms, canReadPositions, session } from '../state';
+import { alarmKindName, alarmStatusBadge, severityBadge } from './alarms';
 
 const REFRESH_MS = 2500;
 const POSITION_LIMIT = 5000;
 // A vehicle counts as online when its last position arrived within this long.
 const ONLINE_WINDOW_MS = 5 * 60 * 1000;
 
+// One vehicle on the map, whichever source it came from.
+interface MapVehicle {
+  terminal: string;
+  plate?: string | null;
+  lat: number;
+  lon: number;
+  speed_kmh: number;
+  // Device time of the position.
+  at_ms: number;
+  received_ms: number;
+  device_time?: string;
+  // Only from the monitor.
+  state?: VehicleState;
+  alarms: string[];
+  in_city?: boolean;
+}
+
 interface MarkedPosition {
   marker: L.CircleMarker;
-  position: Position;
+  position: MapVehicle;
 }
 
 // A read-only view of what the map shows, for the browser tests (window.__baotongMap).
 export interface MapDebugHook {
   refreshes: number;
+  source: 'monitor' | 'positions';
+  // Opens a vehicle's panel as a click on its marker does (monitor only).
+  select?(terminal: string): void;
   positions(): Array<
-    Pick<Position, 'terminal' | 'plate' | 'lat' | 'lon' | 'speed_kmh' | 'device_time_ms'>
+    Pick<Position, 'terminal' | 'plate' | 'lat' | 'lon' | 'speed_kmh' | 'device_time_ms'> & {
+      state?: VehicleState;
+      alarms: string[];
+    }
   >;
 }
 declare global {
@@ -37,13 +72,119 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function popupHtml(position: Position): string {
+export const VEHICLE_STATES: readonly VehicleState[] = ['moving', 'stopped', 'alarm', 'offline'];
+
+// Marker colours by state; a position without a state (no monitor) keeps the issue-4 blue.
+const STATE_STYLES: Record<VehicleState | 'unknown', L.CircleMarkerOptions> = {
+  moving: { radius: 5, weight: 1, color: '#0d5e25', fillColor: '#1e8e3e', fillOpacity: 0.9 },
+  stopped: { radius: 5, weight: 1, color: '#0b3a6e', fillColor: '#1e88e5', fillOpacity: 0.9 },
+  alarm: { radius: 7, weight: 2, color: '#7f0000', fillColor: '#e53935', fillOpacity: 0.95 },
+  offline: { radius: 4, weight: 1, color: '#616161', fillColor: '#9e9e9e', fillOpacity: 0.8 },
+  unknown: { radius: 5, weight: 1, color: '#0b3a6e', fillColor: '#1e88e5', fillOpacity: 0.9 },
+};
+
+// Zones by kind (GET /api/monitor/zones): restricted red hatched-looking, sites orange, pass
+// routes as green corridors, the city outline navy.
+export function zoneStyle(kind: string): L.PathOptions {
+  switch (kind) {
+    case 'restricted':
+      return {
+        color: '#b71c1c',
+        weight: 2,
+        dashArray: '6 4',
+        fillColor: '#ef5350',
+        fillOpacity: 0.2,
+      };
+    case 'site':
+      return { color: '#e65100', weight: 2, fillColor: '#ffb74d', fillOpacity: 0.25 };
+    case 'route':
+      return { color: '#2e7d32', weight: 3, opacity: 0.7, dashArray: '2 6', fill: false };
+    case 'city':
+      return { color: '#0b3a6e', weight: 2, dashArray: '10 6', fill: false };
+    default:
+      return { color: '#6a1b9a', weight: 2, fillOpacity: 0.15 };
+  }
+}
+
+// A zone's shape as a Leaflet layer: a circle for a Point with radius_m, else its GeoJSON.
+export function zoneLayer(zone: Zone, renderer?: L.Renderer): L.Layer | null {
+  const geometry = zone.geometry;
+  if (!geometry) return null;
+  const style = { ...zoneStyle(zone.kind), renderer };
+  if (geometry.type === 'Point') {
+    const [lon, lat] = geometry.coordinates;
+    const radius = Number(zone.radius_m ?? geometry.radius_m ?? 0);
+    return radius > 0
+      ? L.circle([lat, lon], { ...style, radius })
+      : L.circleMarker([lat, lon], style);
+  }
+  return L.geoJSON(geometry as GeoJSON.Geometry, { style: () => style });
+}
+
+export function zoneTooltip(zone: Zone): string {
+  return `${escapeHtml(zone.name || zone.code)} · ${escapeHtml(t(`zone_kind_${zone.kind}`))}`;
+}
+
+// A Leaflet map with the server's base map (or none) at the city's centre.
+export function baseMap(node: HTMLElement, options: L.MapOptions = {}): L.Map {
+  const ui = session.ui;
+  const map = L.map(node, {
+    center: ui?.center ?? [41.11, 122.99],
+    zoom: ui?.zoom ?? 11,
+    ...options,
+  });
+  if (ui?.tile_url) {
+    L.tileLayer(ui.tile_url, { attribution: ui.tile_attribution || '', maxZoom: 19 }).addTo(map);
+  } else {
+    node.classList.add('no-tiles');
+  }
+  return map;
+}
+
+function fromPosition(p: Position): MapVehicle {
+  return {
+    terminal: p.terminal,
+    plate: p.plate,
+    lat: p.lat,
+    lon: p.lon,
+    speed_kmh: p.speed_kmh,
+    at_ms: p.device_time_ms,
+    received_ms: p.receive_time_ms,
+    device_time: p.device_time,
+    alarms: [],
+  };
+}
+
+function fromMonitor(v: MonitorVehicle): MapVehicle {
+  return {
+    terminal: v.terminal,
+    plate: v.plate,
+    lat: v.lat,
+    lon: v.lon,
+    speed_kmh: v.speed_kmh,
+    at_ms: v.at_ms,
+    received_ms: v.at_ms,
+    state: v.state,
+    alarms: v.alarms ?? [],
+    in_city: v.in_city,
+  };
+}
+
+function stateName(state: VehicleState | undefined): string {
+  return state ? t(`vehicle_state_${state}`) : '—';
+}
+
+function popupHtml(position: MapVehicle): string {
   const rows: Array<[string, string]> = [
     [t('plate'), position.plate || '—'],
     [t('terminal'), position.terminal],
     [t('speed'), `${Number(position.speed_kmh ?? 0).toFixed(1)} km/h`],
-    [t('time'), position.device_time || formatTime(position.device_time_ms)],
+    [t('time'), position.device_time || formatTime(position.at_ms)],
   ];
+  if (position.state) rows.push([t('vehicle_state'), stateName(position.state)]);
+  if (position.alarms.length > 0) {
+    rows.push([t('nav_alarms'), position.alarms.map((k) => alarmKindName(k)).join('，')]);
+  }
   return `<table class="popup-table">${rows
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`)
     .join('')}</table>`;
@@ -54,9 +195,13 @@ export function renderMap(content: HTMLElement): () => void {
   let live = true;
   let timer: number | undefined;
   const ui = session.ui;
+  // The monitor's vehicles where the user may read them; a server without the monitor (404)
+  // falls back to the latest positions for good.
+  let source: MapDebugHook['source'] = canReadAlarms() ? 'monitor' : 'positions';
 
   const online = el('span', { class: 'stat-value', testid: 'map-online-count' }, '0');
   const withPosition = el('span', { class: 'stat-value', testid: 'map-position-count' }, '0');
+  const alarmCount = el('span', { class: 'stat-value stat-alarm', testid: 'map-alarm-count' }, '0');
   const updated = el('span', { class: 'stat-muted', testid: 'map-updated' }, '—');
   const error = el('span', { class: 'form-error inline', testid: 'map-error', hidden: true });
   const mapNode = el('div', {
@@ -64,7 +209,9 @@ export function renderMap(content: HTMLElement): () => void {
     testid: 'map',
     'data-markers': 0,
     'data-refreshes': 0,
+    'data-alarms': 0,
   });
+  const panel = el('aside', { class: 'vehicle-panel', testid: 'vehicle-panel', hidden: true });
   content.append(
     el(
       'div',
@@ -75,27 +222,66 @@ export function renderMap(content: HTMLElement): () => void {
         : null,
       el('span', { class: 'stat' }, t('map_online'), ': ', online),
       el('span', { class: 'stat' }, t('map_with_position'), ': ', withPosition),
+      canReadAlarms()
+        ? el('span', { class: 'stat' }, t('map_alarm_vehicles'), ': ', alarmCount)
+        : null,
       el('span', { class: 'stat' }, t('map_updated'), ': ', updated),
       error,
       ui && !ui.tile_url
         ? el('span', { class: 'stat-muted', testid: 'map-no-tiles' }, t('map_no_tiles'))
         : null,
     ),
-    mapNode,
+    el('div', { class: 'map-row' }, mapNode, panel),
   );
 
-  const map = L.map(mapNode, {
-    center: ui?.center ?? [41.11, 122.99],
-    zoom: ui?.zoom ?? 11,
-    preferCanvas: true,
-    attributionControl: true,
-  });
+  const map = baseMap(mapNode, { preferCanvas: true, attributionControl: true });
   const renderer = L.canvas({ padding: 0.5 });
-  if (ui?.tile_url) {
-    L.tileLayer(ui.tile_url, { attribution: ui.tile_attribution || '', maxZoom: 19 }).addTo(map);
-  } else {
-    mapNode.classList.add('no-tiles');
-  }
+  const overlays = L.control.layers(undefined, undefined, {
+    collapsed: false,
+    position: 'topright',
+  });
+  let overlaysShown = false;
+  const addOverlay = (layer: L.Layer, name: string) => {
+    overlays.addOverlay(layer, name);
+    if (!overlaysShown) overlays.addTo(map);
+    overlaysShown = true;
+  };
+
+  // The legend: vehicle states, and the zone kinds when zones are drawn.
+  const legend = new L.Control({ position: 'bottomright' });
+  legend.onAdd = () => {
+    const swatch = (style: L.PathOptions, round: boolean) =>
+      el('span', {
+        class: `legend-swatch${round ? ' round' : ''}`,
+        style: `background:${style.fillColor ?? 'transparent'};border-color:${style.color}${style.dashArray ? ';border-style:dashed' : ''}`,
+      });
+    const states = source === 'monitor' ? VEHICLE_STATES : [];
+    return el(
+      'div',
+      { class: 'map-legend', testid: 'map-legend' },
+      el('div', { class: 'legend-title' }, t('map_legend')),
+      ...states.map((state) =>
+        el(
+          'div',
+          { class: 'legend-row', 'data-state': state },
+          swatch(STATE_STYLES[state], true),
+          t(`vehicle_state_${state}`),
+        ),
+      ),
+      states.length === 0
+        ? el('div', { class: 'legend-row' }, swatch(STATE_STYLES.unknown, true), t('vehicle'))
+        : null,
+      ...(canReadAlarms() ? ['restricted', 'site', 'route', 'city'] : []).map((kind) =>
+        el(
+          'div',
+          { class: 'legend-row', 'data-zone-kind': kind },
+          swatch(zoneStyle(kind), false),
+          t(`zone_kind_${kind}`),
+        ),
+      ),
+    );
+  };
+  legend.addTo(map);
 
   api.mapLayers().then(
     (layers) => {
@@ -162,9 +348,7 @@ export function renderMap(content: HTMLElement): () => void {
     (routes) => {
       if (!live) return;
       const layer = routesLayer(routes).addTo(map);
-      L.control
-        .layers(undefined, { [t('map_routes')]: layer }, { collapsed: false, position: 'topright' })
-        .addTo(map);
+      addOverlay(layer, t('map_routes'));
       mapNode.dataset.routes = String(routes.features.length);
     },
     () => {
@@ -172,9 +356,34 @@ export function renderMap(content: HTMLElement): () => void {
     },
   );
 
+  // The monitored zones (issue 6): user zones and the pass routes' corridors; the sites and the
+  // city outline are drawn above already, so they are left out here.
+  if (canReadAlarms()) {
+    api.zones().then(
+      ({ zones }) => {
+        if (!live) return;
+        const group = L.featureGroup();
+        for (const zone of zones ?? []) {
+          if (zone.kind === 'site' || zone.kind === 'city') continue;
+          const layer = zoneLayer(zone);
+          if (!layer) continue;
+          (layer as L.Path).bindTooltip?.(zoneTooltip(zone));
+          group.addLayer(layer);
+        }
+        group.addTo(map);
+        addOverlay(group, t('map_zones'));
+        mapNode.dataset.zones = String(group.getLayers().length);
+      },
+      () => {
+        if (live) mapNode.dataset.zones = 'none';
+      },
+    );
+  }
+
   const markers = new Map<string, MarkedPosition>();
   const hook: MapDebugHook = {
     refreshes: 0,
+    source,
     positions: () =>
       [...markers.values()].map(({ position: p }) => ({
         terminal: p.terminal,
@@ -182,7 +391,9 @@ export function renderMap(content: HTMLElement): () => void {
         lat: p.lat,
         lon: p.lon,
         speed_kmh: p.speed_kmh,
-        device_time_ms: p.device_time_ms,
+        device_time_ms: p.at_ms,
+        state: p.state,
+        alarms: p.alarms,
       })),
   };
   window.__baotongMap = hook;
@@ -192,36 +403,101 @@ export function renderMap(content: HTMLElement): () => void {
     error.hidden = false;
   };
 
+  const styleMarker = (entry: MarkedPosition) => {
+    const state = entry.position.state ?? 'unknown';
+    entry.marker.setStyle(STATE_STYLES[state]);
+    entry.marker.setRadius(STATE_STYLES[state].radius ?? 5);
+    if (state === 'alarm') entry.marker.bringToFront();
+  };
+
+  const showCounts = () => {
+    const now = Date.now();
+    let onlineCount = 0;
+    let alarms = 0;
+    for (const { position } of markers.values()) {
+      if (position.state) {
+        if (position.state !== 'offline') onlineCount++;
+      } else if (now - (position.received_ms || position.at_ms || 0) <= ONLINE_WINDOW_MS) {
+        onlineCount++;
+      }
+      if (position.state === 'alarm') alarms++;
+    }
+    online.textContent = String(onlineCount);
+    withPosition.textContent = String(markers.size);
+    alarmCount.textContent = String(alarms);
+    mapNode.dataset.markers = String(markers.size);
+    mapNode.dataset.alarms = String(alarms);
+  };
+
+  const fetchVehicles = async (): Promise<MapVehicle[]> => {
+    if (source === 'monitor') {
+      try {
+        const body = await api.monitorVehicles();
+        // A monitor that has seen nothing yet (just started, or switched off) shows the
+        // latest positions meanwhile, where the user may read them.
+        if ((body.vehicles ?? []).length > 0 || !canReadPositions()) {
+          return (body.vehicles ?? []).map(fromMonitor);
+        }
+      } catch (e) {
+        const missing = e instanceof ApiError && (e.status === 404 || e.status === 503);
+        if (!missing || !canReadPositions()) throw e;
+        if (e.status === 404) {
+          source = 'positions';
+          hook.source = source;
+          mapNode.dataset.source = source;
+        }
+      }
+    }
+    const latest = await api.latestPositions(POSITION_LIMIT);
+    return latest.items.map(fromPosition);
+  };
+  mapNode.dataset.source = source;
+
   const refresh = async () => {
     try {
-      const latest = await api.latestPositions(POSITION_LIMIT);
+      const vehicles = await fetchVehicles();
       if (!live) return;
       error.hidden = true;
       const seen = new Set<string>();
-      for (const position of latest.items) {
-        if (!Number.isFinite(position.lat) || !Number.isFinite(position.lon)) continue;
-        seen.add(position.terminal);
-        const existing = markers.get(position.terminal);
+      for (const vehicle of vehicles) {
+        if (!Number.isFinite(vehicle.lat) || !Number.isFinite(vehicle.lon)) continue;
+        seen.add(vehicle.terminal);
+        const existing = markers.get(vehicle.terminal);
         if (existing) {
-          existing.position = position;
-          existing.marker.setLatLng([position.lat, position.lon]);
+          const wasAlarm = existing.position.state === 'alarm';
+          existing.position = vehicle;
+          existing.marker.setLatLng([vehicle.lat, vehicle.lon]);
+          if (
+            wasAlarm ||
+            vehicle.state === 'alarm' ||
+            existing.marker.options.fillColor !== STATE_STYLES[vehicle.state ?? 'unknown'].fillColor
+          ) {
+            styleMarker(existing);
+          }
         } else {
           const entry: MarkedPosition = {
-            position,
-            marker: L.circleMarker([position.lat, position.lon], {
+            position: vehicle,
+            marker: L.circleMarker([vehicle.lat, vehicle.lon], {
               renderer,
-              radius: 5,
-              weight: 1,
-              color: '#0b3a6e',
-              fillColor: '#1e88e5',
-              fillOpacity: 0.9,
+              ...STATE_STYLES[vehicle.state ?? 'unknown'],
             }),
           };
           // Content is built when opened, so it always shows the latest position.
           entry.marker.bindTooltip(() => popupHtml(entry.position));
-          entry.marker.bindPopup(() => popupHtml(entry.position));
+          // A monitored vehicle opens its panel; a bare position its popup.
+          entry.marker.on('click', () => {
+            if (entry.position.state) {
+              void select(entry.position.terminal);
+            } else {
+              L.popup()
+                .setLatLng(entry.marker.getLatLng())
+                .setContent(popupHtml(entry.position))
+                .openOn(map);
+            }
+          });
           entry.marker.addTo(map);
-          markers.set(position.terminal, entry);
+          if (vehicle.state === 'alarm') entry.marker.bringToFront();
+          markers.set(vehicle.terminal, entry);
         }
       }
       for (const [terminal, entry] of markers) {
@@ -230,17 +506,9 @@ export function renderMap(content: HTMLElement): () => void {
           markers.delete(terminal);
         }
       }
-      const now = Date.now();
-      let onlineCount = 0;
-      for (const { position } of markers.values()) {
-        const at = position.receive_time_ms || position.device_time_ms || 0;
-        if (now - at <= ONLINE_WINDOW_MS) onlineCount++;
-      }
-      online.textContent = String(onlineCount);
-      withPosition.textContent = String(markers.size);
-      updated.textContent = formatTime(now);
+      showCounts();
+      updated.textContent = formatTime(Date.now());
       hook.refreshes++;
-      mapNode.dataset.markers = String(markers.size);
       mapNode.dataset.refreshes = String(hook.refreshes);
     } catch (e) {
       if (live) showError(e);
@@ -250,9 +518,190 @@ export function renderMap(content: HTMLElement): () => void {
   };
   void refresh();
 
+  // A pushed alarm turns its vehicle red at once; the next refresh brings the monitor's view.
+  const unsubscribe = canReadAlarms()
+    ? subscribeAlarms({
+        onAlarm: (alarm) => {
+          if (!live || alarm.status === 'closed' || !alarm.active) return;
+          const entry = markers.get(alarm.terminal);
+          if (!entry) return;
+          entry.position = {
+            ...entry.position,
+            state: 'alarm',
+            alarms: [...new Set([...entry.position.alarms, alarm.kind])],
+          };
+          if (
+            Number.isFinite(alarm.lat) &&
+            Number.isFinite(alarm.lon) &&
+            alarm.last_at_ms >= entry.position.at_ms
+          ) {
+            entry.marker.setLatLng([alarm.lat, alarm.lon]);
+          }
+          styleMarker(entry);
+          showCounts();
+          if (selected === alarm.terminal) void select(alarm.terminal);
+        },
+      })
+    : () => {};
+
+  // ---- the selected vehicle: its details in the side panel, its last hour of track on the map.
+  let selected: string | null = null;
+  let selection = 0;
+  const trackLayer = L.layerGroup().addTo(map);
+  const closePanel = () => {
+    selected = null;
+    selection++;
+    panel.hidden = true;
+    trackLayer.clearLayers();
+    map.invalidateSize();
+  };
+  const select = async (terminal: string) => {
+    const mine = ++selection;
+    const first = selected !== terminal;
+    selected = terminal;
+    if (first) {
+      clear(panel);
+      panel.append(el('div', { class: 'stat-muted' }, t('loading')));
+      panel.hidden = false;
+      panel.dataset.terminal = terminal;
+      panel.dataset.state = 'loading';
+      map.invalidateSize();
+    }
+    try {
+      const detail = await api.monitorVehicle(terminal);
+      if (!live || mine !== selection) return;
+      clear(panel);
+      panel.dataset.state = 'ready';
+      const vehicle = detail.vehicle;
+      const close = el(
+        'button',
+        { class: 'btn btn-link panel-close', type: 'button', testid: 'vehicle-panel-close' },
+        '×',
+      );
+      close.addEventListener('click', closePanel);
+      const factRow = (label: string, value: Node | string) =>
+        el('tr', {}, el('th', {}, label), el('td', {}, value));
+      panel.append(
+        el(
+          'div',
+          { class: 'panel-head' },
+          el(
+            'strong',
+            { class: 'panel-plate', testid: 'vehicle-panel-plate' },
+            vehicle.plate || terminal,
+          ),
+          el(
+            'span',
+            {
+              class: `badge badge-vehicle-${vehicle.state}`,
+              testid: 'vehicle-panel-state',
+              'data-state': vehicle.state,
+            },
+            stateName(vehicle.state),
+          ),
+          close,
+        ),
+        el(
+          'table',
+          { class: 'popup-table' },
+          el(
+            'tbody',
+            {},
+            factRow(t('terminal'), terminal),
+            factRow(t('speed'), `${Number(vehicle.speed_kmh ?? 0).toFixed(1)} km/h`),
+            factRow(t('time'), formatTime(vehicle.at_ms)),
+            factRow(t('vehicle_in_city'), vehicle.in_city ? t('yes') : t('no')),
+          ),
+        ),
+      );
+      // Its pass.
+      const pass = detail.pass;
+      panel.append(el('h4', {}, t('qr_pass')));
+      panel.append(
+        pass
+          ? el(
+              'div',
+              { class: 'panel-block', testid: 'vehicle-panel-pass' },
+              el('a', { href: `#/passes/${pass.id}` }, `${t('pass_id')} ${pass.id}`),
+              ' ',
+              passStatusBadge(effectiveStatus(pass)),
+              el(
+                'div',
+                { class: 'stat-muted' },
+                `${formatTime(pass.entry_from_ms)} – ${formatTime(pass.entry_until_ms)}`,
+              ),
+            )
+          : el('div', { class: 'stat-muted', testid: 'vehicle-panel-pass' }, t('vehicle_no_pass')),
+      );
+      // Its drivers.
+      panel.append(el('h4', {}, t('drivers')));
+      const drivers = detail.drivers ?? [];
+      panel.append(
+        drivers.length
+          ? el(
+              'ul',
+              { class: 'panel-list', testid: 'vehicle-panel-drivers' },
+              ...drivers.map((d) =>
+                el('li', {}, [d.name, d.id_number, d.phone].filter(Boolean).join(' · ')),
+              ),
+            )
+          : el('div', { class: 'stat-muted', testid: 'vehicle-panel-drivers' }, '—'),
+      );
+      // Its open alarms.
+      panel.append(el('h4', {}, t('vehicle_open_alarms')));
+      const alarms = detail.alarms ?? [];
+      panel.append(
+        alarms.length
+          ? el(
+              'ul',
+              { class: 'panel-list', testid: 'vehicle-panel-alarms' },
+              ...alarms.map((a) =>
+                el(
+                  'li',
+                  { testid: 'vehicle-panel-alarm', 'data-id': a.id, 'data-kind': a.kind },
+                  severityBadge(a),
+                  ' ',
+                  el('a', { href: `#/alarms/${a.id}` }, alarmKindName(a.kind, a.kind_name)),
+                  ' ',
+                  alarmStatusBadge(a),
+                  el('div', { class: 'stat-muted' }, a.detail || ''),
+                ),
+              ),
+            )
+          : el('div', { class: 'stat-muted', testid: 'vehicle-panel-alarms' }, t('alarm_none')),
+      );
+      // Its last hour of track.
+      const track = (detail.track ?? []).filter(
+        (p) => Number.isFinite(p.lat) && Number.isFinite(p.lon),
+      );
+      trackLayer.clearLayers();
+      if (track.length > 1) {
+        L.polyline(
+          track.map((p) => [p.lat, p.lon] as L.LatLngTuple),
+          { color: '#6a1b9a', weight: 3, opacity: 0.85 },
+        ).addTo(trackLayer);
+      }
+      panel.append(
+        el(
+          'div',
+          { class: 'stat-muted', testid: 'vehicle-panel-track', 'data-points': track.length },
+          t('vehicle_track_n', { n: track.length }),
+        ),
+      );
+    } catch (e) {
+      if (!live || mine !== selection) return;
+      panel.dataset.state = 'error';
+      clear(panel);
+      panel.append(el('div', { class: 'form-error', role: 'alert' }, errorText(e)));
+    }
+  };
+
+  hook.select = (terminal) => void select(terminal);
+
   return () => {
     live = false;
     window.clearTimeout(timer);
+    unsubscribe();
     map.remove();
     if (window.__baotongMap === hook) delete window.__baotongMap;
   };

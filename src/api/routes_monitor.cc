@@ -1,0 +1,529 @@
+// Monitoring routes: vehicle states for the live map, the alarm centre (listing, detail with the
+// track around the alarm, the handling workflow), zones and rule settings, and the live alarm
+// feed over a WebSocket. District accounts see only their district's alarms and vehicles.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "alarm/alarm_service.h"
+#include "api/masking.h"
+#include "api/monitoring_control.h"
+#include "api/route_context.h"
+#include "common/clock.h"
+#include "pass/pass_store.h"
+
+namespace baotong::api {
+namespace {
+
+constexpr int64_t kVehicleTrackMs = 3600 * 1000;      // a clicked vehicle: its last hour
+constexpr int64_t kAlarmTrackMarginMs = 1800 * 1000;  // an alarm: 30 min either side
+constexpr size_t kTrackLimit = 5'000;
+
+Json TrackJson(Call& call, std::string_view terminal, int64_t from_ms, int64_t to_ms) {
+  Json points = Json::array();
+  auto track = call.services.track.Replay(terminal, from_ms, to_ms, kTrackLimit);
+  if (!track)
+    return points;  // an unknown or malformed terminal simply has no track
+  for (const auto& position : *track) {
+    points.push_back(Json{{"at_ms", position.device_time_ms},
+                          {"lat", position.lat_e6 / 1e6},
+                          {"lon", position.lon_e6 / 1e6},
+                          {"speed_kmh", position.speed_dkmh / 10.0}});
+  }
+  return points;
+}
+
+Json VehicleJson(const monitor::RuleEngine::VehicleStatus& status) {
+  Json alarms = Json::array();
+  for (auto kind : status.active)
+    alarms.push_back(monitor::AlarmKindId(kind));
+  return Json{{"terminal", status.terminal},
+              {"plate", status.plate},
+              {"plate_color", status.plate_color},
+              {"state", monitor::MotionStateId(status.state)},
+              {"lat", status.lat},
+              {"lon", status.lon},
+              {"speed_kmh", status.speed_kmh},
+              {"direction", status.direction},
+              {"at_ms", status.at_ms},
+              {"alarms", std::move(alarms)},
+              {"in_city", status.in_city}};
+}
+
+bool SeesAlarm(const Principal& principal, const alarm::Alarm& alarm) {
+  return !principal.district || alarm.district == *principal.district;
+}
+
+Response Vehicles(Call& call, MonitoringControl& monitoring) {
+  auto visible = VisibleTerminals(call);
+  if (!visible)
+    return Internal(visible.error());
+  Json vehicles = Json::array();
+  for (const auto& status : monitoring.monitor().Snapshot(call.now_ms)) {
+    if (*visible && !(*visible)->contains(status.terminal))
+      continue;
+    vehicles.push_back(VehicleJson(status));
+  }
+  return JsonResponse(http::status::ok, Json{{"vehicles", std::move(vehicles)}});
+}
+
+Response Vehicle(Call& call, MonitoringControl& monitoring, std::string_view terminal) {
+  auto visible = VisibleTerminals(call);
+  if (!visible)
+    return Internal(visible.error());
+  auto status = monitoring.monitor().Find(terminal, call.now_ms);
+  if (!status || (*visible && !(*visible)->contains(status->terminal)))
+    return NotFound("没有该车辆的实时状态 (no live state for this vehicle)");
+  Json body{{"vehicle", VehicleJson(*status)}, {"pass", nullptr}, {"drivers", Json::array()}};
+  if (call.services.passes) {
+    auto lookup = call.services.passes->Lookup(
+        status->plate, static_cast<registry::PlateColor>(status->plate_color), call.now_ms);
+    if (lookup.pass) {
+      body["pass"] = PassJson(*lookup.pass, call.principal, call.now_ms);
+      const auto& pass = *lookup.pass;
+      for (size_t i = 0; i < pass.driver_id_numbers.size(); ++i) {
+        Json driver{{"name", i < pass.driver_names.size() ? pass.driver_names[i] : ""},
+                    {"id_number", body["pass"]["driver_id_numbers"][i]},
+                    {"phone", nullptr}};
+        body["drivers"].push_back(std::move(driver));
+      }
+    }
+  }
+  alarm::AlarmQuery query;
+  query.open_only = true;
+  query.plate = status->plate;
+  query.limit = 50;
+  Json alarms = Json::array();
+  if (auto page = monitoring.alarms().List(query, call.now_ms)) {
+    for (const auto& item : page->items) {
+      if (item.terminal == status->terminal)
+        alarms.push_back(alarm::AlarmJson(item, call.now_ms));
+    }
+  }
+  body["alarms"] = std::move(alarms);
+  body["track"] = TrackJson(call, status->terminal, call.now_ms - kVehicleTrackMs, call.now_ms + 1);
+  return JsonResponse(http::status::ok, body);
+}
+
+Response ListAlarms(Call& call, MonitoringControl& monitoring) {
+  Response error;
+  auto paging = ReadPaging(call, 50, alarm::kMaxAlarmListLimit, error);
+  if (!paging)
+    return error;
+  alarm::AlarmQuery query;
+  query.offset = paging->offset;
+  query.limit = paging->limit;
+  if (auto status = call.Param("status"); status && !status->empty()) {
+    if (*status == "open") {
+      query.open_only = true;
+    } else if (auto parsed = alarm::ParseStatus(*status)) {
+      query.status = *parsed;
+    } else {
+      return BadRequest("status 取值无效 (unknown status)");
+    }
+  }
+  if (auto kind = call.Param("kind"); kind && !kind->empty()) {
+    query.kind = monitor::ParseAlarmKind(*kind);
+    if (!query.kind)
+      return BadRequest("kind 取值无效 (unknown alarm kind)");
+  }
+  if (auto severity = call.Param("severity"); severity && !severity->empty()) {
+    auto parsed = ParseNumber<int>(*severity);
+    if (!parsed || !alarm::IsSeverity(*parsed))
+      return BadRequest("severity 应为 1-4 (severity must be 1-4)");
+    query.severity = *parsed;
+  }
+  if (auto department = call.Param("department"); department && !department->empty())
+    query.department = *department;
+  if (auto plate = call.Param("plate"); plate && !plate->empty())
+    query.plate = *plate;
+  if (auto overdue = call.Param("overdue"))
+    query.overdue_only = *overdue == "1" || *overdue == "true";
+  for (auto [name, target] : {std::pair{"from", &query.from_ms}, std::pair{"to", &query.to_ms}}) {
+    if (auto text = call.Param(name); text && !text->empty()) {
+      auto parsed = ParseNumber<int64_t>(*text);
+      if (!parsed)
+        return BadRequest("from、to 应为毫秒时间 (from and to are epoch milliseconds)");
+      *target = *parsed;
+    }
+  }
+  // A district account's scope is part of the query, so paging and totals stay right.
+  query.district = call.principal.district;
+  auto page = monitoring.alarms().List(query, call.now_ms);
+  if (!page)
+    return Internal(page.error());
+  Json items = Json::array();
+  for (const auto& item : page->items)
+    items.push_back(alarm::AlarmJson(item, call.now_ms));
+  Json counts = Json::object();
+  if (call.principal.district) {
+    alarm::AlarmQuery open;
+    open.open_only = true;
+    open.district = call.principal.district;
+    for (int severity = alarm::kMinSeverity; severity <= alarm::kMaxSeverity; ++severity) {
+      open.severity = severity;
+      open.limit = 1;
+      auto counted = monitoring.alarms().List(open, call.now_ms);
+      counts[std::to_string(severity)] = counted ? counted->total : 0;
+    }
+  } else if (auto open = monitoring.alarms().OpenCounts()) {
+    for (int severity = alarm::kMinSeverity; severity <= alarm::kMaxSeverity; ++severity) {
+      auto found = open->find("severity." + std::to_string(severity));
+      counts[std::to_string(severity)] = found == open->end() ? 0 : found->second;
+    }
+  }
+  return JsonResponse(
+      http::status::ok,
+      Json{{"items", std::move(items)}, {"total", page->total}, {"counts", std::move(counts)}});
+}
+
+// The alarm `id_text` names, if the caller may see it.
+std::optional<alarm::Alarm> VisibleAlarm(Call& call, MonitoringControl& monitoring,
+                                         std::string_view id_text, Response& error) {
+  auto id = ParseNumber<int64_t>(id_text);
+  if (!id) {
+    error = BadRequest("报警编号应为整数 (alarm id must be a number)");
+    return std::nullopt;
+  }
+  auto found = monitoring.alarms().Get(*id);
+  if (!found) {
+    error = Internal(found.error());
+    return std::nullopt;
+  }
+  if (!*found || !SeesAlarm(call.principal, **found)) {
+    error = NotFound("没有该报警 (no such alarm)");
+    return std::nullopt;
+  }
+  return std::move(**found);
+}
+
+Response AlarmDetail(Call& call, MonitoringControl& monitoring, std::string_view id_text) {
+  Response error;
+  auto found = VisibleAlarm(call, monitoring, id_text, error);
+  if (!found)
+    return error;
+  auto steps = monitoring.alarms().Steps(found->id);
+  if (!steps)
+    return Internal(steps.error());
+  Json step_list = Json::array();
+  for (const auto& step : *steps)
+    step_list.push_back(alarm::StepJson(step));
+  return JsonResponse(
+      http::status::ok,
+      Json{{"alarm", alarm::AlarmJson(*found, call.now_ms)},
+           {"steps", std::move(step_list)},
+           {"track", TrackJson(call, found->terminal, found->first_at_ms - kAlarmTrackMarginMs,
+                               found->last_at_ms + kAlarmTrackMarginMs)}});
+}
+
+std::string TextField(const Json& body, const char* name) {
+  auto found = body.find(name);
+  if (found == body.end() || !found->is_string())
+    return {};
+  return found->get<std::string>();
+}
+
+Response AlarmStep(Call& call, MonitoringControl& monitoring, std::string_view id_text,
+                   std::string_view action) {
+  Response error;
+  auto found = VisibleAlarm(call, monitoring, id_text, error);
+  if (!found)
+    return error;
+  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+  if (call.request.body().empty())
+    body = Json::object();
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  const std::string note = TextField(body, "note");
+  const std::string& by = call.principal.username;
+  alarm::AlarmService& alarms = monitoring.alarms();
+  Result<alarm::Alarm> done = Fail(ErrorCode::kBadValue, "unknown step");
+  Json detail{{"note", note}};
+  if (action == "acknowledge") {
+    done = alarms.Acknowledge(found->id, by, note, call.now_ms);
+  } else if (action == "dispatch") {
+    const std::string to = TextField(body, "to");
+    if (to.empty())
+      return BadRequest("派发需要填写派发对象 to (dispatch needs \"to\")");
+    detail["to"] = to;
+    done = alarms.Dispatch(found->id, by, to, note, call.now_ms);
+  } else if (action == "handle") {
+    const std::string outcome = TextField(body, "outcome");
+    if (outcome.empty())
+      return BadRequest("处置需要填写处置结果 outcome (handling needs an \"outcome\")");
+    detail["outcome"] = outcome;
+    done = alarms.Handle(found->id, by, outcome, note, call.now_ms);
+  } else {
+    done = alarms.Close(found->id, by, note, call.now_ms);
+  }
+  if (!done) {
+    switch (done.error().code) {
+      case ErrorCode::kNotFound:
+        return NotFound("没有该报警 (no such alarm)");
+      case ErrorCode::kConflict:
+        return ApiError(http::status::conflict, "conflict",
+                        "报警当前状态不允许此操作 (not allowed in the alarm's current status)");
+      case ErrorCode::kBadValue:
+        return BadRequest("请填写说明 note (a note is required for this step)");
+      default:
+        return Internal(done.error());
+    }
+  }
+  call.Audit("alarm." + std::string(action), "alarms/" + std::to_string(found->id), detail.dump());
+  return JsonResponse(http::status::ok, Json{{"alarm", alarm::AlarmJson(*done, call.now_ms)}});
+}
+
+Json ZoneEntryJson(const ZoneEntry& entry) {
+  Json json = monitor::ZoneJson(entry.zone);
+  json["source"] = entry.source;
+  return json;
+}
+
+Response InvalidField(const registry::Invalid& invalid) {
+  return JsonResponse(
+      http::status::bad_request,
+      Json{
+          {"error", {{"code", "invalid"}, {"message", invalid.message}, {"field", invalid.code}}}});
+}
+
+Response ListZones(MonitoringControl& monitoring) {
+  auto zones = monitoring.Zones();
+  if (!zones)
+    return Internal(zones.error());
+  Json list = Json::array();
+  for (const auto& entry : *zones)
+    list.push_back(ZoneEntryJson(entry));
+  return JsonResponse(http::status::ok, Json{{"zones", std::move(list)}});
+}
+
+Response SaveZone(Call& call, MonitoringControl& monitoring, std::optional<std::string> code) {
+  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  if (code) {
+    if (body.contains("code") && body["code"] != *code)
+      return BadRequest("区域编码不可修改 (a zone's code cannot change)");
+    body["code"] = *code;
+  }
+  body.erase("source");
+  auto zone = monitor::ParseZone(body);
+  if (!zone)
+    return InvalidField(zone.error());
+  if (zone->kind != monitor::ZoneKind::kRestricted) {
+    return InvalidField(registry::Invalid{
+        "kind", "自定义区域只能是管控区域 restricted (zones drawn here are restricted zones)"});
+  }
+  auto saved = monitoring.SaveZone(*zone, !code, call.principal.username, call.now_ms);
+  if (!saved) {
+    if (saved.error().code == ErrorCode::kConflict)
+      return ApiError(http::status::conflict, "conflict",
+                      "区域编码已存在或属于系统区域 (the code exists or names a derived zone)");
+    if (saved.error().code == ErrorCode::kNotFound)
+      return NotFound("没有该区域 (no such zone)");
+    return Internal(saved.error());
+  }
+  Json saved_json = ZoneEntryJson(ZoneEntry{*zone, "user"});
+  call.Audit(code ? "zone.update" : "zone.create", "zones/" + zone->code, saved_json.dump());
+  return JsonResponse(code ? http::status::ok : http::status::created,
+                      Json{{"zone", std::move(saved_json)}});
+}
+
+Response DeleteZone(Call& call, MonitoringControl& monitoring, std::string_view code) {
+  auto deleted = monitoring.DeleteZone(code);
+  if (!deleted)
+    return Internal(deleted.error());
+  if (!*deleted)
+    return NotFound("没有该自定义区域 (no such user zone)");
+  call.Audit("zone.delete", "zones/" + std::string(code));
+  return JsonResponse(http::status::ok, Json{{"deleted", std::string(code)}});
+}
+
+Response SaveSettings(Call& call, MonitoringControl& monitoring) {
+  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("settings"))
+    return BadRequest("请求体应为 {\"settings\": {...}} (body must hold \"settings\")");
+  auto settings = monitor::ParseRuleSettings(body["settings"]);
+  if (!settings)
+    return InvalidField(settings.error());
+  if (auto saved = monitoring.SaveSettings(*settings, call.principal.username, call.now_ms); !saved)
+    return Internal(saved.error());
+  Json json = monitor::RuleSettingsJson(*settings);
+  call.Audit("monitor.settings", "monitor/rules", json.dump());
+  return JsonResponse(http::status::ok, Json{{"settings", std::move(json)}});
+}
+
+// The live feed: one subscription to the alarm service, fanned out to every open socket whose
+// user may see the alarm. Each change is serialised once.
+class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
+ public:
+  explicit AlarmPushHub(alarm::AlarmService& alarms) : alarms_(alarms) {}
+  ~AlarmPushHub() { alarms_.Unsubscribe(subscription_); }
+
+  void Start() {
+    subscription_ = alarms_.Subscribe([weak = weak_from_this()](const alarm::AlarmUpdate& update) {
+      if (auto hub = weak.lock())
+        hub->Publish(update);
+    });
+  }
+
+  void Add(std::shared_ptr<PushSocket> socket, std::optional<std::string> district) {
+    socket->Send(Json{{"type", "hello"}, {"at_ms", NowMs()}}.dump());
+    std::lock_guard lock(mutex_);
+    clients_.push_back({std::move(socket), std::move(district)});
+  }
+
+ private:
+  struct Client {
+    std::shared_ptr<PushSocket> socket;
+    std::optional<std::string> district;
+  };
+
+  void Publish(const alarm::AlarmUpdate& update) {
+    const std::string message =
+        Json{{"type", "alarm"}, {"alarm", alarm::AlarmJson(update.alarm, NowMs())}}.dump();
+    std::lock_guard lock(mutex_);
+    std::erase_if(clients_, [](const Client& client) { return !client.socket->IsOpen(); });
+    for (const Client& client : clients_) {
+      if (!client.district || *client.district == update.alarm.district)
+        client.socket->Send(message);
+    }
+  }
+
+  alarm::AlarmService& alarms_;
+  uint64_t subscription_ = 0;
+  std::mutex mutex_;
+  std::vector<Client> clients_;
+};
+
+}  // namespace
+
+std::optional<Response> RouteMonitoring(Call& call) {
+  const std::string_view path = call.path;
+  constexpr std::string_view kAlarms = "/api/alarms";
+  constexpr std::string_view kVehicles = "/api/monitor/vehicles";
+  constexpr std::string_view kZones = "/api/monitor/zones";
+  const bool ours = path.starts_with(kAlarms) || path.starts_with("/api/monitor/");
+  if (!ours)
+    return std::nullopt;
+  MonitoringControl* monitoring = call.services.monitoring;
+  if (!monitoring)
+    return NotFound("本服务未启用监控 (monitoring is not enabled on this server)");
+  const auto method = call.request.method();
+  const bool is_get = method == http::verb::get;
+  const Role role = call.principal.role;
+  const auto require = [&](Permission permission,
+                           std::string_view what) -> std::optional<Response> {
+    if (!Allows(role, permission))
+      return Forbidden(call, what);
+    return std::nullopt;
+  };
+
+  if (path == kVehicles && is_get) {
+    if (auto refused = require(Permission::kAlarmsRead, "查看车辆监控状态"))
+      return refused;
+    return Vehicles(call, *monitoring);
+  }
+  if (path.starts_with(std::string(kVehicles) + "/") && is_get) {
+    if (auto refused = require(Permission::kAlarmsRead, "查看车辆监控状态"))
+      return refused;
+    return Vehicle(call, *monitoring, path.substr(kVehicles.size() + 1));
+  }
+  if (path == kAlarms && is_get) {
+    if (auto refused = require(Permission::kAlarmsRead, "查看报警"))
+      return refused;
+    return ListAlarms(call, *monitoring);
+  }
+  if (path.starts_with(std::string(kAlarms) + "/")) {
+    std::string_view rest = path.substr(kAlarms.size() + 1);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos && is_get) {
+      if (auto refused = require(Permission::kAlarmsRead, "查看报警"))
+        return refused;
+      return AlarmDetail(call, *monitoring, rest);
+    }
+    const std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    if (method == http::verb::post && (action == "acknowledge" || action == "dispatch" ||
+                                       action == "handle" || action == "close")) {
+      if (auto refused = require(Permission::kAlarmsHandle, "处置报警"))
+        return refused;
+      return AlarmStep(call, *monitoring, rest.substr(0, slash), action);
+    }
+  }
+  if (path == kZones && is_get) {
+    if (auto refused = require(Permission::kAlarmsRead, "查看监控区域"))
+      return refused;
+    return ListZones(*monitoring);
+  }
+  if (path == kZones && method == http::verb::post) {
+    if (auto refused = require(Permission::kMonitorConfigure, "设置监控区域"))
+      return refused;
+    return SaveZone(call, *monitoring, std::nullopt);
+  }
+  if (path.starts_with(std::string(kZones) + "/") &&
+      (method == http::verb::put || method == http::verb::delete_)) {
+    if (auto refused = require(Permission::kMonitorConfigure, "设置监控区域"))
+      return refused;
+    const std::string code(path.substr(kZones.size() + 1));
+    if (method == http::verb::put)
+      return SaveZone(call, *monitoring, code);
+    return DeleteZone(call, *monitoring, code);
+  }
+  if (path == "/api/monitor/rules") {
+    if (is_get) {
+      if (auto refused = require(Permission::kAlarmsRead, "查看监控规则"))
+        return refused;
+      return JsonResponse(http::status::ok,
+                          Json{{"settings", monitor::RuleSettingsJson(monitoring->Settings())}});
+    }
+    if (method == http::verb::put) {
+      if (auto refused = require(Permission::kMonitorConfigure, "设置监控规则"))
+        return refused;
+      return SaveSettings(call, *monitoring);
+    }
+  }
+  return std::nullopt;
+}
+
+UpgradeHandler MakeUpgradeHandler(ApiServices services) {
+  if (!services.now_ms)
+    services.now_ms = NowMs;
+  std::shared_ptr<AlarmPushHub> hub;
+  if (services.monitoring) {
+    hub = std::make_shared<AlarmPushHub>(services.monitoring->alarms());
+    hub->Start();
+  }
+  return [services, hub](const Request& request,
+                         std::string_view client_address) mutable -> UpgradeDecision {
+    UpgradeDecision decision;
+    const std::string_view target = TargetOf(request);
+    if (PathOf(target) != "/api/alarms/live" || !hub) {
+      decision.refusal = NotFound("没有该接口 (no such route)");
+      return decision;
+    }
+    Call call{services, request, client_address, target, PathOf(target), services.now_ms(), {}};
+    auto token = SessionToken(request);
+    auto principal = token ? services.users.Authenticate(*token, call.now_ms)
+                           : Result<std::optional<Principal>>(std::nullopt);
+    if (!principal) {
+      decision.refusal = Internal(principal.error());
+      return decision;
+    }
+    if (!*principal) {
+      decision.refusal = Unauthenticated();
+      return decision;
+    }
+    call.principal = std::move(**principal);
+    if (!Allows(call.principal.role, Permission::kAlarmsRead)) {
+      decision.refusal = Forbidden(call, "接收实时报警");
+      return decision;
+    }
+    decision.on_open = [hub,
+                        district = call.principal.district](std::shared_ptr<PushSocket> socket) {
+      hub->Add(std::move(socket), district);
+    };
+    return decision;
+  };
+}
+
+}  // namespace baotong::api
