@@ -20,6 +20,7 @@ scripts/browser-test.sh
 echo "== Benchmarks run (smoke, figures are in docs/PERFORMANCE.md) =="
 build/bench/jt808_bench --benchmark_min_time=0.01 >/dev/null
 build/bench/import_bench 2000 1 >/dev/null
+build/bench/monitor_bench 1 1 >/dev/null
 
 echo "== libFuzzer (clang-14, ASan+UBSan) =="
 scripts/build.sh fuzz

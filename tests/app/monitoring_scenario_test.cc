@@ -434,6 +434,15 @@ TEST_F(MonitoringScenarioTest, EachRuleFiresInItsScenarioAndNowhereElse) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(lost, static_cast<int64_t>(groups_.size()));
+
+  // The driver who left the route was told so on the terminal (0x8300, by the default policy),
+  // and the terminal's answer is on the alarm.
+  alarm::AlarmQuery off_route;
+  off_route.kind = monitor::AlarmKind::kOffRoute;
+  auto off_route_page = monitoring_->alarms().List(off_route, NowMs());
+  ASSERT_TRUE(off_route_page);
+  ASSERT_EQ(off_route_page->total, 1);
+  EXPECT_EQ(off_route_page->items[0].text_status, "delivered");
   monitoring_->alarms().Unsubscribe(subscription);
 }
 
