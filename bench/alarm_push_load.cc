@@ -585,11 +585,10 @@ int Run(const Options& options) {
   // About a second of reports in flight per terminal, so that ack latency does not cap the rate.
   load.window = std::max<size_t>(8, static_cast<size_t>(std::ceil(load.rate)));
   load.threads = options.sim_threads;
-  std::atomic<bool> stop_load{false};
   std::optional<baotong::Result<sim::SimStats>> load_result;
 
   const Clock::time_point start = Clock::now();
-  std::thread load_thread([&] { load_result = sim::RunSimulation(load, scenario, &stop_load); });
+  std::thread load_thread([&] { load_result = sim::RunSimulation(load, scenario); });
 
   // Emergencies only inside the measured window [start + warmup, start + warmup + seconds).
   // Terminal k reports at start + k/K s + n s; it raises when (n + k) % period == 0, so about

@@ -367,15 +367,16 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
     });
   }
 
-  void Add(std::shared_ptr<PushSocket> socket, std::optional<std::string> district) {
+  void Add(const std::shared_ptr<PushSocket>& socket, std::optional<std::string> district) {
     socket->Send(Json{{"type", "hello"}, {"at_ms", NowMs()}}.dump());
     std::lock_guard lock(mutex_);
-    clients_.push_back({std::move(socket), std::move(district)});
+    clients_.push_back({socket, std::move(district)});
   }
 
  private:
+  // Weak: a socket lives as long as its connection; the hub does not keep closed ones.
   struct Client {
-    std::shared_ptr<PushSocket> socket;
+    std::weak_ptr<PushSocket> socket;
     std::optional<std::string> district;
   };
 
@@ -383,10 +384,15 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
     const std::string message =
         Json{{"type", "alarm"}, {"alarm", alarm::AlarmJson(update.alarm, NowMs())}}.dump();
     std::lock_guard lock(mutex_);
-    std::erase_if(clients_, [](const Client& client) { return !client.socket->IsOpen(); });
+    std::erase_if(clients_, [](const Client& client) {
+      auto socket = client.socket.lock();
+      return !socket || !socket->IsOpen();
+    });
     for (const Client& client : clients_) {
-      if (!client.district || *client.district == update.alarm.district)
-        client.socket->Send(message);
+      if (client.district && *client.district != update.alarm.district)
+        continue;
+      if (auto socket = client.socket.lock())
+        socket->Send(message);
     }
   }
 
@@ -518,10 +524,8 @@ UpgradeHandler MakeUpgradeHandler(ApiServices services) {
       decision.refusal = Forbidden(call, "接收实时报警");
       return decision;
     }
-    decision.on_open = [hub,
-                        district = call.principal.district](std::shared_ptr<PushSocket> socket) {
-      hub->Add(std::move(socket), district);
-    };
+    decision.on_open = [hub, district = call.principal.district](
+                           std::shared_ptr<PushSocket> socket) { hub->Add(socket, district); };
     return decision;
   };
 }

@@ -225,7 +225,7 @@ Monitoring::~Monitoring() {
     alarms_->Flush();
 }
 
-void Monitoring::OnStored(std::span<const model::Position> positions) {
+void Monitoring::OnPosition(std::span<const model::Position> positions) {
   monitor_->Submit(positions);
 }
 

@@ -84,11 +84,12 @@ class Monitoring final : public api::MonitoringControl {
                                                   MonitoringOptions options, int64_t now_ms);
   ~Monitoring() override;
 
-  // The gateway's feed (WriterOptions::on_stored): durable positions, on the writer thread.
-  void OnStored(std::span<const model::Position> positions);
+  // The gateway's feed (WriterOptions::on_queued): positions as they are queued for storage,
+  // on the sessions' threads.
+  void OnPosition(std::span<const model::Position> positions);
   // Texts to drivers go through the gateway; their delivery is followed up by the maintenance
-  // thread. Call once the gateway exists (it is built after this object, with OnStored as its
-  // feed).
+  // thread. Call once the gateway exists (it is built after this object, with OnPosition as
+  // its feed).
   void AttachGateway(gateway::Gateway* gateway);
 
   monitor::Monitor& monitor() override { return *monitor_; }

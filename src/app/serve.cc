@@ -127,7 +127,7 @@ int RunServe(const ServeOverrides& overrides) {
     }
   }
 
-  // The rule engine and the alarms take every durable position from the gateway.
+  // The rule engine and the alarms take every position the gateway queues for storage.
   MonitoringOptions monitoring_options;
   monitoring_options.monitor.partitions = config->monitor_partitions;
   monitoring_options.policy = config->alarm_policy;
@@ -136,8 +136,8 @@ int RunServe(const ServeOverrides& overrides) {
                                      std::move(monitoring_options), NowMs());
   if (!monitoring)
     return fail_records(monitoring.error());
-  config->gateway.writer.on_stored = [&monitoring](std::span<const model::Position> positions) {
-    (*monitoring)->OnStored(positions);
+  config->gateway.writer.on_queued = [&monitoring](std::span<const model::Position> positions) {
+    (*monitoring)->OnPosition(positions);
   };
 
   gateway::Metrics metrics;

@@ -21,11 +21,17 @@ PositionWriter::~PositionWriter() {
 bool PositionWriter::SubmitOrWait(std::vector<Submission>& submissions,
                                   std::function<void()> on_space) {
   bool all_queued = false;
+  std::vector<model::Position> observed;  // copies for on_queued, handed over outside the lock
   {
     std::lock_guard lock(mutex_);
     // Queue what fits, in order; the rest waits with its session (which stops reading).
     size_t room = queue_.size() < options_.max_queued ? options_.max_queued - queue_.size() : 0;
     size_t taken = std::min(room, submissions.size());
+    if (options_.on_queued) {
+      observed.reserve(taken);
+      for (size_t i = 0; i < taken; ++i)
+        observed.push_back(submissions[i].position);
+    }
     for (size_t i = 0; i < taken; ++i)
       queue_.push_back(std::move(submissions[i]));
     submissions.erase(submissions.begin(), submissions.begin() + static_cast<ptrdiff_t>(taken));
@@ -35,6 +41,8 @@ bool PositionWriter::SubmitOrWait(std::vector<Submission>& submissions,
     metrics_.StoreQueueDepth(static_cast<int64_t>(queue_.size()));
   }
   wake_.notify_one();
+  if (!observed.empty())
+    options_.on_queued(observed);
   return all_queued;
 }
 
@@ -100,8 +108,6 @@ void PositionWriter::Commit(std::vector<Submission>& batch) {
       completions = {};
     }
   }
-  if (stored && options_.on_stored)
-    options_.on_stored(positions_);
 }
 
 }  // namespace baotong::gateway

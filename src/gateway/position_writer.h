@@ -47,9 +47,11 @@ struct Submission {
 struct WriterOptions {
   size_t max_batch = 20'000;    // positions per transaction
   size_t max_queued = 200'000;  // positions waiting; beyond this sessions pause reading
-  // Called on the writer thread with each batch once it is durable (resends included): the
-  // rule engine's feed. Must return quickly; it delays the next commit.
-  std::function<void(std::span<const model::Position>)> on_stored;
+  // Called with each position as it enters the queue, on the submitting session's thread and
+  // before the position is durable: the rule engine's feed, so that an alarm does not wait for
+  // the commit (a terminal resends what was not stored; the engine ignores what it has seen).
+  // Each queued position is passed exactly once. It may block briefly (back-pressure).
+  std::function<void(std::span<const model::Position>)> on_queued;
 };
 
 class PositionWriter {

@@ -102,8 +102,8 @@ class ApiFixture : public ::testing::Test {
     gateway::GatewayOptions options;
     options.listen_address = "127.0.0.1";
     options.port = 0;
-    options.writer.on_stored = [this](std::span<const model::Position> positions) {
-      monitoring_->OnStored(positions);
+    options.writer.on_queued = [this](std::span<const model::Position> positions) {
+      monitoring_->OnPosition(positions);
     };
     gateway_ = std::make_unique<gateway::Gateway>(options, store_, store_, metrics_);
     ASSERT_TRUE(gateway_->Start());

@@ -244,8 +244,8 @@ class MonitoringScenarioTest : public registry::testing::RegistryTest {
     gateway::GatewayOptions gateway_options;
     gateway_options.listen_address = "127.0.0.1";
     gateway_options.port = 0;
-    gateway_options.writer.on_stored = [this](std::span<const model::Position> positions) {
-      monitoring_->OnStored(positions);
+    gateway_options.writer.on_queued = [this](std::span<const model::Position> positions) {
+      monitoring_->OnPosition(positions);
     };
     gateway_ =
         std::make_unique<gateway::Gateway>(gateway_options, *positions_, *positions_, metrics_);
