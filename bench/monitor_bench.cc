@@ -286,8 +286,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("zones %zu, index level %d: %zu cells, %zu candidates, built in %.1f s\n", zone_count,
-              ZoneIndex::kIndexLevel, (*index)->cells(), (*index)->candidates(), build_s);
+  std::printf("zones %zu, index grid %.3f deg: %zu cells, %zu candidates, built in %.2f s\n",
+              zone_count, ZoneIndex::kCellDegrees, (*index)->cells(), (*index)->candidates(),
+              build_s);
 
   std::vector<double> first_rates, steady_rates, lookup_rates, lookup_nocache_rates;
   std::vector<double> steady_cpu_rates, lookup_cpu_rates, lookup_nocache_cpu_rates;

@@ -11,7 +11,6 @@ packages=(
   libboost-dev libsqlite3-dev sqlite3 libtomlplusplus-dev   # gateway, HTTP, track store, config
   libsodium-dev libxlsxwriter-dev   # passwords (argon2id), pass signatures (Ed25519), Excel exports
   libqrencode-dev libpng-dev        # QR codes of entry passes (SVG and PNG)
-  libs2-dev                         # the rule engine's spatial index of zones and routes (S2)
   chromium fonts-wqy-microhei   # browser tests (playwright-core) and Chinese text in screenshots
 )
 # The dashboard is built with Node.js and npm; a machine that already has them (e.g. from

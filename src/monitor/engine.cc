@@ -66,6 +66,7 @@ struct RuleEngine::Vehicle {
   bool context_loaded = false;
   uint64_t generation = 0;  // rules_generation_ that route_zone and cursor belong to
   std::optional<uint32_t> route_zone;
+  uint32_t route_segment = 0;  // the segment of its route it was last near
   ZoneIndex::Cursor cursor;
   // From the context, kept here so that a position does not have to read it.
   uint8_t class_entry = kUnregisteredClass;
@@ -275,11 +276,14 @@ void RuleEngine::Evaluate(Vehicle& v, const model::Position& position, int64_t r
          "信号恢复，中断 " + DurationText(t - v.at_ms));
   }
 
-  // ---- Zones at the point: one pass over the candidates of its S2 cell.
+  // ---- Zones at the point: one pass over the candidates of its grid cell; its own route
+  // apart.
   zones.CandidatesAt(point, v.cursor);
-  bool in_city = false, in_site = false, on_route = false;
-  std::optional<double> zone_limit;
-  const Zone* limit_zone = nullptr;
+  bool in_city = false, in_site = false;
+  const bool on_route =
+      v.route_zone && zones.RouteContains(v.cursor, *v.route_zone, point, v.route_segment);
+  double zone_limit = INFINITY;
+  uint32_t limit_zone = 0;
   std::vector<uint32_t>& now_inside = scratch_;
   now_inside.clear();
   for (const ZoneIndex::Candidate* c = v.cursor.begin; c != v.cursor.end; ++c) {
@@ -296,13 +300,11 @@ void RuleEngine::Evaluate(Vehicle& v, const model::Position& position, int64_t r
       case ZoneKind::kRestricted:
         if (class_bit != 0 && !(c->vehicle_classes & class_bit))
           continue;
-        if (!c->always_active && !ZoneApplies(zones.zone(c->zone), minute, class_bit))
+        if (!c->always_active && !zones.Applies(c->zone, minute, class_bit))
           continue;
         break;
       case ZoneKind::kRoute:
-        if (!v.route_zone || c->zone != *v.route_zone)
-          continue;
-        break;
+        continue;  // not in this part of the cell
     }
     if (!zones.CandidateContains(v.cursor, *c, point))
       continue;
@@ -317,16 +319,21 @@ void RuleEngine::Evaluate(Vehicle& v, const model::Position& position, int64_t r
         now_inside.push_back(c->zone);
         break;
       case ZoneKind::kRoute:
-        on_route = true;
         break;
     }
-    if (c->has_speed_limit) {
-      const Zone& zone = zones.zone(c->zone);
-      if (ZoneApplies(zone, minute, class_bit) &&
-          (!zone_limit || *zone.speed_limit_kmh < *zone_limit)) {
-        zone_limit = zone.speed_limit_kmh;
-        limit_zone = &zone;
-      }
+    if (c->has_speed_limit && zones.SpeedLimit(c->zone) < zone_limit &&
+        zones.Applies(c->zone, minute, class_bit)) {
+      zone_limit = zones.SpeedLimit(c->zone);
+      limit_zone = c->zone;
+    }
+  }
+  // A route with a speed limit counts as the zones do (the lowest id wins a tie).
+  if (on_route) {
+    const double route_limit = zones.SpeedLimit(*v.route_zone);
+    if ((route_limit < zone_limit || (route_limit == zone_limit && *v.route_zone < limit_zone)) &&
+        zones.Applies(*v.route_zone, minute, class_bit)) {
+      zone_limit = route_limit;
+      limit_zone = *v.route_zone;
     }
   }
   // Hysteresis: a zone it was in is left only once it is zone_exit_margin_m outside.
@@ -515,9 +522,9 @@ void RuleEngine::Evaluate(Vehicle& v, const model::Position& position, int64_t r
   {
     double limit = limits.speed_limit_kmh;
     const Zone* deciding = nullptr;
-    if (zone_limit && *zone_limit < limit) {
-      limit = *zone_limit;
-      deciding = limit_zone;
+    if (zone_limit < limit) {
+      limit = zone_limit;
+      deciding = &zones.zone(limit_zone);
     }
     if (night && limits.night_speed_reduction)
       limit *= settings.night_speed_factor;

@@ -1,15 +1,8 @@
 #include "monitor/zones.h"
 
-#include <s2/s2cell.h>
-#include <s2/s2cell_id.h>
-#include <s2/s2latlng.h>
-#include <s2/s2latlng_rect.h>
-#include <s2/s2region_coverer.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
 
 #include "common/china_time.h"
 #include "registry/records.h"
@@ -50,7 +43,34 @@ struct LocalPlane {
     t = std::clamp(t, 0.0, 1.0);
     return std::hypot(ax + t * dx, ay + t * dy);
   }
+  // DistanceToSegmentM(a, b) <= limit_m, with the square root only where the squares are too
+  // close to call.
+  bool WithinM(const geo::LatLon& a, const geo::LatLon& b, double limit_m) const {
+    const double ax = (a.lon - origin.lon) * kDegree * geo::kEarthRadiusM * cos_lat;
+    const double ay = (a.lat - origin.lat) * kDegree * geo::kEarthRadiusM;
+    const double bx = (b.lon - origin.lon) * kDegree * geo::kEarthRadiusM * cos_lat;
+    const double by = (b.lat - origin.lat) * kDegree * geo::kEarthRadiusM;
+    const double dx = bx - ax;
+    const double dy = by - ay;
+    const double length2 = dx * dx + dy * dy;
+    double t = length2 > 0 ? -(ax * dx + ay * dy) / length2 : 0;
+    t = std::clamp(t, 0.0, 1.0);
+    const double x = ax + t * dx, y = ay + t * dy;
+    const double d2 = x * x + y * y, limit2 = limit_m * limit_m;
+    if (d2 < limit2 * (1 - 1e-9))
+      return true;
+    if (d2 > limit2 * (1 + 1e-9))
+      return false;
+    return std::hypot(x, y) <= limit_m;
+  }
 };
+
+constexpr uint64_t kNoCell = ~uint64_t{0};
+
+uint64_t CellHash(uint64_t key) {
+  key *= 0x9e3779b97f4a7c15ULL;
+  return key ^ (key >> 29);
+}
 
 double DistanceToRingM(const geo::LatLon& point, const std::vector<geo::LatLon>& ring) {
   const LocalPlane plane(point);
@@ -62,43 +82,21 @@ double DistanceToRingM(const geo::LatLon& point, const std::vector<geo::LatLon>&
   return best;
 }
 
-// A cell at kIndexLevel: its centre and the radius (m) of a circle about it that holds it.
+// A grid cell: its centre and the radius (m) of a circle about it that holds it.
 struct CellDisc {
   geo::LatLon center;
   double radius_m;
-  double inner_radius_m;  // a disc about the centre that the cell holds
 };
-CellDisc ComputeDisc(S2CellId id) {
-  S2Cell cell(id);
-  S2LatLng center(cell.GetCenter());
-  CellDisc disc{{center.lat().degrees(), center.lng().degrees()}, 0, INFINITY};
-  geo::LatLon vertices[4];
-  for (int k = 0; k < 4; ++k) {
-    S2LatLng vertex(cell.GetVertex(k));
-    vertices[k] = {vertex.lat().degrees(), vertex.lng().degrees()};
-    disc.radius_m = std::max(disc.radius_m, geo::DistanceM(disc.center, vertices[k]));
+CellDisc ComputeDisc(const geo::LatLon& center, double half_lat, double half_lon) {
+  CellDisc disc{center, 0};
+  for (double sy : {-1.0, 1.0}) {
+    for (double sx : {-1.0, 1.0}) {
+      const geo::LatLon corner{center.lat + sy * half_lat, center.lon + sx * half_lon};
+      disc.radius_m = std::max(disc.radius_m, geo::DistanceM(center, corner));
+    }
   }
-  const LocalPlane plane(disc.center);
-  for (int k = 0; k < 4; ++k)
-    disc.inner_radius_m =
-        std::min(disc.inner_radius_m, plane.DistanceToSegmentM(vertices[k], vertices[(k + 1) % 4]));
-  disc.inner_radius_m = std::max(0.0, disc.inner_radius_m - SlackM(disc.inner_radius_m));
   return disc;
 }
-
-// Discs of the cells seen while building (each cell is met by many zones).
-class DiscCache {
- public:
-  const CellDisc& operator()(S2CellId id) {
-    auto [it, inserted] = discs_.try_emplace(id.id());
-    if (inserted)
-      it->second = ComputeDisc(id);
-    return it->second;
-  }
-
- private:
-  std::unordered_map<uint64_t, CellDisc> discs_;
-};
 
 // Whether segment p-q properly crosses segment a-b, in the (lon, lat) plane where geo::InRing
 // draws its edges.
@@ -111,22 +109,6 @@ bool Crosses(const geo::LatLon& p, const geo::LatLon& q, const geo::LatLon& a,
   const int o1 = orient(a, b, p), o2 = orient(a, b, q);
   const int o3 = orient(p, q, a), o4 = orient(p, q, b);
   return o1 * o2 < 0 && o3 * o4 < 0;
-}
-
-// The cells at kIndexLevel that meet the rectangle [lo, hi] (degrees) grown by `grow_m`.
-void CellsOfRect(geo::LatLon lo, geo::LatLon hi, double grow_m, std::vector<S2CellId>& out) {
-  const double grow_lat = (grow_m + 10) / kMetresPerDegree;
-  const double cos_lat =
-      std::cos(std::max(std::abs(lo.lat), std::abs(hi.lat)) * kDegree + grow_lat * kDegree);
-  const double grow_lon = grow_lat / std::max(cos_lat, 0.01);
-  S2LatLngRect rect(S2LatLng::FromDegrees(std::max(-90.0, lo.lat - grow_lat), lo.lon - grow_lon),
-                    S2LatLng::FromDegrees(std::min(90.0, hi.lat + grow_lat), hi.lon + grow_lon));
-  S2RegionCoverer::Options options;
-  options.set_fixed_level(ZoneIndex::kIndexLevel);
-  S2RegionCoverer coverer(options);
-  std::vector<S2CellId> cells;
-  coverer.GetCovering(rect, &cells);
-  out.insert(out.end(), cells.begin(), cells.end());
 }
 
 void BoundsOf(const std::vector<geo::LatLon>& points, geo::LatLon& lo, geo::LatLon& hi) {
@@ -337,74 +319,142 @@ Result<std::shared_ptr<const ZoneIndex>> ZoneIndex::Build(std::vector<Zone> zone
     return Fail(ErrorCode::kResourceLimit, "too many zones");
   auto index = std::make_shared<ZoneIndex>();
   index->zones_ = std::move(zones);
+  // The grid's longitude step: kCellDegrees of latitude in metres, at the zones' mean latitude.
+  double lat_sum = 0;
+  size_t lat_count = 0;
+  for (const Zone& zone : index->zones_) {
+    if (const auto* circle = std::get_if<geo::Circle>(&zone.shape)) {
+      lat_sum += circle->center.lat;
+      ++lat_count;
+    } else if (const auto* polygon = std::get_if<geo::Polygon>(&zone.shape)) {
+      if (!polygon->rings.empty() && !polygon->rings[0].empty()) {
+        lat_sum += polygon->rings[0][0].lat;
+        ++lat_count;
+      }
+    } else if (const auto& line = std::get<geo::Polyline>(zone.shape); !line.points.empty()) {
+      lat_sum += line.points[0].lat;
+      ++lat_count;
+    }
+  }
+  const double mean_lat = lat_count > 0 ? lat_sum / lat_count : 0;
+  if (!std::isfinite(mean_lat))
+    return Fail(ErrorCode::kBadValue, "zone coordinates must be finite");
+  index->cell_lon_degrees_ = kCellDegrees / std::max(0.1, std::cos(mean_lat * kDegree));
+  const double half_lat = kCellDegrees / 2, half_lon = index->cell_lon_degrees_ / 2;
+
+  // The grid cells that meet the rectangle [lo, hi] (degrees) grown by `grow_m`.
+  std::vector<uint64_t> cells;
+  auto cells_of_rect = [&](geo::LatLon lo, geo::LatLon hi, double grow_m) {
+    cells.clear();
+    const double grow_lat = (grow_m + 10) / kMetresPerDegree;
+    const double cos_lat =
+        std::cos(std::min(90.0, std::max(std::abs(lo.lat), std::abs(hi.lat)) + grow_lat) * kDegree);
+    const double grow_lon = grow_lat / std::max(cos_lat, 0.01);
+    const uint64_t low = index->CellKey({lo.lat - grow_lat, lo.lon - grow_lon});
+    const uint64_t high = index->CellKey({hi.lat + grow_lat, hi.lon + grow_lon});
+    for (uint64_t y = low >> 32; y <= high >> 32; ++y) {
+      for (uint64_t x = low & 0xffffffff; x <= (high & 0xffffffff); ++x)
+        cells.push_back(y << 32 | x);
+    }
+  };
+  auto disc_of = [&](uint64_t key) {
+    return ComputeDisc(index->CellCenter(key), half_lat, half_lon);
+  };
+
   // (cell, candidate) pairs of every zone; sorted by cell at the end.
   std::vector<std::pair<uint64_t, Candidate>> pairs;
   std::vector<uint32_t> all_segments;  // segment = (point i, point i+1) of points
   std::vector<geo::LatLon> points;
-  std::vector<S2CellId> cells;
-  DiscCache DiscOf;
+  std::vector<std::pair<uint64_t, uint32_t>> route_cells;  // (cell, segment) of one route
+  index->facts_.reserve(index->zones_.size());
   for (uint32_t id = 0; id < index->zones_.size(); ++id) {
     const Zone& zone = index->zones_[id];
     if (!index->by_code_.emplace(zone.code, id).second)
       return Fail(ErrorCode::kConflict, "duplicate zone code");
-    cells.clear();
+    Facts& facts = index->facts_.emplace_back();
+    facts.speed_limit_kmh = zone.speed_limit_kmh.value_or(NAN);
+    facts.vehicle_classes = zone.vehicle_classes;
+    facts.always_active = zone.active.empty();
+    facts.one_window = zone.active.size() == 1;
+    if (facts.one_window) {
+      facts.window_start = static_cast<uint16_t>(std::clamp(zone.active[0].start_minute, 0, 1440));
+      facts.window_end = static_cast<uint16_t>(std::clamp(zone.active[0].end_minute, 0, 1440));
+      facts.one_window = facts.window_start == zone.active[0].start_minute &&
+                         facts.window_end == zone.active[0].end_minute;
+    }
+    Candidate proto{};
+    proto.zone = id;
+    proto.kind = zone.kind;
+    proto.vehicle_classes = static_cast<uint8_t>(zone.vehicle_classes);
+    proto.has_speed_limit = zone.speed_limit_kmh.has_value();
+    proto.always_active = zone.active.empty();
+    proto.shape = kOtherShape;
     if (const auto* circle = std::get_if<geo::Circle>(&zone.shape)) {
       if (zone.kind == ZoneKind::kRoute || !(circle->radius_m > 0))
         return Fail(ErrorCode::kBadValue, "zone circle needs a positive radius, not a route");
-      CellsOfRect(circle->center, circle->center, circle->radius_m, cells);
-      for (S2CellId cell : cells) {
-        const CellDisc& disc = DiscOf(cell);
+      facts.shape = kCircleShape;
+      facts.radius_m = circle->radius_m;
+      proto.shape = kCircleShape;
+      proto.first_segment = static_cast<uint32_t>(index->circles_.size());
+      index->circles_.push_back({circle->center, circle->radius_m});
+      cells_of_rect(circle->center, circle->center, circle->radius_m);
+      for (uint64_t cell : cells) {
+        const CellDisc disc = disc_of(cell);
         const double d = geo::DistanceM(disc.center, circle->center);
         const double slack = SlackM(disc.radius_m + circle->radius_m);
         if (d - disc.radius_m - slack > circle->radius_m)
           continue;
-        pairs.push_back(
-            {cell.id(),
-             {id, zone.kind, static_cast<uint8_t>(zone.vehicle_classes),
-              d + disc.radius_m + slack <= circle->radius_m, false, 0, 0, false, false}});
+        Candidate candidate = proto;
+        candidate.inside = d + disc.radius_m + slack <= circle->radius_m;
+        pairs.push_back({cell, candidate});
       }
     } else if (const auto* polygon = std::get_if<geo::Polygon>(&zone.shape)) {
       if (zone.kind == ZoneKind::kRoute || polygon->rings.empty() || polygon->rings[0].size() < 3)
         return Fail(ErrorCode::kBadValue, "zone polygon needs a ring of 3+ points, not a route");
       geo::LatLon lo, hi;
       BoundsOf(polygon->rings[0], lo, hi);
-      CellsOfRect(lo, hi, 0, cells);
+      cells_of_rect(lo, hi, 0);
       // A single ring's edges, closed, for the crossing test.
       const bool one_ring = polygon->rings.size() == 1;
-      const uint32_t base = static_cast<uint32_t>(points.size());
+      facts.shape = one_ring ? kRingShape : kOtherShape;
+      proto.shape = facts.shape;
+      std::vector<geo::LatLon> closed;
       if (one_ring) {
-        const auto& ring = polygon->rings[0];
-        points.insert(points.end(), ring.begin(), ring.end());
-        if (!(ring.front() == ring.back()))
-          points.push_back(ring.front());
+        closed = polygon->rings[0];
+        if (!(closed.front() == closed.back()))
+          closed.push_back(closed.front());
       }
-      const uint32_t edges = static_cast<uint32_t>(points.size()) - base - 1;
-      for (S2CellId cell : cells) {
-        const CellDisc& disc = DiscOf(cell);
+      auto& edges = index->edges_;
+      for (uint64_t cell : cells) {
+        const CellDisc disc = disc_of(cell);
         const double reach = disc.radius_m + SlackM(disc.radius_m);
-        const bool center_inside = geo::Contains(zone.shape, disc.center);
-        const uint32_t first = static_cast<uint32_t>(all_segments.size());
+        const uint32_t first = static_cast<uint32_t>(edges.size());
         double edge = INFINITY;
+        const LocalPlane plane(disc.center);
         if (one_ring) {
-          const LocalPlane plane(disc.center);
-          for (uint32_t e = 0; e < edges; ++e) {
-            const double d = plane.DistanceToSegmentM(points[base + e], points[base + e + 1]);
+          for (size_t e = 0; e + 1 < closed.size(); ++e) {
+            const double d = plane.DistanceToSegmentM(closed[e], closed[e + 1]);
             edge = std::min(edge, d);
             if (d <= reach)
-              all_segments.push_back(base + e);
+              edges.push_back({closed[e], closed[e + 1]});
           }
         } else {
           for (const auto& ring : polygon->rings)
             edge = std::min(edge, DistanceToRingM(disc.center, ring));
         }
         const bool clear_of_edge = edge > reach;
-        if (clear_of_edge && !center_inside)
+        // Far from every edge the whole cell is on the centre's side.
+        const bool center_inside = geo::Contains(zone.shape, disc.center);
+        if (clear_of_edge && !center_inside) {
+          edges.resize(first);
           continue;
-        const uint32_t count = static_cast<uint32_t>(all_segments.size()) - first;
-        pairs.push_back({cell.id(),
-                         {id, zone.kind, static_cast<uint8_t>(zone.vehicle_classes),
-                          clear_of_edge && center_inside, center_inside, first,
-                          one_ring ? count : 0, false, false}});
+        }
+        Candidate candidate = proto;
+        candidate.inside = clear_of_edge && center_inside;
+        candidate.center_inside = center_inside;
+        candidate.first_segment = first;
+        candidate.segments = static_cast<uint32_t>(edges.size()) - first;
+        pairs.push_back({cell, candidate});
       }
     } else {
       const auto& line = std::get<geo::Polyline>(zone.shape);
@@ -412,25 +462,32 @@ Result<std::shared_ptr<const ZoneIndex>> ZoneIndex::Build(std::vector<Zone> zone
         return Fail(ErrorCode::kBadValue, "a polyline is a route with 2+ points and a corridor");
       const uint32_t base = static_cast<uint32_t>(points.size());
       points.insert(points.end(), line.points.begin(), line.points.end());
+      facts.shape = kRouteShape;
+      proto.shape = kRouteShape;
+      facts.radius_m = zone.corridor_m;
+      facts.first_point = base;
+      facts.points = static_cast<uint32_t>(line.points.size());
       // Which segments can reach which cell: every segment's box grown by the corridor.
-      std::map<uint64_t, std::vector<uint32_t>> segments_of_cell;
+      route_cells.clear();
       for (uint32_t s = 0; s + 1 < line.points.size(); ++s) {
-        std::vector<geo::LatLon> ends = {line.points[s], line.points[s + 1]};
-        geo::LatLon lo, hi;
-        BoundsOf(ends, lo, hi);
-        cells.clear();
-        CellsOfRect(lo, hi, zone.corridor_m, cells);
-        for (S2CellId cell : cells)
-          segments_of_cell[cell.id()].push_back(base + s);
+        const geo::LatLon& a = line.points[s];
+        const geo::LatLon& b = line.points[s + 1];
+        cells_of_rect({std::min(a.lat, b.lat), std::min(a.lon, b.lon)},
+                      {std::max(a.lat, b.lat), std::max(a.lon, b.lon)}, zone.corridor_m);
+        for (uint64_t cell : cells)
+          route_cells.push_back({cell, base + s});
       }
-      for (auto& [cell_id, segments] : segments_of_cell) {
-        const CellDisc& disc = DiscOf(S2CellId(cell_id));
+      std::sort(route_cells.begin(), route_cells.end());
+      for (size_t i = 0; i < route_cells.size();) {
+        const uint64_t cell = route_cells[i].first;
+        const CellDisc disc = disc_of(cell);
         const LocalPlane plane(disc.center);
         const double slack = SlackM(disc.radius_m + zone.corridor_m);
         const double reach = disc.radius_m + zone.corridor_m + slack;
         double best = INFINITY;
         const uint32_t first = static_cast<uint32_t>(all_segments.size());
-        for (uint32_t s : segments) {
+        for (; i < route_cells.size() && route_cells[i].first == cell; ++i) {
+          const uint32_t s = route_cells[i].second;
           const double d = plane.DistanceToSegmentM(points[s], points[s + 1]);
           best = std::min(best, d);
           if (d <= reach)
@@ -439,31 +496,44 @@ Result<std::shared_ptr<const ZoneIndex>> ZoneIndex::Build(std::vector<Zone> zone
         const uint32_t count = static_cast<uint32_t>(all_segments.size()) - first;
         if (count == 0)
           continue;
-        pairs.push_back(
-            {cell_id,
-             {id, zone.kind, static_cast<uint8_t>(zone.vehicle_classes),
-              best + disc.radius_m + slack <= zone.corridor_m, false, first, count, false, false}});
+        Candidate candidate = proto;
+        candidate.inside = best + disc.radius_m + slack <= zone.corridor_m;
+        candidate.first_segment = first;
+        candidate.segments = count;
+        pairs.push_back({cell, candidate});
       }
     }
   }
-  std::stable_sort(pairs.begin(), pairs.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // By cell, routes last; zone ids stay ascending within each part.
+  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first)
+      return a.first < b.first;
+    return (a.second.kind != ZoneKind::kRoute) && (b.second.kind == ZoneKind::kRoute);
+  });
+  size_t distinct = 0;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    distinct += i == 0 || pairs[i].first != pairs[i - 1].first;
+  size_t capacity = 16;
+  while (capacity < 2 * distinct)
+    capacity *= 2;
+  index->cells_.assign(capacity, CellSlot{});
+  index->cell_count_ = distinct;
   index->candidates_.reserve(pairs.size());
-  index->cells_.reserve(pairs.size() / 2 + 1);
   for (size_t i = 0; i < pairs.size();) {
-    size_t j = i;
-    const uint32_t begin = static_cast<uint32_t>(index->candidates_.size());
-    while (j < pairs.size() && pairs[j].first == pairs[i].first) {
-      Candidate& candidate = index->candidates_.emplace_back(pairs[j++].second);
-      const Zone& zone = index->zones_[candidate.zone];
-      candidate.has_speed_limit = zone.speed_limit_kmh.has_value();
-      candidate.always_active = zone.active.empty();
+    CellSlot slot;
+    slot.key = pairs[i].first;
+    slot.begin = slot.routes_begin = static_cast<uint32_t>(index->candidates_.size());
+    for (; i < pairs.size() && pairs[i].first == slot.key; ++i) {
+      index->candidates_.push_back(pairs[i].second);
+      if (pairs[i].second.kind != ZoneKind::kRoute)
+        slot.routes_begin = static_cast<uint32_t>(index->candidates_.size());
     }
-    index->cells_.emplace(pairs[i].first,
-                          Range{begin, static_cast<uint32_t>(index->candidates_.size()),
-                                DiscOf(S2CellId(pairs[i].first)).center,
-                                DiscOf(S2CellId(pairs[i].first)).inner_radius_m});
-    i = j;
+    slot.end = static_cast<uint32_t>(index->candidates_.size());
+    const size_t mask = capacity - 1;
+    size_t at = CellHash(slot.key) & mask;
+    while (index->cells_[at].key != kNoCell)
+      at = (at + 1) & mask;
+    index->cells_[at] = slot;
   }
   index->segments_ = std::move(all_segments);
   index->points_ = std::move(points);
@@ -477,78 +547,143 @@ std::optional<uint32_t> ZoneIndex::FindByCode(std::string_view code) const {
   return found->second;
 }
 
+uint64_t ZoneIndex::CellKey(const geo::LatLon& point) const {
+  // NaN and points off the map go to the edge cells (which hold nothing unless a zone is there).
+  double y = std::floor((point.lat + 90) / kCellDegrees);
+  double x = std::floor((point.lon + 180) / cell_lon_degrees_);
+  y = y >= 0 ? std::min(y, 1e6) : 0;
+  x = x >= 0 ? std::min(x, 1e9) : 0;
+  return static_cast<uint64_t>(y) << 32 | static_cast<uint64_t>(x);
+}
+
+geo::LatLon ZoneIndex::CellCenter(uint64_t key) const {
+  return {-90 + (static_cast<double>(key >> 32) + 0.5) * kCellDegrees,
+          -180 + (static_cast<double>(key & 0xffffffff) + 0.5) * cell_lon_degrees_};
+}
+
+const ZoneIndex::CellSlot* ZoneIndex::FindCell(uint64_t key) const {
+  if (cells_.empty())
+    return nullptr;
+  const size_t mask = cells_.size() - 1;
+  for (size_t at = CellHash(key) & mask;; at = (at + 1) & mask) {
+    const CellSlot& slot = cells_[at];
+    if (slot.key == key)
+      return &slot;
+    if (slot.key == kNoCell)
+      return nullptr;
+  }
+}
+
 void ZoneIndex::CandidatesAt(const geo::LatLon& point, Cursor& cursor) const {
-  if (cursor.cell != 0) {
-    // Still within the disc the cell holds: the same cell, without computing its id.
-    const double dx = (point.lon - cursor.center.lon) * cursor.metres_per_degree_lon;
-    const double dy = (point.lat - cursor.center.lat) * kMetresPerDegree;
-    if (dx * dx + dy * dy < cursor.inner_radius_m2)
-      return;
-  }
-  const uint64_t cell =
-      S2CellId(S2LatLng::FromDegrees(point.lat, point.lon)).parent(kIndexLevel).id();
-  if (cell == cursor.cell && cursor.cell != 0)
+  const uint64_t key = CellKey(point);
+  if (key == cursor.cell)
     return;
-  cursor.cell = cell;
-  auto found = cells_.find(cell);
-  if (found == cells_.end()) {
-    cursor.begin = cursor.end = nullptr;
-    cursor.inner_radius_m2 = 0;
+  cursor.cell = key;
+  const CellSlot* slot = FindCell(key);
+  if (!slot) {
+    cursor.begin = cursor.end = cursor.routes_begin = cursor.routes_end = nullptr;
     return;
   }
-  cursor.center = found->second.center;
+  cursor.center = CellCenter(key);
   cursor.metres_per_degree_lon = kMetresPerDegree * std::cos(cursor.center.lat * kDegree);
-  cursor.inner_radius_m2 = found->second.inner_radius_m * found->second.inner_radius_m;
-  cursor.begin = candidates_.data() + found->second.begin;
-  cursor.end = candidates_.data() + found->second.end;
+  cursor.begin = candidates_.data() + slot->begin;
+  cursor.end = cursor.routes_begin = candidates_.data() + slot->routes_begin;
+  cursor.routes_end = candidates_.data() + slot->end;
 }
 
 bool ZoneIndex::CandidateContains(const Cursor& cursor, const Candidate& candidate,
                                   const geo::LatLon& point) const {
   if (candidate.inside)
     return true;
-  const Zone& zone = zones_[candidate.zone];
-  if (zone.kind == ZoneKind::kRoute) {
-    const LocalPlane plane(point);
-    for (uint32_t k = 0; k < candidate.segments; ++k) {
-      const uint32_t s = segments_[candidate.first_segment + k];
-      if (plane.DistanceToSegmentM(points_[s], points_[s + 1]) <= zone.corridor_m)
-        return true;
-    }
-    return false;
-  }
-  if (const auto* circle = std::get_if<geo::Circle>(&zone.shape)) {
-    // The plane about the cell's centre decides unless the point is near the rim; the rim
-    // itself is geo::'s haversine.
-    const double dx = (point.lon - circle->center.lon) * cursor.metres_per_degree_lon;
-    const double dy = (point.lat - circle->center.lat) * kMetresPerDegree;
-    const double d2 = dx * dx + dy * dy;
-    const double slack = SlackM(circle->radius_m) + 0.01 * circle->radius_m;
-    const double near = std::max(0.0, circle->radius_m - slack);
-    const double far = circle->radius_m + slack;
-    if (d2 < near * near)
-      return true;
-    if (d2 > far * far)
+  switch (candidate.shape) {
+    case kRouteShape: {
+      const Facts& facts = facts_[candidate.zone];
+      const LocalPlane plane(point);
+      for (uint32_t k = 0; k < candidate.segments; ++k) {
+        const uint32_t s = segments_[candidate.first_segment + k];
+        if (plane.WithinM(points_[s], points_[s + 1], facts.radius_m))
+          return true;
+      }
       return false;
-    return geo::DistanceM(circle->center, point) <= circle->radius_m;
+    }
+    case kCircleShape: {
+      const Circle& circle = circles_[candidate.first_segment];
+      // The plane about the cell's centre decides unless the point is near the rim; the rim
+      // itself is geo::'s haversine.
+      const double dx = (point.lon - circle.center.lon) * cursor.metres_per_degree_lon;
+      const double dy = (point.lat - circle.center.lat) * kMetresPerDegree;
+      const double d2 = dx * dx + dy * dy;
+      const double slack = SlackM(circle.radius_m) + 0.01 * circle.radius_m;
+      const double near = std::max(0.0, circle.radius_m - slack);
+      const double far = circle.radius_m + slack;
+      if (d2 < near * near)
+        return true;
+      if (d2 > far * far)
+        return false;
+      return geo::DistanceM(circle.center, point) <= circle.radius_m;
+    }
+    case kRingShape: {
+      // The centre's side, flipped by every edge crossed on the way to the point.
+      bool inside = candidate.center_inside;
+      const Edge* edge = edges_.data() + candidate.first_segment;
+      for (uint32_t k = 0; k < candidate.segments; ++k, ++edge)
+        inside ^= Crosses(cursor.center, point, edge->a, edge->b);
+      return inside;
+    }
+    default:
+      return geo::Contains(zones_[candidate.zone].shape, point);
   }
-  if (!std::holds_alternative<geo::Polygon>(zone.shape) ||
-      std::get<geo::Polygon>(zone.shape).rings.size() != 1)
-    return geo::Contains(zone.shape, point);
-  // The centre's side, flipped by every edge crossed on the way to the point.
-  bool inside = candidate.center_inside;
-  for (uint32_t k = 0; k < candidate.segments; ++k) {
-    const uint32_t s = segments_[candidate.first_segment + k];
-    inside ^= Crosses(cursor.center, point, points_[s], points_[s + 1]);
+}
+
+bool ZoneIndex::RouteContains(const Cursor& cursor, uint32_t route, const geo::LatLon& point,
+                              uint32_t& segment_hint) const {
+  const Facts& facts = facts_[route];
+  if (facts.shape != kRouteShape)
+    return false;
+  const LocalPlane plane(point);
+  // The segments about the last hit: a vehicle on its route is usually still near them.
+  const uint32_t last = facts.points - 2;
+  const uint32_t hint = std::min(segment_hint, last);
+  for (uint32_t s = hint > 0 ? hint - 1 : 0; s <= std::min(hint + 1, last); ++s) {
+    const uint32_t at = facts.first_point + s;
+    if (plane.WithinM(points_[at], points_[at + 1], facts.radius_m)) {
+      segment_hint = s;
+      return true;
+    }
   }
-  return inside;
+  const Candidate* found =
+      std::lower_bound(cursor.routes_begin, cursor.routes_end, route,
+                       [](const Candidate& c, uint32_t id) { return c.zone < id; });
+  if (found == cursor.routes_end || found->zone != route)
+    return false;
+  if (found->inside)
+    return true;
+  for (uint32_t k = 0; k < found->segments; ++k) {
+    const uint32_t s = segments_[found->first_segment + k];
+    if (plane.WithinM(points_[s], points_[s + 1], facts.radius_m)) {
+      segment_hint = s - facts.first_point;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ZoneIndex::Applies(uint32_t id, int minute_of_day, uint32_t class_bit) const {
+  const Facts& facts = facts_[id];
+  if (class_bit != 0 && (facts.vehicle_classes & class_bit) == 0)
+    return false;
+  if (facts.always_active)
+    return true;
+  if (facts.one_window)
+    return InWindow({facts.window_start, facts.window_end}, minute_of_day);
+  return ZoneApplies(zones_[id], minute_of_day, class_bit);
 }
 
 void ZoneIndex::ZonesAt(const geo::LatLon& point, std::vector<uint32_t>& out) const {
   out.clear();
   Cursor cursor;
   CandidatesAt(point, cursor);
-  for (const Candidate* c = cursor.begin; c != cursor.end; ++c) {
+  for (const Candidate* c = cursor.begin; c != cursor.routes_end; ++c) {
     if (CandidateContains(cursor, *c, point))
       out.push_back(c->zone);
   }

@@ -62,16 +62,18 @@ bool ZoneApplies(const Zone& zone, int minute_of_day, uint32_t class_bit);
 // `margin_m` beyond the edge.
 bool ZoneContains(const Zone& zone, const geo::LatLon& point, double margin_m = 0);
 
-// Immutable once built; shared by partitions. Every geometry is covered once by S2 cells of a
-// fixed level (kIndexLevel, about 600 m); each cell lists its candidate zones, flagged when the
-// cell lies wholly inside the zone so that the exact test is skipped. Route and polygon
-// candidates also list the few segments or edges that can reach the cell, so an exact test never
-// scans a whole route or ring: a corridor test measures the distance to those segments, and a
-// polygon test counts the edges crossed between the cell's centre (whose side is known) and the
-// point.
+// Immutable once built; shared by partitions. Every geometry is covered once by the cells of a
+// fixed grid in degrees (kCellDegrees of latitude, about 556 m, by the same distance in longitude
+// at the zones' mean latitude), so that a point's cell is two multiplications away; each cell
+// lists its candidate zones, flagged when the cell lies wholly inside the zone so that the exact
+// test is skipped. Route and polygon candidates also list the few segments or edges that can
+// reach the cell, so an exact test never scans a whole route or ring: a corridor test measures
+// the distance to those segments, and a polygon test counts the edges crossed between the cell's
+// centre (whose side is known) and the point. A cell keeps its route candidates apart, sorted by
+// zone, since a vehicle only asks about its own route.
 class ZoneIndex {
  public:
-  static constexpr int kIndexLevel = 14;
+  static constexpr double kCellDegrees = 0.005;
 
   struct Candidate {
     uint32_t zone;
@@ -79,20 +81,22 @@ class ZoneIndex {
     uint8_t vehicle_classes;  // ...
     bool inside;              // the whole cell is in the zone: no exact test
     bool center_inside;       // single-ring polygons: the cell's centre is inside
-    uint32_t first_segment;   // [first_segment, first_segment + segments) into segments_; a
-    uint32_t segments;        // polygon with holes has none and takes geo::Contains
+    uint32_t first_segment;   // routes: [first_segment, first_segment + segments) into
+    uint32_t segments;        // segments_; single rings: into edges_; circles: circles_[first_]
     bool has_speed_limit;     // copies of the zone's, as kind
     bool always_active;       // no time windows
+    uint8_t shape;            // Shape: how the exact test goes
   };
   // What a caller keeps between lookups: the last cell and its candidates (a vehicle seldom
   // leaves its cell between two reports).
   struct Cursor {
-    uint64_t cell = 0;
-    geo::LatLon center;  // of the cell
+    uint64_t cell = ~uint64_t{0};  // none yet
+    geo::LatLon center;            // of the cell
     double metres_per_degree_lon = 0;
-    double inner_radius_m2 = 0;  // squared radius of a disc about the centre inside the cell
-    const Candidate* begin = nullptr;
+    const Candidate* begin = nullptr;  // every candidate but routes
     const Candidate* end = nullptr;
+    const Candidate* routes_begin = nullptr;  // route candidates, by zone id
+    const Candidate* routes_end = nullptr;
   };
 
   static Result<std::shared_ptr<const ZoneIndex>> Build(std::vector<Zone> zones);
@@ -110,24 +114,60 @@ class ZoneIndex {
   // The exact test of one candidate (skipped when the cell is wholly inside).
   bool CandidateContains(const Cursor& cursor, const Candidate& candidate,
                          const geo::LatLon& point) const;
+  // Whether `point` (in the cursor's cell) is inside the corridor of route zone `route`.
+  // `segment_hint` is the caller's memory of the route segment it was last near: those few
+  // segments are measured first, and it is updated on a hit elsewhere.
+  bool RouteContains(const Cursor& cursor, uint32_t route, const geo::LatLon& point,
+                     uint32_t& segment_hint) const;
+  // ZoneApplies from a compact copy of the zone's classes and windows.
+  bool Applies(uint32_t id, int minute_of_day, uint32_t class_bit) const;
+  // The zone's speed limit (km/h) or NaN.
+  double SpeedLimit(uint32_t id) const { return facts_[id].speed_limit_kmh; }
 
   // Index statistics for the benchmark and docs.
-  size_t cells() const { return cells_.size(); }
+  size_t cells() const { return cell_count_; }
   size_t candidates() const { return candidates_.size(); }
 
  private:
-  struct Range {
-    uint32_t begin;
-    uint32_t end;
-    geo::LatLon center;
-    double inner_radius_m;
+  // What a lookup needs of a zone, beside the candidates instead of in the Zone.
+  enum Shape : uint8_t { kCircleShape, kRingShape, kOtherShape, kRouteShape };
+  struct Facts {
+    Shape shape = kOtherShape;   // kOtherShape: a polygon with holes, geo::Contains decides
+    double radius_m = 0;         // circle radius or route corridor
+    double speed_limit_kmh = 0;  // NaN: none
+    uint32_t first_point = 0;    // routes: into points_
+    uint32_t points = 0;
+    uint32_t vehicle_classes = 0;
+    uint16_t window_start = 0, window_end = 0;  // the one window when one_window
+    bool always_active = true;
+    bool one_window = false;
   };
+  struct CellSlot {
+    uint64_t key = ~uint64_t{0};  // empty
+    uint32_t begin = 0, routes_begin = 0, end = 0;
+  };
+  uint64_t CellKey(const geo::LatLon& point) const;
+  geo::LatLon CellCenter(uint64_t key) const;
+  const CellSlot* FindCell(uint64_t key) const;
+
   std::vector<Zone> zones_;
+  std::vector<Facts> facts_;
   std::unordered_map<std::string, uint32_t> by_code_;
-  std::unordered_map<uint64_t, Range> cells_;
+  double cell_lon_degrees_ = kCellDegrees;  // kCellDegrees / cos(mean latitude)
+  std::vector<CellSlot> cells_;             // open addressing, power of two
+  size_t cell_count_ = 0;
   std::vector<Candidate> candidates_;
+  struct Circle {
+    geo::LatLon center;
+    double radius_m;
+  };
+  struct Edge {
+    geo::LatLon a, b;
+  };
+  std::vector<Circle> circles_;      // circles' shapes, compact
+  std::vector<Edge> edges_;          // single rings' edges near a cell, one run per candidate
   std::vector<uint32_t> segments_;   // index of a segment's first point in points_
-  std::vector<geo::LatLon> points_;  // routes and polygon rings (closed), one after another
+  std::vector<geo::LatLon> points_;  // routes, one after another
 };
 
 // Zones as JSON for the API and the editor:
