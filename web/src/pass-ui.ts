@@ -2,9 +2,10 @@
 // decision), the checks table, China-time <input type="datetime-local"> values, durations, the
 // small action dialog, and the published freight routes drawn on a Leaflet map.
 import L from 'leaflet';
-import { ApiError, type Decision, type PassApplication, type PassCheck } from './api';
+import { type Decision, type PassApplication, type PassCheck } from './api';
 import { el } from './dom';
 import { pick, t } from './i18n';
+import { button, confirming, dialogShell, errorBox, errorText } from './widgets';
 
 // JT/T 808 plate colour codes (registry records.h).
 const PLATE_COLOR_NAMES: Record<number, [string, string]> = {
@@ -146,9 +147,8 @@ export function formatDuration(ms: number): string {
   return t('duration_m', { m: minutes });
 }
 
-export function errorText(e: unknown): string {
-  return e instanceof ApiError ? e.message : t('error_generic');
-}
+// The error text lives with the other shared widgets; the pages still import it from here.
+export { errorText };
 
 // A small modal: a text field (comment or reason) and, for overrides, a decision select. The
 // confirm handler's error is shown in the dialog, which stays open so the user can retry.
@@ -177,12 +177,7 @@ export function openDialog(options: DialogOptions): void {
     { class: 'input', testid: 'action-decision' },
     ...DECISIONS.map((d) => el('option', { value: d }, t(`decision_${d}`))),
   );
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'action-error',
-    role: 'alert',
-    hidden: true,
-  });
+  const error = errorBox('action-error');
   const confirm = el(
     'button',
     {
@@ -192,26 +187,17 @@ export function openDialog(options: DialogOptions): void {
     },
     options.confirmLabel,
   );
-  const cancel = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'action-cancel' },
-    t('cancel'),
-  );
-  const form = el(
-    'form',
-    { class: 'dialog', role: 'dialog', 'aria-modal': 'true' },
+  const cancel = button('action-cancel', t('cancel'));
+  const { form, overlay, close } = dialogShell(
+    'action-dialog',
+    {},
+    cancel,
     el('h3', {}, options.title),
     options.withDecision ? el('label', { class: 'field' }, t('decision'), decision) : null,
     el('label', { class: 'field' }, options.label, text),
     error,
     el('div', { class: 'dialog-actions' }, cancel, confirm),
   );
-  const overlay = el('div', { class: 'dialog-overlay', testid: 'action-dialog' }, form);
-  const close = () => overlay.remove();
-  cancel.addEventListener('click', close);
-  overlay.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') close();
-  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const value = text.value.trim();
@@ -220,17 +206,10 @@ export function openDialog(options: DialogOptions): void {
       error.hidden = false;
       return;
     }
-    confirm.disabled = true;
-    error.hidden = true;
-    try {
+    await confirming(confirm, error, async () => {
       await options.onConfirm({ text: value, decision: decision.value as Decision });
       close();
-    } catch (e) {
-      error.textContent = errorText(e);
-      error.hidden = false;
-    } finally {
-      confirm.disabled = false;
-    }
+    });
   });
   document.body.append(overlay);
   text.focus();

@@ -19,6 +19,16 @@ import { formatTime } from '../fields';
 import { t } from '../i18n';
 import { errorText, plateColorName } from '../pass-ui';
 import { canHandleAlarms } from '../state';
+import {
+  button,
+  confirming,
+  dialogShell,
+  emptyRow,
+  errorBox,
+  listTable,
+  openOnActivate,
+  pager,
+} from '../widgets';
 import { baseMap } from './map';
 
 const PAGE_SIZE = 50;
@@ -304,13 +314,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
       t('search'),
     ),
   );
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'alarms-error',
-    role: 'alert',
-    hidden: true,
-  });
-  const tbody = el('tbody', {});
+  const error = errorBox('alarms-error');
   const columns = [
     t('alarm_severity'),
     t('alarm_kind'),
@@ -322,23 +326,8 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     t('alarm_last_at'),
     t('alarm_count'),
   ];
-  const table = el(
-    'table',
-    { class: 'table alarms-table', testid: 'alarms-table', 'data-state': 'loading' },
-    el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', {}, c)))),
-    tbody,
-  );
-  const total = el('span', { class: 'total', testid: 'alarms-total' });
-  const prev = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'alarms-prev' },
-    t('prev_page'),
-  );
-  const next = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'alarms-next' },
-    t('next_page'),
-  );
+  const { table, tbody } = listTable('alarms-table', columns, { class: 'table alarms-table' });
+  const paging = pager('alarms', PAGE_SIZE, filters, () => load());
   const page = el(
     'div',
     { class: 'alarm-centre', testid: 'alarm-centre', 'data-alerts': 0 },
@@ -355,7 +344,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     toolbar,
     error,
     el('div', { class: 'table-wrap' }, table),
-    el('div', { class: 'pager' }, total, el('div', { class: 'toolbar-spacer' }), prev, next),
+    paging.node,
   );
   content.append(page);
 
@@ -398,12 +387,8 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
       el('td', { 'data-field': 'count' }, String(alarm.count ?? 1)),
     );
     if ((flashUntil.get(alarm.id) ?? 0) > Date.now()) row.classList.add('alarm-flash');
-    const open = () => {
+    openOnActivate(row, () => {
       location.hash = `#/alarms/${alarm.id}`;
-    };
-    row.addEventListener('click', open);
-    row.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') open();
     });
     return row;
   };
@@ -414,9 +399,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
       return;
     }
     if (!tbody.querySelector('tr.empty')) {
-      tbody.append(
-        el('tr', { class: 'empty' }, el('td', { colspan: columns.length }, t('alarm_none'))),
-      );
+      tbody.append(emptyRow(columns.length, t('alarm_none')));
     }
   };
 
@@ -460,10 +443,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
       counts.dataset.total = String(
         SEVERITIES.reduce((sum, level) => sum + Number(result.counts?.[String(level)] ?? 0), 0),
       );
-      total.textContent = t('total_n', { n: result.total });
-      total.dataset.total = String(result.total);
-      prev.disabled = filters.offset <= 0;
-      next.disabled = filters.offset + (result.items?.length ?? 0) >= result.total;
+      paging.show(result.total, filters.offset, result.items?.length ?? 0);
       table.dataset.state = 'ready';
     } catch (e) {
       if (mine !== generation || !live) return;
@@ -523,14 +503,6 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
   for (const select of [statusSelect, kindSelect, severitySelect, departmentSelect, overdue]) {
     select.addEventListener('change', () => toolbar.requestSubmit());
   }
-  prev.addEventListener('click', () => {
-    filters.offset = Math.max(0, filters.offset - PAGE_SIZE);
-    void load();
-  });
-  next.addEventListener('click', () => {
-    filters.offset += PAGE_SIZE;
-    void load();
-  });
   void load();
   return () => {
     live = false;
@@ -633,25 +605,17 @@ function openActionDialog(alarm: Alarm, action: AlarmAction, done: (alarm: Alarm
         : null,
     );
   });
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'alarm-dialog-error',
-    role: 'alert',
-    hidden: true,
-  });
+  const error = errorBox('alarm-dialog-error');
   const confirm = el(
     'button',
     { class: 'btn btn-primary', type: 'submit', testid: 'alarm-confirm' },
     t(`alarm_action_${action}`),
   );
-  const cancel = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'alarm-cancel' },
-    t('cancel'),
-  );
-  const form = el(
-    'form',
-    { class: 'dialog', role: 'dialog', 'aria-modal': 'true', 'data-action': action },
+  const cancel = button('alarm-cancel', t('cancel'));
+  const { form, overlay, close } = dialogShell(
+    'alarm-dialog',
+    { 'data-action': action },
+    cancel,
     el(
       'h3',
       {},
@@ -661,12 +625,6 @@ function openActionDialog(alarm: Alarm, action: AlarmAction, done: (alarm: Alarm
     error,
     el('div', { class: 'dialog-actions' }, cancel, confirm),
   );
-  const overlay = el('div', { class: 'dialog-overlay', testid: 'alarm-dialog' }, form);
-  const close = () => overlay.remove();
-  cancel.addEventListener('click', close);
-  overlay.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') close();
-  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body: Record<string, string> = {};
@@ -680,18 +638,11 @@ function openActionDialog(alarm: Alarm, action: AlarmAction, done: (alarm: Alarm
       }
       body[field.name] = value;
     }
-    confirm.disabled = true;
-    error.hidden = true;
-    try {
+    await confirming(confirm, error, async () => {
       const result = await api.alarmAction(alarm.id, action, body);
       close();
       done(result.alarm);
-    } catch (e) {
-      error.textContent = errorText(e);
-      error.hidden = false;
-    } finally {
-      confirm.disabled = false;
-    }
+    });
   });
   document.body.append(overlay);
   inputs.values().next().value?.focus();

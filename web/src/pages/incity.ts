@@ -6,6 +6,7 @@ import { clear, el } from '../dom';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
 import { errorText, formatDuration, plateColorName } from '../pass-ui';
+import { emptyRow, errorBox, listTable } from '../widgets';
 
 const REFRESH_MS = 30_000;
 const LIMIT = 1000;
@@ -23,13 +24,7 @@ export function renderInCity(content: HTMLElement): () => void {
     hidden: true,
   });
   const updated = el('span', { class: 'stat-muted', testid: 'incity-updated' });
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'incity-error',
-    role: 'alert',
-    hidden: true,
-  });
-  const tbody = el('tbody', {});
+  const error = errorBox('incity-error');
   const columns = [
     t('plate'),
     t('entered_at'),
@@ -40,12 +35,7 @@ export function renderInCity(content: HTMLElement): () => void {
     t('planned_exit'),
     t('status'),
   ];
-  const table = el(
-    'table',
-    { class: 'table', testid: 'incity-table', 'data-state': 'loading' },
-    el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', {}, c)))),
-    tbody,
-  );
+  const { table, tbody } = listTable('incity-table', columns);
   content.append(
     el(
       'div',
@@ -72,10 +62,7 @@ export function renderInCity(content: HTMLElement): () => void {
     );
     clear(tbody);
     durations.length = 0;
-    if (sorted.length === 0)
-      tbody.append(
-        el('tr', { class: 'empty' }, el('td', { colspan: columns.length }, t('no_records'))),
-      );
+    if (sorted.length === 0) tbody.append(emptyRow(columns.length, t('no_records')));
     let overdue = 0;
     for (const v of sorted) {
       const late = isOverdue(v, now);

@@ -19,6 +19,7 @@ import {
   toChinaLocal,
 } from '../pass-ui';
 import { can, session } from '../state';
+import { button, errorBox } from '../widgets';
 
 const PLATE_COLORS: Array<[number, string]> = [
   [2, '黄色'],
@@ -274,16 +275,8 @@ export function renderPassApply(content: HTMLElement): () => void {
     el('option', { value: '' }, t('route_custom')),
   );
   const waypointCount = el('span', { class: 'stat-muted', testid: 'apply-waypoint-count' });
-  const undo = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'apply-waypoints-undo' },
-    t('waypoints_undo'),
-  );
-  const clearWaypoints = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'apply-waypoints-clear' },
-    t('waypoints_clear'),
-  );
+  const undo = button('apply-waypoints-undo', t('waypoints_undo'));
+  const clearWaypoints = button('apply-waypoints-clear', t('waypoints_clear'));
   const waypointBar = el('div', { class: 'toolbar' }, waypointCount, undo, clearWaypoints);
   const mapNode = el('div', { class: 'map apply-map', testid: 'apply-map' });
 
@@ -329,12 +322,7 @@ export function renderPassApply(content: HTMLElement): () => void {
     { class: 'btn btn-primary', type: 'submit', testid: 'apply-submit' },
     t('submit_application'),
   );
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'apply-error',
-    role: 'alert',
-    hidden: true,
-  });
+  const error = errorBox('apply-error');
   const showError = (message: string) => {
     error.textContent = message;
     error.hidden = false;

@@ -17,6 +17,7 @@ import {
   routeName,
 } from '../pass-ui';
 import { canReviewPasses, session } from '../state';
+import { emptyRow, errorBox, listTable, openOnActivate, pager } from '../widgets';
 
 const PAGE_SIZE = 50;
 
@@ -63,13 +64,7 @@ export function renderPassList(content: HTMLElement, initial: URLSearchParams): 
       t('search'),
     ),
   );
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'passes-error',
-    role: 'alert',
-    hidden: true,
-  });
-  const tbody = el('tbody', {});
+  const error = errorBox('passes-error');
   const columns = [
     t('pass_id'),
     t('plate'),
@@ -79,29 +74,14 @@ export function renderPassList(content: HTMLElement, initial: URLSearchParams): 
     t('applicant'),
     t('created_at'),
   ];
-  const table = el(
-    'table',
-    { class: 'table', testid: 'passes-table', 'data-state': 'loading' },
-    el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', {}, c)))),
-    tbody,
-  );
-  const total = el('span', { class: 'total', testid: 'passes-total' });
-  const prev = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'passes-prev' },
-    t('prev_page'),
-  );
-  const next = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'passes-next' },
-    t('next_page'),
-  );
+  const { table, tbody } = listTable('passes-table', columns);
+  const paging = pager('passes', PAGE_SIZE, filters, () => load());
   content.append(
     el('h2', { class: 'page-title' }, title),
     toolbar,
     error,
     el('div', { class: 'table-wrap' }, table),
-    el('div', { class: 'pager' }, total, el('div', { class: 'toolbar-spacer' }), prev, next),
+    paging.node,
   );
 
   const load = async () => {
@@ -122,9 +102,7 @@ export function renderPassList(content: HTMLElement, initial: URLSearchParams): 
       if (mine !== generation) return;
       clear(tbody);
       if (page.items.length === 0) {
-        tbody.append(
-          el('tr', { class: 'empty' }, el('td', { colspan: columns.length }, t('no_records'))),
-        );
+        tbody.append(emptyRow(columns.length, t('no_records')));
       }
       for (const pass of page.items) {
         const status = effectiveStatus(pass);
@@ -149,19 +127,12 @@ export function renderPassList(content: HTMLElement, initial: URLSearchParams): 
           el('td', { 'data-field': 'applicant' }, pass.applicant ?? '—'),
           el('td', { 'data-field': 'created_at' }, formatTime(pass.created_at_ms)),
         );
-        const open = () => {
+        openOnActivate(row, () => {
           location.hash = `#/passes/${pass.id}`;
-        };
-        row.addEventListener('click', open);
-        row.addEventListener('keydown', (event) => {
-          if (event.key === 'Enter') open();
         });
         tbody.append(row);
       }
-      total.textContent = t('total_n', { n: page.total });
-      total.dataset.total = String(page.total);
-      prev.disabled = filters.offset <= 0;
-      next.disabled = filters.offset + page.items.length >= page.total;
+      paging.show(page.total, filters.offset, page.items.length);
       table.dataset.state = 'ready';
     } catch (e) {
       if (mine !== generation) return;
@@ -178,14 +149,6 @@ export function renderPassList(content: HTMLElement, initial: URLSearchParams): 
     void load();
   });
   statusSelect.addEventListener('change', () => toolbar.requestSubmit());
-  prev.addEventListener('click', () => {
-    filters.offset = Math.max(0, filters.offset - PAGE_SIZE);
-    void load();
-  });
-  next.addEventListener('click', () => {
-    filters.offset += PAGE_SIZE;
-    void load();
-  });
   void load();
   return () => {
     generation++;

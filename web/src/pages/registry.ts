@@ -17,6 +17,7 @@ import {
 } from '../fields';
 import { pick, t } from '../i18n';
 import { type Kind, canExportKind } from '../state';
+import { emptyRow, errorBox, listTable, openOnActivate, pager } from '../widgets';
 
 const PAGE_SIZE = 50;
 
@@ -116,35 +117,13 @@ export function renderRegistryList(
     : null;
   if (exportLink) toolbar.append(el('div', { class: 'toolbar-spacer' }), exportLink);
 
-  const total = el('span', { class: 'total', testid: 'registry-total' });
   const range = el('span', { class: 'range' });
-  const prev = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'registry-prev' },
-    t('prev_page'),
-  );
-  const next = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'registry-next' },
-    t('next_page'),
-  );
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'registry-error',
-    role: 'alert',
-    hidden: true,
-  });
-  const thead = el(
-    'thead',
-    {},
-    el('tr', {}, ...LIST_COLUMNS[kind].map((f) => el('th', {}, fieldLabel(kind, f)))),
-  );
-  const tbody = el('tbody', {});
-  const table = el(
-    'table',
-    { class: 'table', testid: 'registry-table', 'data-kind': kind, 'data-state': 'loading' },
-    thead,
-    tbody,
+  const paging = pager('registry', PAGE_SIZE, filters, () => load(), range);
+  const error = errorBox('registry-error');
+  const { table, tbody } = listTable(
+    'registry-table',
+    LIST_COLUMNS[kind].map((f) => fieldLabel(kind, f)),
+    { 'data-kind': kind },
   );
 
   content.append(
@@ -152,7 +131,7 @@ export function renderRegistryList(
     toolbar,
     error,
     el('div', { class: 'table-wrap' }, table),
-    el('div', { class: 'pager' }, total, range, el('div', { class: 'toolbar-spacer' }), prev, next),
+    paging.node,
   );
 
   const params = (): Record<string, string | number> => {
@@ -183,13 +162,10 @@ export function renderRegistryList(
       const page = await api.list(kind, listParams);
       if (mine !== generation) return;
       renderRows(page.items);
-      total.textContent = t('total_n', { n: page.total });
-      total.dataset.total = String(page.total);
+      paging.show(page.total, page.offset, page.items.length);
       range.textContent = page.items.length
         ? ` · ${t('page_n', { from: page.offset + 1, to: page.offset + page.items.length })}`
         : '';
-      prev.disabled = page.offset <= 0;
-      next.disabled = page.offset + page.items.length >= page.total;
       table.dataset.state = 'ready';
     } catch (e) {
       if (mine !== generation) return;
@@ -202,13 +178,7 @@ export function renderRegistryList(
   const renderRows = (items: RegistryRecord[]) => {
     clear(tbody);
     if (items.length === 0) {
-      tbody.append(
-        el(
-          'tr',
-          { class: 'empty' },
-          el('td', { colspan: LIST_COLUMNS[kind].length }, t('no_records')),
-        ),
-      );
+      tbody.append(emptyRow(LIST_COLUMNS[kind].length, t('no_records')));
       return;
     }
     for (const record of items) {
@@ -222,12 +192,8 @@ export function renderRegistryList(
       for (const field of LIST_COLUMNS[kind]) {
         row.append(el('td', { 'data-field': field }, valueNode(field, record)));
       }
-      const open = () => {
+      openOnActivate(row, () => {
         location.hash = `#/registry/${kind}/${encodeURIComponent(key)}`;
-      };
-      row.addEventListener('click', open);
-      row.addEventListener('keydown', (event) => {
-        if (event.key === 'Enter') open();
       });
       tbody.append(row);
     }
@@ -251,15 +217,6 @@ export function renderRegistryList(
       void load();
     });
   }
-  prev.addEventListener('click', () => {
-    filters.offset = Math.max(0, filters.offset - PAGE_SIZE);
-    void load();
-  });
-  next.addEventListener('click', () => {
-    filters.offset += PAGE_SIZE;
-    void load();
-  });
-
   void load();
   return () => {
     generation++;

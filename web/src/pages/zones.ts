@@ -10,6 +10,7 @@ import { clear, el } from '../dom';
 import { t } from '../i18n';
 import { errorText } from '../pass-ui';
 import { canConfigureMonitor } from '../state';
+import { button, emptyRow, errorBox, listTable } from '../widgets';
 import { ALARM_KINDS, DEPARTMENTS, alarmKindName, departmentName } from './alarms';
 import { baseMap, zoneLayer, zoneStyle, zoneTooltip } from './map';
 
@@ -75,14 +76,8 @@ export function renderZones(content: HTMLElement): () => void {
   let editing: Zone | null = null;
   let drawing: Drawing = { mode: 'none' };
 
-  const error = el('div', {
-    class: 'form-error',
-    testid: 'zones-error',
-    role: 'alert',
-    hidden: true,
-  });
+  const error = errorBox('zones-error');
   const mapNode = el('div', { class: 'zone-map', testid: 'zones-map' });
-  const tbody = el('tbody', {});
   const columns = [
     t('zone_code'),
     t('zone_name'),
@@ -94,40 +89,17 @@ export function renderZones(content: HTMLElement): () => void {
     t('alarm_department'),
     '',
   ];
-  const table = el(
-    'table',
-    { class: 'table', testid: 'zones-table', 'data-state': 'loading' },
-    el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', {}, c)))),
-    tbody,
-  );
+  const { table, tbody } = listTable('zones-table', columns);
 
   // ---- drawing tools
   const drawHint = el('span', { class: 'stat-muted', testid: 'zone-draw-hint' });
-  const drawCircle = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'zone-draw-circle' },
-    t('zone_draw_circle'),
-  );
-  const drawPolygon = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'zone-draw-polygon' },
-    t('zone_draw_polygon'),
-  );
-  const finish = el(
-    'button',
-    { class: 'btn btn-primary', type: 'button', testid: 'zone-draw-finish', hidden: true },
-    t('zone_draw_finish'),
-  );
-  const undo = el(
-    'button',
-    { class: 'btn btn-secondary', type: 'button', testid: 'zone-draw-undo', hidden: true },
-    t('waypoints_undo'),
-  );
-  const newZone = el(
-    'button',
-    { class: 'btn btn-primary', type: 'button', testid: 'zone-new' },
-    t('zone_new'),
-  );
+  const drawCircle = button('zone-draw-circle', t('zone_draw_circle'));
+  const drawPolygon = button('zone-draw-polygon', t('zone_draw_polygon'));
+  const finish = button('zone-draw-finish', t('zone_draw_finish'), 'btn btn-primary', {
+    hidden: true,
+  });
+  const undo = button('zone-draw-undo', t('waypoints_undo'), 'btn btn-secondary', { hidden: true });
+  const newZone = button('zone-new', t('zone_new'), 'btn btn-primary');
 
   // ---- the form
   const fieldErrors = new Map<string, HTMLElement>();
@@ -592,9 +564,7 @@ export function renderZones(content: HTMLElement): () => void {
     layersByCode.clear();
     clear(tbody);
     if (zones.length === 0) {
-      tbody.append(
-        el('tr', { class: 'empty' }, el('td', { colspan: columns.length }, t('no_records'))),
-      );
+      tbody.append(emptyRow(columns.length, t('no_records')));
     }
     const order = ['restricted', 'route', 'site', 'city'];
     const sorted = [...zones].sort(
