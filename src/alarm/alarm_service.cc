@@ -11,6 +11,9 @@
 namespace baotong::alarm {
 namespace {
 
+// How long the writer waits before it retries a batch that could not be stored.
+constexpr auto kRetryPause = std::chrono::milliseconds(200);
+
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE alarms (
   id INTEGER PRIMARY KEY,
@@ -516,6 +519,8 @@ void AlarmService::Run() {
     if (stored) {
       Publish(batch);
       SendTexts(batch);
+    } else {
+      RequeueSignals(batch);
     }
     {
       std::scoped_lock lock(mutex_);
@@ -530,6 +535,28 @@ void AlarmService::Run() {
     done_.notify_all();
     batch.clear();
   }
+}
+
+void AlarmService::RequeueSignals(std::vector<Change>& batch) {
+  // What the monitor raised is already in memory: it goes back to the front of the queue and
+  // is retried after a pause, so a storage hiccup delays alarms instead of losing them. A
+  // person's step fails at once (the caller is told); it stays in `batch` for that.
+  std::vector<Change> retry;
+  for (Change& change : batch) {
+    if (!change.waiter)
+      retry.push_back(std::move(change));
+  }
+  std::erase_if(batch, [](const Change& change) { return !change.waiter; });
+  if (retry.empty())
+    return;
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    spdlog::error("alarm: {} changes could not be stored before shutdown", retry.size());
+    return;
+  }
+  queue_.insert(queue_.begin(), std::make_move_iterator(retry.begin()),
+                std::make_move_iterator(retry.end()));
+  wake_.wait_for(lock, kRetryPause, [&] { return stopping_; });
 }
 
 bool AlarmService::Commit(std::vector<Change>& batch) {

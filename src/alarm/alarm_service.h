@@ -144,6 +144,7 @@ class AlarmService : public monitor::AlarmSink {
   void EnqueueLocked(Change change);
   void Run();
   bool Commit(std::vector<Change>& batch);
+  void RequeueSignals(std::vector<Change>& batch);
   void Publish(const std::vector<Change>& batch);
   void SendTexts(const std::vector<Change>& batch);
 

@@ -578,3 +578,37 @@ TEST_F(AlarmServiceTest, OpenCountsBySeverityKindAndStatus) {
 
 }  // namespace
 }  // namespace baotong::alarm
+
+namespace baotong::alarm {
+namespace {
+
+TEST_F(AlarmServiceTest, ARaiseThatCannotBeStoredIsRetriedNotLost) {
+  // Storage refuses every new alarm for a while (as a full disk or a locked file would).
+  auto database = store::Database::Open(dir_ / "registry.db");
+  ASSERT_TRUE(database);
+  ASSERT_TRUE((*database)->Exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON alarms BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+  std::atomic<int> published{0};
+  const uint64_t subscription =
+      service_->Subscribe([&published](const AlarmUpdate&) { ++published; });
+  std::vector<AlarmSignal> signals = {Raise(AlarmKind::kOverspeed, "013800000001")};
+  service_->OnSignals(signals);
+  // Several retry pauses pass with nothing stored and nothing pushed ...
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_EQ(published.load(), 0);
+  {
+    auto count = (*database)->Prepare("SELECT count(*) FROM alarms");
+    ASSERT_TRUE(count);
+    ASSERT_TRUE(count->Step());
+    EXPECT_EQ(count->Int(0), 0);
+  }
+  // ... and once storage works again the alarm is stored and pushed, once.
+  ASSERT_TRUE((*database)->Exec("DROP TRIGGER refuse"));
+  service_->Flush();
+  EXPECT_EQ(published.load(), 1);
+  EXPECT_EQ(Only().kind, AlarmKind::kOverspeed);
+  service_->Unsubscribe(subscription);
+}
+
+}  // namespace
+}  // namespace baotong::alarm
