@@ -143,23 +143,79 @@ void RuleEngine::SetRules(std::shared_ptr<const RuleSet> rules) {
 
 void RuleEngine::Process(const model::Position& position, int64_t received_ns,
                          std::vector<AlarmSignal>& out) {
-  const uint64_t hash = TerminalHash(position.terminal);
-  Vehicle* vehicle = FindVehicle(position.terminal, hash);
-  if (!vehicle) {
-    vehicles_.push_back(std::make_unique<Vehicle>());
-    vehicle = vehicles_.back().get();
-    vehicle->terminal = position.terminal;
-    if ((vehicles_.size() + 1) * 2 > slots_.size()) {
-      std::vector<Slot> old = std::move(slots_);
-      slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
-      for (const Slot& slot : old) {
-        if (slot.hash != 0)
-          Insert(slot);
+  Evaluate(VehicleFor(position.terminal, TerminalHash(position.terminal)), position, received_ns,
+           out);
+}
+
+void RuleEngine::ProcessBatch(std::span<const model::Position> positions,
+                              std::span<const int64_t> received_ns, std::vector<AlarmSignal>& out) {
+  // Four stages ahead of the position being evaluated: its slot in the vehicle table (far
+  // ahead), the vehicle the slot points to, what the vehicle points to (its cell's candidates,
+  // route facts, inside list), then the shapes those candidates will test. Prefetches are
+  // hints: a slot taken by another vehicle or a table grown meanwhile costs a miss, never a
+  // wrong answer.
+  constexpr size_t kSlotAhead = 16, kVehicleAhead = 10, kCandidatesAhead = 5, kShapesAhead = 2;
+  constexpr size_t kRing = 32;  // > kSlotAhead, power of two
+  static_assert(sizeof(Vehicle) <= 8 * 64);
+  const ZoneIndex& zones = *rules_->zones;
+  uint64_t hashes[kRing];
+  const size_t n = std::min(positions.size(), received_ns.size());
+  // The vehicle that position i will probably use (nullptr: unknown yet).
+  auto vehicle_at = [&](size_t i) -> const Vehicle* {
+    if (slots_.empty())
+      return nullptr;
+    return slots_[hashes[i % kRing] & (slots_.size() - 1)].vehicle;
+  };
+  for (size_t i = 0; i < std::min(n, kSlotAhead); ++i)
+    hashes[i % kRing] = TerminalHash(positions[i].terminal);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kSlotAhead < n) {
+      const size_t ahead = i + kSlotAhead;
+      hashes[ahead % kRing] = TerminalHash(positions[ahead].terminal);
+      if (!slots_.empty())
+        __builtin_prefetch(&slots_[hashes[ahead % kRing] & (slots_.size() - 1)]);
+    }
+    if (i + kVehicleAhead < n) {
+      if (const Vehicle* ahead = vehicle_at(i + kVehicleAhead)) {
+        const char* bytes = reinterpret_cast<const char*>(ahead);
+        for (size_t line = 0; line < sizeof(Vehicle); line += 64)
+          __builtin_prefetch(bytes + line);
+        __builtin_prefetch(bytes + sizeof(Vehicle) - 1);  // it need not start a line
       }
     }
-    Insert({hash, vehicle});
+    if (i + kCandidatesAhead < n) {
+      if (const Vehicle* ahead = vehicle_at(i + kCandidatesAhead)) {
+        const model::Position& p = positions[i + kCandidatesAhead];
+        zones.PrefetchCandidates(ahead->cursor, ahead->route_zone,
+                                 {p.lat_e6 / 1e6, p.lon_e6 / 1e6});
+        if (!ahead->inside.empty())
+          __builtin_prefetch(ahead->inside.data());
+      }
+    }
+    if (i + kShapesAhead < n) {
+      if (const Vehicle* ahead = vehicle_at(i + kShapesAhead))
+        zones.PrefetchShapes(ahead->cursor, ahead->route_zone, ahead->route_segment);
+    }
+    Evaluate(VehicleFor(positions[i].terminal, hashes[i % kRing]), positions[i], received_ns[i],
+             out);
   }
-  Evaluate(*vehicle, position, received_ns, out);
+}
+
+RuleEngine::Vehicle& RuleEngine::VehicleFor(std::string_view terminal, uint64_t hash) {
+  if (Vehicle* vehicle = FindVehicle(terminal, hash))
+    return *vehicle;
+  Vehicle* vehicle = vehicles_.emplace_back(std::make_unique<Vehicle>()).get();
+  vehicle->terminal = terminal;
+  if ((vehicles_.size() + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    for (const Slot& slot : old) {
+      if (slot.hash != 0)
+        Insert(slot);
+    }
+  }
+  Insert({hash, vehicle});
+  return *vehicle;
 }
 
 RuleEngine::Vehicle* RuleEngine::FindVehicle(std::string_view terminal, uint64_t hash) const {

@@ -68,6 +68,8 @@ void Monitor::Submit(std::span<const model::Position> positions) {
 
 void Monitor::Run(Partition& partition) {
   std::vector<Queued> batch;
+  std::vector<model::Position> positions;  // the batch as the engine takes it
+  std::vector<int64_t> received_ns;
   std::vector<AlarmSignal> signals;
   auto next_tick = std::chrono::steady_clock::now() + options_.tick_interval;
   for (;;) {
@@ -86,10 +88,15 @@ void Monitor::Run(Partition& partition) {
         partition.not_full.notify_all();
     }
     signals.clear();
+    positions.clear();
+    received_ns.clear();
+    for (Queued& item : batch) {
+      positions.push_back(std::move(item.position));
+      received_ns.push_back(item.received_ns);
+    }
     {
       std::lock_guard lock(partition.engine_mutex);
-      for (const Queued& item : batch)
-        partition.engine->Process(item.position, item.received_ns, signals);
+      partition.engine->ProcessBatch(positions, received_ns, signals);
       if (std::chrono::steady_clock::now() >= next_tick) {
         partition.engine->Tick(WallMs(), signals);
         next_tick = std::chrono::steady_clock::now() + options_.tick_interval;

@@ -668,6 +668,38 @@ bool ZoneIndex::RouteContains(const Cursor& cursor, uint32_t route, const geo::L
   return false;
 }
 
+void ZoneIndex::PrefetchCandidates(const Cursor& cursor, std::optional<uint32_t> route,
+                                   const geo::LatLon& point) const {
+  if (const uint64_t key = CellKey(point); key != cursor.cell && !cells_.empty())
+    __builtin_prefetch(&cells_[CellHash(key) & (cells_.size() - 1)]);
+  for (const char* at = reinterpret_cast<const char*>(cursor.begin);
+       at < reinterpret_cast<const char*>(cursor.end); at += 64)
+    __builtin_prefetch(at);
+  if (route && *route < facts_.size())
+    __builtin_prefetch(&facts_[*route]);
+}
+
+void ZoneIndex::PrefetchShapes(const Cursor& cursor, std::optional<uint32_t> route,
+                               uint32_t segment_hint) const {
+  for (const Candidate* c = cursor.begin; c != cursor.end; ++c) {
+    if (c->inside)
+      continue;
+    if (c->shape == kRingShape)
+      __builtin_prefetch(edges_.data() + c->first_segment);
+    else if (c->shape == kCircleShape)
+      __builtin_prefetch(circles_.data() + c->first_segment);
+  }
+  if (route && *route < facts_.size()) {
+    const Facts& facts = facts_[*route];
+    if (facts.shape == kRouteShape) {
+      const uint32_t hint = std::min(segment_hint, facts.points - 2);
+      const geo::LatLon* at = points_.data() + facts.first_point + (hint > 0 ? hint - 1 : 0);
+      __builtin_prefetch(at);
+      __builtin_prefetch(at + 3);
+    }
+  }
+}
+
 bool ZoneIndex::Applies(uint32_t id, int minute_of_day, uint32_t class_bit) const {
   const Facts& facts = facts_[id];
   if (class_bit != 0 && (facts.vehicle_classes & class_bit) == 0)

@@ -119,6 +119,14 @@ class ZoneIndex {
   // segments are measured first, and it is updated on a hit elsewhere.
   bool RouteContains(const Cursor& cursor, uint32_t route, const geo::LatLon& point,
                      uint32_t& segment_hint) const;
+  // Cache hints for a caller that knows which cursor (and route) a coming position at `point`
+  // will use, in two steps some positions apart: first the cursor's candidates, the route's
+  // facts and, when `point` has left the cursor's cell, the new cell's slot; then (once those
+  // are in the cache) the shapes the exact tests will read. No effect on results.
+  void PrefetchCandidates(const Cursor& cursor, std::optional<uint32_t> route,
+                          const geo::LatLon& point) const;
+  void PrefetchShapes(const Cursor& cursor, std::optional<uint32_t> route,
+                      uint32_t segment_hint) const;
   // ZoneApplies from a compact copy of the zone's classes and windows.
   bool Applies(uint32_t id, int minute_of_day, uint32_t class_bit) const;
   // The zone's speed limit (km/h) or NaN.

@@ -457,5 +457,68 @@ TEST_F(EngineTest, LateResendsAreIgnored) {
   EXPECT_TRUE(Report(kMorning - kHour, At(0, -3000), 20).empty());
 }
 
+// ProcessBatch is Process on each position in turn: the same signals in the same order, for
+// vehicles first seen inside a batch (the table grows meanwhile), a terminal reporting twice in
+// one batch, and batches of every size around the look-ahead distances.
+TEST_F(EngineTest, ProcessBatchMatchesProcessOneByOne) {
+  constexpr int kVehicles = 150;
+  const VehicleClass classes[] = {VehicleClass::kTruck, VehicleClass::kHazardous,
+                                  VehicleClass::kTourBus};
+  for (int i = 0; i < kVehicles; ++i) {
+    if (i % 7 != 6)  // some unregistered
+      SetContext("V" + std::to_string(i), classes[i % 3], /*with_pass=*/i % 2 == 0);
+  }
+  // Each vehicle circles the origin at its own radius and pace, through the restricted zones at
+  // (0, +-3 km), the site and across the route; a night start so the hazmat window applies.
+  const int64_t start = kMorning + 12 * kHour;  // 22:00 China time
+  std::vector<model::Position> positions;
+  std::vector<int64_t> received;
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < kVehicles; ++i) {
+      const double radius = 1500 + 20.0 * i;
+      const double angle = 0.01 * i + 0.15 * round;
+      const geo::LatLon where = At(radius * std::cos(angle), radius * std::sin(angle));
+      for (int twice = 0; twice < (i % 11 == 0 ? 2 : 1); ++twice) {
+        model::Position& p = positions.emplace_back();
+        p.terminal = "V" + std::to_string(i);
+        p.device_time_ms = start + round * 30 * kSecond + twice * kSecond;
+        p.receive_time_ms = p.device_time_ms;
+        p.lat_e6 = static_cast<int32_t>(std::lround(where.lat * 1e6));
+        p.lon_e6 = static_cast<int32_t>(std::lround(where.lon * 1e6));
+        p.speed_dkmh = static_cast<uint16_t>((round + i) % 9 == 0 ? 0 : 300 + 40 * (i % 12));
+        p.status = (round + i) % 13 == 0 ? jt808::status_bit::kDoor1Open : 0;
+        p.alarm = (round + i) % 17 == 0 ? jt808::alarm_bit::kEmergency : 0;
+        received.push_back(static_cast<int64_t>(positions.size()));
+      }
+    }
+  }
+  RuleEngine one_by_one(rules_, contexts_, /*context_refresh_ms=*/0);
+  RuleEngine batched(rules_, contexts_, /*context_refresh_ms=*/0);
+  std::vector<AlarmSignal> expected, actual;
+  for (size_t i = 0; i < positions.size(); ++i)
+    one_by_one.Process(positions[i], received[i], expected);
+  const size_t sizes[] = {1, 2, 3, 5, 9, 16, 17, 33, 64, 256, 1000};
+  for (size_t at = 0, k = 0; at < positions.size(); ++k) {
+    const size_t n = std::min(sizes[k % std::size(sizes)], positions.size() - at);
+    batched.ProcessBatch(std::span(positions).subspan(at, n), std::span(received).subspan(at, n),
+                         actual);
+    at += n;
+  }
+  ASSERT_GT(Count(expected, AlarmKind::kZoneEntry, Edge::kRaise), 10);
+  ASSERT_GT(Count(expected, AlarmKind::kZoneExit, Edge::kRaise), 0);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(actual[i].edge, expected[i].edge);
+    EXPECT_EQ(actual[i].kind, expected[i].kind);
+    EXPECT_EQ(actual[i].terminal, expected[i].terminal);
+    EXPECT_EQ(actual[i].subject, expected[i].subject);
+    EXPECT_EQ(actual[i].at_ms, expected[i].at_ms);
+    EXPECT_EQ(actual[i].received_ns, expected[i].received_ns);
+    EXPECT_EQ(actual[i].detail, expected[i].detail);
+  }
+  EXPECT_EQ(batched.vehicles(), static_cast<size_t>(kVehicles));
+}
+
 }  // namespace
 }  // namespace baotong::monitor
