@@ -225,8 +225,8 @@ Monitoring::~Monitoring() {
     alarms_->Flush();
 }
 
-void Monitoring::OnPosition(std::span<const model::Position> positions) {
-  monitor_->Submit(positions);
+void Monitoring::OnPosition(std::vector<model::Position>& positions) {
+  monitor_->Submit(std::move(positions));
 }
 
 void Monitoring::AttachGateway(gateway::Gateway* gateway) {

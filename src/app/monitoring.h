@@ -86,7 +86,7 @@ class Monitoring final : public api::MonitoringControl {
 
   // The gateway's feed (WriterOptions::on_queued): positions as they are queued for storage,
   // on the sessions' threads.
-  void OnPosition(std::span<const model::Position> positions);
+  void OnPosition(std::vector<model::Position>& positions);
   // Texts to drivers go through the gateway; their delivery is followed up by the maintenance
   // thread. Call once the gateway exists (it is built after this object, with OnPosition as
   // its feed).

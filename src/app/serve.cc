@@ -136,7 +136,7 @@ int RunServe(const ServeOverrides& overrides) {
                                      std::move(monitoring_options), NowMs());
   if (!monitoring)
     return fail_records(monitoring.error());
-  config->gateway.writer.on_queued = [&monitoring](std::span<const model::Position> positions) {
+  config->gateway.writer.on_queued = [&monitoring](std::vector<model::Position>& positions) {
     (*monitoring)->OnPosition(positions);
   };
 

@@ -50,8 +50,9 @@ struct WriterOptions {
   // Called with each position as it enters the queue, on the submitting session's thread and
   // before the position is durable: the rule engine's feed, so that an alarm does not wait for
   // the commit (a terminal resends what was not stored; the engine ignores what it has seen).
-  // Each queued position is passed exactly once. It may block briefly (back-pressure).
-  std::function<void(std::span<const model::Position>)> on_queued;
+  // Each queued position is passed exactly once, as a copy the callee may take (move from). It
+  // may block briefly (back-pressure).
+  std::function<void(std::vector<model::Position>& positions)> on_queued;
 };
 
 class PositionWriter {

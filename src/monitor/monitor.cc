@@ -52,17 +52,28 @@ size_t Monitor::PartitionOf(std::string_view terminal) const {
 }
 
 void Monitor::Submit(std::span<const model::Position> positions) {
+  Submit(std::vector<model::Position>(positions.begin(), positions.end()));
+}
+
+void Monitor::Submit(std::vector<model::Position>&& positions) {
   const int64_t now = SteadyNs();
-  for (const auto& position : positions) {
-    Partition& partition = *partitions_[PartitionOf(position.terminal)];
+  // A run of positions for one partition goes in under one lock: a gateway submission is one
+  // message, so one terminal's reports.
+  size_t i = 0;
+  while (i < positions.size()) {
+    Partition& partition = *partitions_[PartitionOf(positions[i].terminal)];
     std::unique_lock lock(partition.queue_mutex);
-    partition.not_full.wait(lock, [&] {
-      return partition.queue.size() < options_.queue_capacity || partition.stopping;
-    });
-    partition.queue.push_back({position, now});
-    ++partition.submitted;
-    if (partition.queue.size() == 1)
-      partition.not_empty.notify_one();
+    do {
+      partition.not_full.wait(lock, [&] {
+        return partition.queue.size() < options_.queue_capacity || partition.stopping;
+      });
+      partition.queue.push_back({std::move(positions[i]), now});
+      ++partition.submitted;
+      if (partition.queue.size() == 1)
+        partition.not_empty.notify_one();
+      ++i;
+    } while (i < positions.size() &&
+             partitions_[PartitionOf(positions[i].terminal)].get() == &partition);
   }
 }
 

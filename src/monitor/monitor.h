@@ -40,6 +40,8 @@ class Monitor {
   // From the gateway's writer thread after positions are durable. Blocks (back-pressure) while
   // a partition's queue is full rather than dropping. Thread-safe.
   void Submit(std::span<const model::Position> positions);
+  // The same, taking the positions instead of copying them.
+  void Submit(std::vector<model::Position>&& positions);
   // All partitions, between positions.
   void UpdateRules(std::shared_ptr<const RuleSet> rules);
   // Safe from any thread.

@@ -102,7 +102,7 @@ class ApiFixture : public ::testing::Test {
     gateway::GatewayOptions options;
     options.listen_address = "127.0.0.1";
     options.port = 0;
-    options.writer.on_queued = [this](std::span<const model::Position> positions) {
+    options.writer.on_queued = [this](std::vector<model::Position>& positions) {
       monitoring_->OnPosition(positions);
     };
     gateway_ = std::make_unique<gateway::Gateway>(options, store_, store_, metrics_);

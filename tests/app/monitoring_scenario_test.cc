@@ -244,7 +244,7 @@ class MonitoringScenarioTest : public registry::testing::RegistryTest {
     gateway::GatewayOptions gateway_options;
     gateway_options.listen_address = "127.0.0.1";
     gateway_options.port = 0;
-    gateway_options.writer.on_queued = [this](std::span<const model::Position> positions) {
+    gateway_options.writer.on_queued = [this](std::vector<model::Position>& positions) {
       monitoring_->OnPosition(positions);
     };
     gateway_ =
