@@ -301,6 +301,13 @@ const DICT: Record<string, [zh: string, en: string]> = {
   alarm_handled: ['处置', 'Handled'],
   alarm_closed: ['关闭', 'Closed'],
   alarm_text_status: ['提醒下发', 'Text to the driver'],
+  // What became of the text (the gateway's command status; "sent" while it waits).
+  text_status_sent: ['已发送，待终端应答', 'Sent, awaiting the terminal'],
+  text_status_pending: ['已发送，待终端应答', 'Sent, awaiting the terminal'],
+  text_status_delivered: ['终端已收到', 'Delivered'],
+  text_status_failed: ['终端应答失败', 'The terminal refused it'],
+  text_status_timed_out: ['终端未应答（超时）', 'No answer (timed out)'],
+  text_status_not_connected: ['终端不在线，未发送', 'Terminal offline, not sent'],
   alarm_detail_title: ['报警详情', 'Alarm'],
   alarm_track: ['报警前后轨迹', 'Track around the alarm'],
   alarm_track_hint: [

@@ -104,6 +104,15 @@ export function alarmStatusBadge(alarm: Pick<Alarm, 'status' | 'status_name'>): 
   );
 }
 
+// The gateway's word for what became of the text, in the user's language (the raw word when
+// the dictionary does not know it).
+function textStatus(status: string | null | undefined): string {
+  if (!status) return '—';
+  const key = `text_status_${status}`;
+  const text = t(key);
+  return text === key ? status : text;
+}
+
 function overdueBadge(alarm: Alarm): HTMLElement | null {
   return alarm.overdue
     ? el('span', { class: 'badge badge-overdue', testid: 'alarm-overdue' }, t('alarm_overdue'))
@@ -815,7 +824,7 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
           t('alarm_closed'),
           alarm.closed_by ? `${alarm.closed_by} · ${formatTime(alarm.closed_at_ms)}` : '—',
         ),
-        row(t('alarm_text_status'), alarm.text_status || '—'),
+        row(t('alarm_text_status'), textStatus(alarm.text_status)),
       ),
     );
 
