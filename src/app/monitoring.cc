@@ -159,7 +159,7 @@ Monitoring::Monitoring(std::unique_ptr<store::Database> database, pass::PassStor
 
 Result<std::unique_ptr<Monitoring>> Monitoring::Open(const std::filesystem::path& database_file,
                                                      pass::PassStore& passes,
-                                                     MonitoringOptions options, int64_t now_ms) {
+                                                     MonitoringOptions options) {
   auto database = store::Database::Open(database_file);
   if (!database)
     return tl::unexpected(database.error());
@@ -187,7 +187,6 @@ Result<std::unique_ptr<Monitoring>> Monitoring::Open(const std::filesystem::path
       return Fail(ErrorCode::kStorage, "the stored monitor settings are not valid");
     self.settings_ = std::move(*parsed);
   }
-  (void)now_ms;
 
   auto alarms = alarm::AlarmService::Open(database_file, self.options_.policy);
   if (!alarms)
@@ -195,17 +194,10 @@ Result<std::unique_ptr<Monitoring>> Monitoring::Open(const std::filesystem::path
   self.alarms_ = std::move(*alarms);
   if (auto loaded = self.context_.Reload(); !loaded)
     return tl::unexpected(loaded.error());
-  auto zones = self.Zones();
-  if (!zones)
-    return tl::unexpected(zones.error());
-  std::vector<monitor::Zone> plain;
-  for (auto& entry : *zones)
-    plain.push_back(std::move(entry.zone));
-  auto index = monitor::ZoneIndex::Build(std::move(plain));
-  if (!index)
-    return tl::unexpected(index.error());
-  auto rules = std::make_shared<monitor::RuleSet>(monitor::RuleSet{self.settings_, *index});
-  self.monitor_ = std::make_unique<monitor::Monitor>(self.options_.monitor, std::move(rules),
+  auto rules = self.BuildRules();
+  if (!rules)
+    return tl::unexpected(rules.error());
+  self.monitor_ = std::make_unique<monitor::Monitor>(self.options_.monitor, std::move(*rules),
                                                      self.context_, *self.alarms_);
   self.maintenance_ = std::thread([&self] { self.MaintenanceLoop(); });
   return monitoring;
@@ -394,7 +386,7 @@ Result<void> Monitoring::SaveSettings(const monitor::RuleSettings& settings, std
   return RebuildRules();
 }
 
-Result<void> Monitoring::RebuildRules() {
+Result<std::shared_ptr<const monitor::RuleSet>> Monitoring::BuildRules() {
   auto zones = Zones();
   if (!zones)
     return tl::unexpected(zones.error());
@@ -410,14 +402,21 @@ Result<void> Monitoring::RebuildRules() {
   {
     std::lock_guard lock(config_mutex_);
     if (fingerprint == last_zone_fingerprint_)
-      return {};
+      return nullptr;
     last_zone_fingerprint_ = fingerprint;
   }
   auto index = monitor::ZoneIndex::Build(std::move(plain));
   if (!index)
     return tl::unexpected(index.error());
-  monitor_->UpdateRules(
-      std::make_shared<monitor::RuleSet>(monitor::RuleSet{std::move(settings), *index}));
+  return std::make_shared<const monitor::RuleSet>(monitor::RuleSet{std::move(settings), *index});
+}
+
+Result<void> Monitoring::RebuildRules() {
+  auto rules = BuildRules();
+  if (!rules)
+    return tl::unexpected(rules.error());
+  if (*rules)
+    monitor_->UpdateRules(std::move(*rules));
   return {};
 }
 

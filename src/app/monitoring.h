@@ -81,7 +81,7 @@ class Monitoring final : public api::MonitoringControl {
   // connections of their own, loads zones and settings, and starts the partitions.
   static Result<std::unique_ptr<Monitoring>> Open(const std::filesystem::path& database_file,
                                                   pass::PassStore& passes,
-                                                  MonitoringOptions options, int64_t now_ms);
+                                                  MonitoringOptions options);
   ~Monitoring() override;
 
   // The gateway's feed (WriterOptions::on_queued): positions as they are queued for storage,
@@ -111,6 +111,8 @@ class Monitoring final : public api::MonitoringControl {
  private:
   Monitoring(std::unique_ptr<store::Database> database, pass::PassStore& passes,
              MonitoringOptions options);
+  // The rules from the zones and settings now; nullptr when they are what was built last.
+  Result<std::shared_ptr<const monitor::RuleSet>> BuildRules();
   Result<void> RebuildRules();
   Result<std::vector<api::ZoneEntry>> DerivedZones();
   void MaintenanceLoop();

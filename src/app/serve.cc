@@ -132,8 +132,8 @@ int RunServe(const ServeOverrides& overrides) {
   monitoring_options.monitor.partitions = config->monitor_partitions;
   monitoring_options.policy = config->alarm_policy;
   monitoring_options.default_settings = config->monitor_settings;
-  auto monitoring = Monitoring::Open(config->data_dir / "registry.db", **passes,
-                                     std::move(monitoring_options), NowMs());
+  auto monitoring =
+      Monitoring::Open(config->data_dir / "registry.db", **passes, std::move(monitoring_options));
   if (!monitoring)
     return fail_records(monitoring.error());
   config->gateway.writer.on_queued = [&monitoring](std::vector<model::Position>& positions) {

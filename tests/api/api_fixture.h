@@ -95,7 +95,7 @@ class ApiFixture : public ::testing::Test {
     camera_keys_ = {{"KK-IN", *in_key}, {"KK-OUT", *out_key}};
 
     // The rule engine and alarms, fed by the gateway as in `baotong serve`.
-    auto monitoring = app::Monitoring::Open(dir_ / "registry.db", *passes_, {}, NowMs());
+    auto monitoring = app::Monitoring::Open(dir_ / "registry.db", *passes_, {});
     ASSERT_TRUE(monitoring) << monitoring.error().Message();
     monitoring_ = std::move(*monitoring);
 

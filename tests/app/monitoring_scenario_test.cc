@@ -226,7 +226,7 @@ class MonitoringScenarioTest : public registry::testing::RegistryTest {
     options.monitor.partitions = 2;
     options.monitor.tick_interval = std::chrono::milliseconds(200);
     options.default_settings = ScaledSettings();
-    auto monitoring = Monitoring::Open(dir_ / "registry.db", *passes_, options, now_);
+    auto monitoring = Monitoring::Open(dir_ / "registry.db", *passes_, options);
     ASSERT_TRUE(monitoring) << monitoring.error().Message();
     monitoring_ = std::move(*monitoring);
     monitor::Zone zone;
