@@ -67,6 +67,10 @@ enum class Permission : uint8_t {
   kAlarmsRead,        // the alarm centre, vehicle states on the map, the live alarm feed
   kAlarmsHandle,      // acknowledge, dispatch, handle, close alarms
   kMonitorConfigure,  // zones and rule thresholds
+  // 协查 and statistics (issue 7).
+  kInvestigate,       // who was where and when (area and vehicle queries), audited with purpose
+  kStatsRead,         // freight statistics, the overview screen, economic indicators
+  kIndicatorsImport,  // import economic indicator series
 };
 
 std::span<const Permission> AllPermissions();

@@ -66,5 +66,9 @@ std::optional<Response> RoutePasses(Call& call);
 // API key, not a session).
 std::optional<Response> RouteCamera(Call& call);
 std::optional<Response> RouteCheckpoints(Call& call);
+// 协查: area and vehicle queries over the track store, their export (routes_investigation.cc).
+std::optional<Response> RouteInvestigations(Call& call);
+// Statistics, the overview screen and economic indicators (routes_stats.cc).
+std::optional<Response> RouteStats(Call& call);
 
 }  // namespace baotong::api

@@ -369,6 +369,10 @@ std::optional<Response> RouteAuthenticated(Call& call) {
     return response;
   if (auto response = RouteMonitoring(call))
     return response;
+  if (auto response = RouteInvestigations(call))
+    return response;
+  if (auto response = RouteStats(call))
+    return response;
   if ((path == "/api/positions/latest" || path == "/api/track" ||
        path == "/api/terminals/connected") &&
       is_get) {

@@ -33,6 +33,12 @@ class PassStore;
 namespace baotong::checkpoint {
 class CheckpointService;
 }
+namespace baotong::track {
+class Investigations;
+}
+namespace baotong::stats {
+class StatsService;
+}
 namespace baotong::api {
 
 // What the dashboard needs before sign-in: map tiles and where to centre.
@@ -77,6 +83,8 @@ struct ApiServices {
   checkpoint::CheckpointService* checkpoints = nullptr;
   std::shared_ptr<TerminalPlates> terminal_plates;  // null: MakeApiHandler makes one
   MonitoringControl* monitoring = nullptr;  // rule engine and alarms; null: those routes 404
+  track::Investigations* investigations = nullptr;  // 协查; null: those routes 404
+  stats::StatsService* stats = nullptr;  // statistics and indicators; null: those routes 404
 };
 
 Handler MakeApiHandler(ApiServices services);

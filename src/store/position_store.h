@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "model/position.h"
+#include "store/path_cells.h"
 
 namespace baotong::store {
 
@@ -39,6 +40,12 @@ class PositionStore {
 
   // Number of positions stored.
   virtual Result<uint64_t> Count() = 0;
+
+  // The terminals that may have been inside `box` at some time in [from_ms, to_ms]: every
+  // terminal with a report in the box then, or a path segment (path_cells.h) crossing the box
+  // then, and perhaps others; the caller tests each exactly. Sorted, without repeats.
+  virtual Result<std::vector<std::string>> TerminalsNear(const BoxE6& box, int64_t from_ms,
+                                                         int64_t to_ms) = 0;
 
   // Whether the position with this key is stored (used to check that nothing acknowledged was
   // lost).

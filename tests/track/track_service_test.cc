@@ -30,6 +30,10 @@ class FakeStore : public store::PositionStore {
   Result<size_t> LatestCount() override { return positions.size(); }
   Result<uint64_t> Count() override { return positions.size(); }
   Result<bool> Contains(const model::PositionKey&) override { return false; }
+  Result<std::vector<std::string>> TerminalsNear(const store::BoxE6&, int64_t,
+                                                 int64_t) override {
+    return std::vector<std::string>{};
+  }
 
   std::vector<model::Position> positions;
   int track_calls = 0;

@@ -58,6 +58,15 @@ CREATE TABLE position_log_b(
 INSERT INTO store_meta VALUES('active_log', 0), ('sealed_next_terminal', 0),
   ('sealed_next_offset', 0);
 )sql",
+    // 4: the spatio-temporal index of compacted positions (path_cells.h): which terminals had a
+    // report or a path segment in which grid cell during which hour. Stores older than this
+    // version are indexed once at Open (cells_indexed says whether that is done).
+    R"sql(
+CREATE TABLE position_cells(
+  bucket INTEGER NOT NULL, cell INTEGER NOT NULL, terminal_id INTEGER NOT NULL,
+  PRIMARY KEY(bucket, cell, terminal_id)) WITHOUT ROWID;
+INSERT INTO store_meta VALUES('cells_indexed', 0);
+)sql",
 };
 
 // The two log tables, indexed by store_meta.active_log.
@@ -92,6 +101,12 @@ constexpr const char* kSelectNewestChunks =
 // starts before the newest chunk does, but less than kChunkMaxSpanMs before.
 constexpr const char* kSelectNewestTime =
     "SELECT max(last_time) FROM position_chunks WHERE terminal_id = ?1 AND first_time >= ?2";
+constexpr const char* kInsertCell =
+    "INSERT OR IGNORE INTO position_cells(bucket, cell, terminal_id) VALUES(?1, ?2, ?3)";
+constexpr const char* kSelectCellTerminals =
+    "SELECT DISTINCT terminal_id FROM position_cells WHERE bucket = ?1 AND cell BETWEEN ?2 AND ?3";
+constexpr const char* kSelectAllChunks =
+    "SELECT data FROM position_chunks WHERE terminal_id = ?1 ORDER BY first_time";
 constexpr const char* kInsertTerminal = "INSERT INTO terminals(phone) VALUES(?1)";
 constexpr const char* kFindRegistration =
     "SELECT auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
@@ -408,6 +423,9 @@ Result<void> SqliteStore::Init() {
   if (auto ok = LoadState(); !ok) {
     return ok;
   }
+  if (auto ok = IndexOldChunks(); !ok) {
+    return ok;
+  }
   return StartCheckpointer();
 }
 
@@ -504,6 +522,7 @@ Result<void> SqliteStore::LoadState() {
       auto [it, inserted] = writer_terminals_.try_emplace(ColumnText(use.get(), 1));
       it->second.id = id;
       ids_.emplace(it->first, id);
+      SetPhoneOfId(id, it->first);
       phones.emplace(id, &it->first);
     }
     if (rc != SQLITE_DONE) {
@@ -739,6 +758,7 @@ Result<void> SqliteStore::RegisterTerminals(std::span<const model::Position> bat
     auto [it, inserted] = writer_terminals_.try_emplace(std::string(unknown[i]));
     it->second.id = new_ids[i];
     ids_.emplace(it->first, new_ids[i]);
+    SetPhoneOfId(new_ids[i], it->first);
   }
   return {};
 }
@@ -861,8 +881,10 @@ Result<void> SqliteStore::Commit(const SlicePlan& slice,
   if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin an append"); !ok) {
     return ok;
   }
+  // Each compacted terminal's newest compacted position, applied once the transaction commits.
+  std::vector<std::pair<WriterTerminal*, model::Position>> newest_compacted;
   auto write = [&]() -> Result<void> {
-    // The slice of the sealed log: chunks, latest positions and the progress, together.
+    // The slice of the sealed log: chunks, their cells, latest positions and the progress.
     if (!slice.items.empty()) {
       auto upsert_latest = writer_->Prepare(kUpsertLatest);
       if (!upsert_latest) {
@@ -891,6 +913,10 @@ Result<void> SqliteStore::Commit(const SlicePlan& slice,
           }
         }
         if (auto ok = WriteChunks(item.id, group, blob); !ok) {
+          return ok;
+        }
+        WriterTerminal& owner = writer_terminals_.find(positions.front().terminal)->second;
+        if (auto ok = IndexCells(owner, group, newest_compacted); !ok) {
           return ok;
         }
       }
@@ -954,6 +980,9 @@ Result<void> SqliteStore::Commit(const SlicePlan& slice,
     return written;
   }
 
+  for (auto& [terminal, newest] : newest_compacted) {
+    terminal->last_compacted = std::move(newest);
+  }
   // Committed: publish to readers (who must never see a position in neither memory nor disk).
   // Copies are made, and compacted positions freed, outside the lock.
   std::vector<model::Position> copies;
@@ -1062,6 +1091,244 @@ Result<size_t> SqliteStore::Write(std::span<const model::Position> batch) {
     owners[i]->recent.Add(fresh[i]->serial, fresh[i]->device_time_ms, options_.dedup_window);
   }
   return fresh.size();
+}
+
+void SqliteStore::SetPhoneOfId(uint32_t id, const std::string& phone) {
+  if (phone_of_id_.size() <= id) {
+    phone_of_id_.resize(static_cast<size_t>(id) + 1);
+  }
+  phone_of_id_[id] = phone;
+}
+
+Result<void> SqliteStore::IndexCells(
+    WriterTerminal& terminal, std::span<const model::Position* const> group,
+    std::vector<std::pair<WriterTerminal*, model::Position>>& newest_compacted) {
+  if (group.empty()) {
+    return {};
+  }
+  std::vector<std::pair<int64_t, int64_t>> keys;  // (bucket, cell)
+  std::vector<int64_t> cells;
+  auto add_point = [&](const model::Position& p) {
+    cells.clear();
+    SegmentCells(p, p, cells);
+    for (int64_t cell : cells) {
+      keys.emplace_back(BucketOf(p.device_time_ms), cell);
+    }
+  };
+  auto add_segment = [&](const model::Position& a, const model::Position& b) {
+    if (!IsPathSegment(a, b)) {
+      return;
+    }
+    cells.clear();
+    SegmentCells(a, b, cells);
+    for (int64_t bucket = BucketOf(a.device_time_ms); bucket <= BucketOf(b.device_time_ms);
+         ++bucket) {
+      for (int64_t cell : cells) {
+        keys.emplace_back(bucket, cell);
+      }
+    }
+  };
+  const model::Position& first = *group.front();
+  const model::Position& last = *group.back();
+  if (terminal.last_compacted && terminal.last_compacted->device_time_ms < first.device_time_ms) {
+    // The usual case: the group continues the compacted track.
+    add_segment(*terminal.last_compacted, first);
+    add_point(first);
+    for (size_t i = 1; i < group.size(); ++i) {
+      add_segment(*group[i - 1], *group[i]);
+      add_point(*group[i]);
+    }
+  } else {
+    // After Open, or positions older than some compacted ones (blind-area data sent late): the
+    // neighbours come from the chunks, which already hold this group.
+    std::vector<model::Position> track;
+    if (auto ok = ReadChunks(
+            *writer_, terminal.id, first.terminal, first.device_time_ms - kPathMaxGapMs,
+            last.device_time_ms + kPathMaxGapMs, std::numeric_limits<size_t>::max(), track);
+        !ok) {
+      return ok;
+    }
+    SortUnique(track);
+    for (size_t i = 0; i < track.size(); ++i) {
+      if (i > 0) {
+        add_segment(track[i - 1], track[i]);
+      }
+      add_point(track[i]);
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto insert = writer_->Prepare(kInsertCell);
+  if (!insert) {
+    return tl::unexpected(insert.error());
+  }
+  for (const auto& [bucket, cell] : keys) {
+    StmtUse use(*insert);
+    sqlite3_bind_int64(use.get(), 1, bucket);
+    sqlite3_bind_int64(use.get(), 2, cell);
+    sqlite3_bind_int64(use.get(), 3, terminal.id);
+    if (auto ok = Run(use.get(), "sqlite: cannot index a cell"); !ok) {
+      return ok;
+    }
+  }
+  if (!terminal.last_compacted || terminal.last_compacted->device_time_ms < last.device_time_ms) {
+    model::Position newest = last;
+    newest.extras.clear();
+    newest_compacted.emplace_back(&terminal, std::move(newest));
+  }
+  return {};
+}
+
+Result<void> SqliteStore::IndexOldChunks() {
+  auto get_meta = writer_->Prepare(kGetMeta);
+  if (!get_meta) {
+    return tl::unexpected(get_meta.error());
+  }
+  {
+    StmtUse use(*get_meta);
+    BindText(use.get(), 1, "cells_indexed");
+    if (sqlite3_step(use.get()) == SQLITE_ROW && sqlite3_column_int64(use.get(), 0) != 0) {
+      return {};
+    }
+  }
+  sqlite3* db = writer_->db.get();
+  auto select = writer_->Prepare(kSelectAllChunks);
+  if (!select) {
+    return tl::unexpected(select.error());
+  }
+  if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin indexing old chunks"); !ok) {
+    return ok;
+  }
+  std::vector<std::pair<WriterTerminal*, model::Position>> newest_compacted;
+  auto index = [&]() -> Result<void> {
+    std::vector<model::Position> track;
+    std::vector<const model::Position*> group;
+    for (auto& [phone, terminal] : writer_terminals_) {
+      track.clear();
+      {
+        StmtUse use(*select);
+        sqlite3_bind_int64(use.get(), 1, terminal.id);
+        int rc;
+        while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+          if (auto ok = DecodePositions(ColumnBlob(use.get(), 0), phone, track); !ok) {
+            return ok;
+          }
+        }
+        if (rc != SQLITE_DONE) {
+          return SqlFail(rc, "sqlite: cannot read chunks to index");
+        }
+      }
+      SortUnique(track);
+      group.clear();
+      for (const model::Position& p : track) {
+        group.push_back(&p);
+      }
+      if (group.empty()) {
+        continue;
+      }
+      // The whole track at once, as one group that continues nothing (a predecessor far in
+      // the past is never a path segment), so that IndexCells does not read it again.
+      model::Position before = *group.front();
+      before.device_time_ms = std::numeric_limits<int64_t>::min() / 2;
+      terminal.last_compacted = before;
+      Result<void> indexed = IndexCells(terminal, group, newest_compacted);
+      terminal.last_compacted.reset();
+      if (!indexed) {
+        return indexed;
+      }
+    }
+    return Exec(db, "UPDATE store_meta SET value = 1 WHERE key = 'cells_indexed'",
+                "sqlite: cannot record the cell index");
+  };
+  Result<void> done = index();
+  if (done) {
+    done = Exec(db, "COMMIT", "sqlite: cannot commit the cell index");
+  }
+  if (!done) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return done;
+  }
+  for (auto& [terminal, newest] : newest_compacted) {
+    terminal->last_compacted = std::move(newest);
+  }
+  return done;
+}
+
+Result<std::vector<std::string>> SqliteStore::TerminalsNear(const BoxE6& box, int64_t from_ms,
+                                                            int64_t to_ms) {
+  std::vector<std::string> result;
+  if (from_ms > to_ms || box.min_lat_e6 > box.max_lat_e6 || box.min_lon_e6 > box.max_lon_e6) {
+    return result;
+  }
+  std::vector<uint32_t> ids;
+  // The tail: a segment that crosses the box, one end uncompacted, has that end within
+  // kPathMaxStepM of the box and kPathMaxGapMs of the window.
+  constexpr double kE6PerMetre = 180e6 / (6'371'008.8 * 3.14159265358979323846);
+  const double max_abs_lat =
+      std::min(89.0, std::max(std::abs(box.min_lat_e6), std::abs(box.max_lat_e6)) / 1e6 + 0.1);
+  const auto reach_lat = static_cast<int64_t>(std::ceil(kPathMaxStepM * kE6PerMetre)) + 1;
+  const auto reach_lon =
+      static_cast<int64_t>(std::ceil(kPathMaxStepM * kE6PerMetre /
+                                     std::cos(max_abs_lat * 3.14159265358979323846 / 180))) +
+      1;
+  const BoxE6 reach{box.min_lat_e6 - reach_lat, box.min_lon_e6 - reach_lon,
+                    box.max_lat_e6 + reach_lat, box.max_lon_e6 + reach_lon};
+  const int64_t tail_from = from_ms - kPathMaxGapMs;
+  const int64_t tail_to = to_ms + kPathMaxGapMs;
+  {
+    std::shared_lock lock(state_mu_);
+    auto scan = [&](uint32_t id, const std::vector<model::Position>& tail) {
+      for (const model::Position& p : tail) {
+        if (p.device_time_ms >= tail_from && p.device_time_ms <= tail_to &&
+            reach.Contains(p.lat_e6, p.lon_e6)) {
+          ids.push_back(id);
+          return;
+        }
+      }
+    };
+    for (const auto& [id, tail] : sealed_) {
+      scan(id, tail);
+    }
+    for (const auto& [id, tail] : active_) {
+      scan(id, tail);
+    }
+  }
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  auto select = (**lease).Prepare(kSelectCellTerminals);
+  if (!select) {
+    return tl::unexpected(select.error());
+  }
+  const int64_t first_column = CellColumn(box.min_lon_e6);
+  const int64_t last_column = CellColumn(box.max_lon_e6);
+  for (int64_t bucket = BucketOf(from_ms); bucket <= BucketOf(to_ms); ++bucket) {
+    for (int64_t row = CellRow(box.min_lat_e6); row <= CellRow(box.max_lat_e6); ++row) {
+      StmtUse use(*select);
+      sqlite3_stmt* s = use.get();
+      sqlite3_bind_int64(s, 1, bucket);
+      sqlite3_bind_int64(s, 2, CellKey(row, first_column));
+      sqlite3_bind_int64(s, 3, CellKey(row, last_column));
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ids.push_back(static_cast<uint32_t>(sqlite3_column_int64(s, 0)));
+      }
+      if (rc != SQLITE_DONE) {
+        return SqlFail(rc, "sqlite: cannot read the cell index");
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::shared_lock lock(state_mu_);
+  for (uint32_t id : ids) {
+    if (id < phone_of_id_.size() && !phone_of_id_[id].empty()) {
+      result.push_back(phone_of_id_[id]);
+    }
+  }
+  std::sort(result.begin(), result.end());
+  return result;
 }
 
 Result<void> SqliteStore::ReadChunks(Connection& connection, uint32_t terminal_id,

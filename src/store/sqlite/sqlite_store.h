@@ -12,6 +12,9 @@
 //                      position_codec.h, indexed by (terminal_id, first_time). A chunk never
 //                      spans kChunkMaxSpanMs or more, so a time range is found by an index range.
 //                      Chunks of one terminal may overlap in time.
+//   position_cells     the spatio-temporal index for 协查: (hour bucket, grid cell, terminal)
+//                      for every cell a compacted report or path segment touched in that hour
+//                      (path_cells.h), written in the transaction that writes the chunks.
 //   latest_positions   one row per terminal: its newest position by device time, as of the
 //                      last compaction slice that touched the terminal.
 //   terminals          phone -> small integer id used by the tables above.
@@ -49,6 +52,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -112,6 +116,11 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   Result<size_t> LatestCount() override;
   Result<uint64_t> Count() override;
   Result<bool> Contains(const model::PositionKey& key) override;
+  // From the in-memory tail (any terminal with a report within kPathMaxStepM of the box and
+  // kPathMaxGapMs of the window) and from position_cells (the box's cell rows, one key range
+  // each, in every hour bucket of the window).
+  Result<std::vector<std::string>> TerminalsNear(const BoxE6& box, int64_t from_ms,
+                                                 int64_t to_ms) override;
 
   // TerminalStore.
   Result<std::optional<TerminalRecord>> Find(std::string_view terminal) override;
@@ -162,6 +171,10 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   struct WriterTerminal {
     uint32_t id = 0;
     RecentKeys recent;
+    // Its newest compacted position (no extras): the start of the path segment to the next
+    // compacted one. Unknown after Open until the terminal's first compaction, which then reads
+    // its neighbours from the chunks instead.
+    std::optional<model::Position> last_compacted;
   };
   struct StringHash {
     using is_transparent = void;
@@ -192,6 +205,15 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   // Writes one terminal's positions as chunks (inside the caller's transaction).
   Result<void> WriteChunks(uint32_t id, std::vector<const model::Position*>& group,
                            std::string& blob);
+  // Adds the position_cells rows of `group` (one terminal's positions just written as chunks,
+  // sorted by device time) and of the path segments joining them to their neighbours; queues
+  // the terminal's new newest compacted position in `newest_compacted`.
+  Result<void> IndexCells(
+      WriterTerminal& terminal, std::span<const model::Position* const> group,
+      std::vector<std::pair<WriterTerminal*, model::Position>>& newest_compacted);
+  // Indexes every chunk of a store created before position_cells existed (once, at Open).
+  Result<void> IndexOldChunks();
+  void SetPhoneOfId(uint32_t id, const std::string& phone);
   // Appends to `out` the positions of terminal_id's chunks with from_ms <= device time <=
   // through_ms, in chunk order; stops early once no further chunk can hold one of the first
   // `limit` by device time.
@@ -215,7 +237,8 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   // Written by the writer thread under a unique lock of state_mu_; the writer reads without it.
   mutable std::shared_mutex state_mu_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>
-      ids_;  // terminal phone -> id
+      ids_;                               // terminal phone -> id
+  std::vector<std::string> phone_of_id_;  // id -> terminal phone ("" for unused ids)
   // The active log, per terminal, in arrival order.
   std::unordered_map<uint32_t, std::vector<model::Position>> active_;
   size_t active_size_ = 0;

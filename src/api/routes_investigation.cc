@@ -1,0 +1,10 @@
+#include "api/route_context.h"
+
+namespace baotong::api {
+
+std::optional<Response> RouteInvestigations(Call& call) {
+  (void)call;
+  return std::nullopt;
+}
+
+}  // namespace baotong::api
