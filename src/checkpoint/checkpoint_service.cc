@@ -715,6 +715,27 @@ Result<std::optional<Passage>> CheckpointService::FindPassage(int64_t id) {
   return ReadPassage(*select);
 }
 
+Result<std::vector<Passage>> CheckpointService::PassagesOfPlate(std::string_view plate,
+                                                                int64_t from_ms, int64_t to_ms,
+                                                                int64_t limit) {
+  auto select = reader_db_->Prepare(
+      std::string("SELECT ") + kPassageColumns +
+      " FROM passages AS p WHERE plate = ? AND time_ms BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 "
+      "FROM passages AS o WHERE o.overrides_id = p.id) ORDER BY time_ms, id LIMIT ?");
+  if (!select)
+    return tl::unexpected(select.error());
+  select->Bind(1, plate);
+  select->Bind(2, from_ms);
+  select->Bind(3, to_ms);
+  select->Bind(4, std::clamp<int64_t>(limit, 1, kMaxPageLimit));
+  std::vector<Passage> passages;
+  if (auto ok = select->ForEachRow(
+          [&](const store::Statement& row) { passages.push_back(ReadPassage(row)); });
+      !ok)
+    return tl::unexpected(ok.error());
+  return passages;
+}
+
 Result<PassagePage> CheckpointService::WaitForPassages(
     std::optional<std::string_view> checkpoint_id, int64_t after_id,
     std::chrono::milliseconds timeout, int64_t limit) {

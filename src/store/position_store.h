@@ -15,6 +15,14 @@
 
 namespace baotong::store {
 
+// A terminal that may have been in a box, and when (PositionStore::TerminalsNear).
+struct NearTerminal {
+  std::string terminal;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  bool operator==(const NearTerminal&) const = default;
+};
+
 // Positions. Thread-safety: Append is called by one writer thread only; every other method may
 // be called from any thread at the same time as Append.
 class PositionStore {
@@ -43,9 +51,11 @@ class PositionStore {
 
   // The terminals that may have been inside `box` at some time in [from_ms, to_ms]: every
   // terminal with a report in the box then, or a path segment (path_cells.h) crossing the box
-  // then, and perhaps others; the caller tests each exactly. Sorted, without repeats.
-  virtual Result<std::vector<std::string>> TerminalsNear(const BoxE6& box, int64_t from_ms,
-                                                         int64_t to_ms) = 0;
+  // then, and perhaps others; the caller tests each exactly. Each comes with the part of the
+  // window it may have been there in (within [from_ms, to_ms]). Sorted by terminal, one entry
+  // each.
+  virtual Result<std::vector<NearTerminal>> TerminalsNear(const BoxE6& box, int64_t from_ms,
+                                                          int64_t to_ms) = 0;
 
   // Whether the position with this key is stored (used to check that nothing acknowledged was
   // lost).

@@ -254,9 +254,11 @@ Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int
   }
   AreaAnswer answer;
   answer.candidates = candidates->size();
-  for (const std::string& terminal : *candidates) {
-    auto track = positions_.Track(terminal, from_ms - store::kPathMaxGapMs,
-                                  to_ms + store::kPathMaxGapMs + 1, kTrackLimit);
+  for (const store::NearTerminal& candidate : *candidates) {
+    // Only the part of the window the index put it near the area in, and the reports either
+    // side that a path segment may join.
+    auto track = positions_.Track(candidate.terminal, candidate.from_ms - store::kPathMaxGapMs,
+                                  candidate.to_ms + store::kPathMaxGapMs + 1, kTrackLimit);
     if (!track) {
       return tl::unexpected(track.error());
     }

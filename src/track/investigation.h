@@ -82,7 +82,8 @@ struct Presence {
 };
 
 // The exact test: `track` is one terminal's positions ordered by device time without repeats,
-// covering at least [from_ms - kPathMaxGapMs, to_ms + kPathMaxGapMs]. nullopt: not inside.
+// covering at least the times it may have been inside and kPathMaxGapMs either side (the whole
+// window and that margin, when unknown). nullopt: not inside.
 std::optional<Presence> PresenceIn(const Area& area, std::span<const model::Position> track,
                                    int64_t from_ms, int64_t to_ms);
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -161,7 +162,25 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
         track.push_back(p);
       }
     }
+    std::stable_sort(track.begin(), track.end(), [](const auto& a, const auto& b) {
+      return a.device_time_ms < b.device_time_ms;
+    });  // the interface's order
     return track;
+  }
+  // Every terminal with a report near the window, for the whole window (a superset, as allowed).
+  Result<std::vector<store::NearTerminal>> TerminalsNear(const store::BoxE6&, int64_t from_ms,
+                                                         int64_t to_ms) override {
+    std::lock_guard lock(mutex_);
+    std::set<std::string> terminals;
+    for (const auto& p : positions_) {
+      if (p.device_time_ms >= from_ms - store::kPathMaxGapMs &&
+          p.device_time_ms <= to_ms + store::kPathMaxGapMs)
+        terminals.insert(p.terminal);
+    }
+    std::vector<store::NearTerminal> near;
+    for (const auto& terminal : terminals)
+      near.push_back({terminal, from_ms, to_ms});
+    return near;
   }
   // Newest position per terminal by device time, ordered by terminal, as the real store.
   Result<std::vector<model::Position>> Latest(size_t offset, size_t limit) override {

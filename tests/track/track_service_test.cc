@@ -30,9 +30,9 @@ class FakeStore : public store::PositionStore {
   Result<size_t> LatestCount() override { return positions.size(); }
   Result<uint64_t> Count() override { return positions.size(); }
   Result<bool> Contains(const model::PositionKey&) override { return false; }
-  Result<std::vector<std::string>> TerminalsNear(const store::BoxE6&, int64_t,
-                                                 int64_t) override {
-    return std::vector<std::string>{};
+  Result<std::vector<store::NearTerminal>> TerminalsNear(const store::BoxE6&, int64_t,
+                                                         int64_t) override {
+    return std::vector<store::NearTerminal>{};
   }
 
   std::vector<model::Position> positions;

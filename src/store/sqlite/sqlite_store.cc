@@ -1254,13 +1254,21 @@ Result<void> SqliteStore::IndexOldChunks() {
   return done;
 }
 
-Result<std::vector<std::string>> SqliteStore::TerminalsNear(const BoxE6& box, int64_t from_ms,
-                                                            int64_t to_ms) {
-  std::vector<std::string> result;
+Result<std::vector<NearTerminal>> SqliteStore::TerminalsNear(const BoxE6& box, int64_t from_ms,
+                                                             int64_t to_ms) {
+  std::vector<NearTerminal> result;
   if (from_ms > to_ms || box.min_lat_e6 > box.max_lat_e6 || box.min_lon_e6 > box.max_lon_e6) {
     return result;
   }
-  std::vector<uint32_t> ids;
+  // (terminal id, first bucket, last bucket) it may have been in the box in.
+  struct Hit {
+    uint32_t id;
+    int64_t first_bucket;
+    int64_t last_bucket;
+  };
+  std::vector<Hit> hits;
+  const int64_t first_bucket = BucketOf(from_ms);
+  const int64_t last_bucket = BucketOf(to_ms);
   // The tail: a segment that crosses the box, one end uncompacted, has that end within
   // kPathMaxStepM of the box and kPathMaxGapMs of the window.
   constexpr double kE6PerMetre = 180e6 / (6'371'008.8 * 3.14159265358979323846);
@@ -1281,7 +1289,7 @@ Result<std::vector<std::string>> SqliteStore::TerminalsNear(const BoxE6& box, in
       for (const model::Position& p : tail) {
         if (p.device_time_ms >= tail_from && p.device_time_ms <= tail_to &&
             reach.Contains(p.lat_e6, p.lon_e6)) {
-          ids.push_back(id);
+          hits.push_back({id, first_bucket, last_bucket});
           return;
         }
       }
@@ -1303,7 +1311,7 @@ Result<std::vector<std::string>> SqliteStore::TerminalsNear(const BoxE6& box, in
   }
   const int64_t first_column = CellColumn(box.min_lon_e6);
   const int64_t last_column = CellColumn(box.max_lon_e6);
-  for (int64_t bucket = BucketOf(from_ms); bucket <= BucketOf(to_ms); ++bucket) {
+  for (int64_t bucket = first_bucket; bucket <= last_bucket; ++bucket) {
     for (int64_t row = CellRow(box.min_lat_e6); row <= CellRow(box.max_lat_e6); ++row) {
       StmtUse use(*select);
       sqlite3_stmt* s = use.get();
@@ -1312,22 +1320,32 @@ Result<std::vector<std::string>> SqliteStore::TerminalsNear(const BoxE6& box, in
       sqlite3_bind_int64(s, 3, CellKey(row, last_column));
       int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        ids.push_back(static_cast<uint32_t>(sqlite3_column_int64(s, 0)));
+        hits.push_back({static_cast<uint32_t>(sqlite3_column_int64(s, 0)), bucket, bucket});
       }
       if (rc != SQLITE_DONE) {
         return SqlFail(rc, "sqlite: cannot read the cell index");
       }
     }
   }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.id < b.id; });
   std::shared_lock lock(state_mu_);
-  for (uint32_t id : ids) {
-    if (id < phone_of_id_.size() && !phone_of_id_[id].empty()) {
-      result.push_back(phone_of_id_[id]);
+  for (size_t i = 0; i < hits.size();) {
+    int64_t low = hits[i].first_bucket;
+    int64_t high = hits[i].last_bucket;
+    size_t j = i + 1;
+    for (; j < hits.size() && hits[j].id == hits[i].id; ++j) {
+      low = std::min(low, hits[j].first_bucket);
+      high = std::max(high, hits[j].last_bucket);
     }
+    const uint32_t id = hits[i].id;
+    if (id < phone_of_id_.size() && !phone_of_id_[id].empty()) {
+      result.push_back({phone_of_id_[id], std::max(from_ms, low * kCellBucketMs),
+                        std::min(to_ms, (high + 1) * kCellBucketMs - 1)});
+    }
+    i = j;
   }
-  std::sort(result.begin(), result.end());
+  std::sort(result.begin(), result.end(),
+            [](const NearTerminal& a, const NearTerminal& b) { return a.terminal < b.terminal; });
   return result;
 }
 

@@ -119,8 +119,8 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   // From the in-memory tail (any terminal with a report within kPathMaxStepM of the box and
   // kPathMaxGapMs of the window) and from position_cells (the box's cell rows, one key range
   // each, in every hour bucket of the window).
-  Result<std::vector<std::string>> TerminalsNear(const BoxE6& box, int64_t from_ms,
-                                                 int64_t to_ms) override;
+  Result<std::vector<NearTerminal>> TerminalsNear(const BoxE6& box, int64_t from_ms,
+                                                  int64_t to_ms) override;
 
   // TerminalStore.
   Result<std::optional<TerminalRecord>> Find(std::string_view terminal) override;
