@@ -11,8 +11,9 @@
 // `fill` prints progress, the time taken and the store's size on disk (the database and its
 // WAL). `query` runs QUERIES circles (default radius 1000 m, window 120 min) at random places
 // and times within the stored hours, twice each (the first warms the page cache, the second is
-// the figure), and prints the median, p90 and max time and the mean number of candidates and
-// vehicles found.
+// the figure), and prints the median, p90 and max time, the mean number of candidates and
+// vehicles found, and the same times of the first runs (run after dropping the OS page cache,
+// `sync; echo 3 > /proc/sys/vm/drop_caches` as root, they are the cold-disk figures).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -193,6 +194,7 @@ int Query(const fs::path& dir, int queries, double radius_m, int window_min) {
   std::mt19937_64 random(7);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<double> times;
+  std::vector<double> first_times;  // the first run of each query: pages perhaps not cached
   double candidates = 0;
   double found = 0;
   for (int i = 0; i < queries; ++i) {
@@ -212,6 +214,9 @@ int Query(const fs::path& dir, int queries, double radius_m, int window_min) {
       const auto started = Clock::now();
       auto result = investigations.InArea(*area, from, from + window_ms);
       seconds = Seconds(started);
+      if (pass == 0) {
+        first_times.push_back(seconds * 1e3);
+      }
       if (!result) {
         std::fprintf(stderr, "query failed: %s\n", result.error().Message().c_str());
         return 1;
@@ -225,10 +230,11 @@ int Query(const fs::path& dir, int queries, double radius_m, int window_min) {
   std::printf(
       "%d queries, circle %.0f m, window %d min, store of %llu positions: median %.1f "
       "ms, p90 %.1f ms, max %.1f ms; %.0f candidates and %.0f vehicles found on "
-      "average\n",
+      "average; first runs: median %.1f ms, p90 %.1f ms, max %.1f ms\n",
       queries, radius_m, window_min, static_cast<unsigned long long>(*store.Count()),
       Percentile(times, 0.5), Percentile(times, 0.9), Percentile(times, 1.0), candidates / queries,
-      found / queries);
+      found / queries, Percentile(first_times, 0.5), Percentile(first_times, 0.9),
+      Percentile(first_times, 1.0));
   return 0;
 }
 

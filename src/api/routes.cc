@@ -15,6 +15,7 @@
 #include "common/china_time.h"
 #include "common/clock.h"
 #include "common/hex.h"
+#include "track/movement.h"
 
 namespace baotong::api {
 
@@ -214,6 +215,65 @@ Response Latest(Call& call) {
 }
 
 // Parses the query; TrackService validates ranges and limits, and its errors are the 400s.
+// Trips and stops of one terminal over at most 7 days (docs/track.md has the thresholds).
+Response Movement(Call& call) {
+  constexpr int64_t kMaxSpanMs = int64_t{7} * 24 * 3600 * 1000;
+  auto terminal = call.Param("terminal");
+  auto from = call.Param("from");
+  auto to = call.Param("to");
+  auto from_parsed = from ? ParseNumber<int64_t>(*from) : std::nullopt;
+  auto to_parsed = to ? ParseNumber<int64_t>(*to) : std::nullopt;
+  const auto refused = [] {
+    return BadRequest(
+        "需要 terminal、from、to 参数（毫秒），时间跨度不超过7天 (terminal, from < to in epoch "
+        "milliseconds, at most 7 days)");
+  };
+  if (!terminal || !from_parsed || !to_parsed)
+    return refused();
+  const int64_t from_ms = *from_parsed;
+  const int64_t to_ms = *to_parsed;
+  if (from_ms >= to_ms || to_ms - from_ms > kMaxSpanMs)
+    return refused();
+  auto visible = VisibleTerminals(call);
+  if (!visible)
+    return Internal(visible.error());
+  if (*visible && !(*visible)->contains(*terminal))
+    return Forbidden(call, "查看该车辆轨迹");
+  auto track = call.services.track.Replay(*terminal, from_ms, to_ms, track::kMaxReplayLimit);
+  if (!track) {
+    if (track.error().code == ErrorCode::kBadValue)
+      return BadRequest(track.error().Message());
+    return Internal(track.error());
+  }
+  const track::Movement movement = track::DeriveMovement(*track);
+  Json trips = Json::array();
+  for (const track::Trip& trip : movement.trips) {
+    trips.push_back(Json{{"start_ms", trip.start_ms},
+                         {"end_ms", trip.end_ms},
+                         {"from", {{"lat", trip.from.lat}, {"lon", trip.from.lon}}},
+                         {"to", {{"lat", trip.to.lat}, {"lon", trip.to.lon}}},
+                         {"distance_m", std::round(trip.distance_m)},
+                         {"max_speed_kmh", trip.max_speed_kmh},
+                         {"reports", trip.reports}});
+  }
+  Json stops = Json::array();
+  for (const track::Stop& stop : movement.stops) {
+    stops.push_back(Json{{"start_ms", stop.start_ms},
+                         {"end_ms", stop.end_ms},
+                         {"lat", stop.center.lat},
+                         {"lon", stop.center.lon},
+                         {"reports", stop.reports},
+                         {"open_start", stop.open_start},
+                         {"open_end", stop.open_end}});
+  }
+  return JsonResponse(http::status::ok, Json{{"terminal", *terminal},
+                                             {"from_ms", from_ms},
+                                             {"to_ms", to_ms},
+                                             {"positions", track->size()},
+                                             {"trips", std::move(trips)},
+                                             {"stops", std::move(stops)}});
+}
+
 Response Track(Call& call) {
   auto terminal = call.Param("terminal");
   auto from = call.Param("from");
@@ -373,7 +433,7 @@ std::optional<Response> RouteAuthenticated(Call& call) {
     return response;
   if (auto response = RouteStats(call))
     return response;
-  if ((path == "/api/positions/latest" || path == "/api/track" ||
+  if ((path == "/api/positions/latest" || path == "/api/track" || path == "/api/track/movement" ||
        path == "/api/terminals/connected") &&
       is_get) {
     if (!Allows(role, Permission::kPositionsRead))
@@ -382,6 +442,8 @@ std::optional<Response> RouteAuthenticated(Call& call) {
       return Latest(call);
     if (path == "/api/track")
       return Track(call);
+    if (path == "/api/track/movement")
+      return Movement(call);
     auto visible = VisibleTerminals(call);
     if (!visible)
       return Internal(visible.error());

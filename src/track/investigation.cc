@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 namespace baotong::track {
 namespace {
@@ -11,6 +12,8 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kMetresPerDegree = geo::kEarthRadiusM * kPi / 180;
 // Enough positions for any terminal over kMaxInvestigationSpanMs at one report a second.
 constexpr size_t kTrackLimit = 3'000'000;
+constexpr size_t kCandidatesPerThread = 64;
+constexpr size_t kMaxQueryThreads = 4;
 
 bool ValidLatLon(const geo::LatLon& point) {
   return std::isfinite(point.lat) && std::isfinite(point.lon) && std::abs(point.lat) <= 85 &&
@@ -254,16 +257,41 @@ Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int
   }
   AreaAnswer answer;
   answer.candidates = candidates->size();
-  for (const store::NearTerminal& candidate : *candidates) {
-    // Only the part of the window the index put it near the area in, and the reports either
-    // side that a path segment may join.
-    auto track = positions_.Track(candidate.terminal, candidate.from_ms - store::kPathMaxGapMs,
-                                  candidate.to_ms + store::kPathMaxGapMs + 1, kTrackLimit);
-    if (!track) {
-      return tl::unexpected(track.error());
+  // Candidates are tested on a few threads: reading their tracks is mostly waiting for pages
+  // when they are not cached, and the store serves several readers at once.
+  const size_t threads =
+      std::clamp<size_t>(candidates->size() / kCandidatesPerThread, 1, kMaxQueryThreads);
+  std::vector<std::vector<Presence>> found(threads);
+  std::vector<Result<void>> outcomes(threads);
+  auto test = [&](size_t part) {
+    for (size_t i = part; i < candidates->size(); i += threads) {
+      const store::NearTerminal& candidate = (*candidates)[i];
+      // Only the part of the window the index put it near the area in, and the reports either
+      // side that a path segment may join.
+      auto track = positions_.Track(candidate.terminal, candidate.from_ms - store::kPathMaxGapMs,
+                                    candidate.to_ms + store::kPathMaxGapMs + 1, kTrackLimit);
+      if (!track) {
+        outcomes[part] = tl::unexpected(track.error());
+        return;
+      }
+      if (auto presence = PresenceIn(area, *track, from_ms, to_ms)) {
+        found[part].push_back(std::move(*presence));
+      }
     }
-    if (auto presence = PresenceIn(area, *track, from_ms, to_ms)) {
-      answer.vehicles.push_back(std::move(*presence));
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t part = 1; part < threads; ++part) {
+      helpers.emplace_back(test, part);
+    }
+    test(0);
+  }
+  for (size_t part = 0; part < threads; ++part) {
+    if (!outcomes[part]) {
+      return tl::unexpected(outcomes[part].error());
+    }
+    for (Presence& presence : found[part]) {
+      answer.vehicles.push_back(std::move(presence));
     }
   }
   std::sort(answer.vehicles.begin(), answer.vehicles.end(),

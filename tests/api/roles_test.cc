@@ -95,7 +95,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedMatrix() {
 
 TEST(RolesTest, EveryRoleAndPermissionMatchesTheExpectedMatrix) {
   ASSERT_EQ(AllRoles().size(), ExpectedMatrix().size());
-  ASSERT_EQ(AllPermissions().size(), 26u);
+  ASSERT_EQ(AllPermissions().size(), 29u);
   for (Role role : AllRoles()) {
     const std::string role_id(RoleId(role));
     ASSERT_TRUE(ExpectedMatrix().contains(role_id)) << role_id;
