@@ -1,10 +1,12 @@
 #include "app/demo_command.h"
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "api/audit_log.h"
 #include "app/checkpoint_command.h"
@@ -15,6 +17,7 @@
 #include "registry/map_layers.h"
 #include "registry/registry_store.h"
 #include "sim/demo_city.h"
+#include "stats/stats_service.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -24,6 +27,8 @@ namespace {
 struct DemoArguments {
   std::string data_dir = "data";
   sim::DemoCityOptions city;
+  // Sample economic indicators (statistics page); skipped when the file is absent.
+  std::string indicators = "config/demo-indicators.csv";
 };
 
 template <typename Rows>
@@ -253,6 +258,18 @@ int RunDemo(DemoArguments arguments) {
   auto demo_passes = ApplyDemoPasses(*services->passes, *city, arguments.city, now_ms);
   if (!demo_passes)
     return fail(demo_passes.error());
+  int64_t indicators_imported = 0;
+  if (std::ifstream csv(arguments.indicators, std::ios::binary); csv) {
+    std::ostringstream bytes;
+    bytes << csv.rdbuf();
+    auto statistics = stats::StatsService::Open(data_dir / "registry.db");
+    if (!statistics)
+      return fail(statistics.error());
+    auto imported = (*statistics)->ImportIndicators(bytes.str(), "cli", now_ms);
+    if (!imported)
+      return fail(imported.error());
+    indicators_imported = imported->imported;
+  }
 
   nlohmann::ordered_json detail{
       {"seed", arguments.city.seed}, {"today", arguments.city.today}, {"records", counts}};
@@ -268,6 +285,7 @@ int RunDemo(DemoArguments arguments) {
   detail["routes"] = routes.size();
   detail["checkpoints_added"] = new_checkpoints;
   detail["passes"] = *demo_passes;
+  detail["indicators"] = indicators_imported;
   detail["data_dir"] = data_dir.string();
   std::cout << detail.dump() << std::endl;
   return 0;
@@ -289,6 +307,8 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
                    "Vehicles with a terminal (phones 0139 + 8 digits, as `baotong sim` uses)");
   demo->add_option("--drivers", arguments->city.drivers, "Number of drivers");
   demo->add_option("--health-records", arguments->city.health_records, "Number of health records");
+  demo->add_option("--indicators", arguments->indicators,
+                   "Sample economic indicators CSV to import (skipped when absent)");
   demo->callback([arguments, &exit_code] { exit_code = RunDemo(*arguments); });
 }
 

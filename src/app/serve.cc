@@ -19,7 +19,9 @@
 #include "common/clock.h"
 #include "pass/pass_store.h"
 #include "registry/map_layers.h"
+#include "stats/stats_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "track/investigation.h"
 
 namespace baotong::app {
 namespace {
@@ -118,6 +120,10 @@ int RunServe(const ServeOverrides& overrides) {
                                                          pass_directory, **vehicles);
   if (!checkpoints)
     return fail_records(checkpoints.error());
+  // Statistics read the other modules' tables on a connection of their own.
+  auto statistics = stats::StatsService::Open(config->data_dir / "registry.db");
+  if (!statistics)
+    return fail_records(statistics.error());
   if (auto interrupted = registry::ImportLog(records_db).FailInterrupted(NowMs()); !interrupted)
     return fail_records(interrupted.error());
   if (auto layers = registry::MapLayerFeatures(records_db); layers) {
@@ -148,6 +154,7 @@ int RunServe(const ServeOverrides& overrides) {
     return 1;
   }
   track::TrackService track(**store);
+  track::Investigations investigations(**store);
   store::TerminalStore& terminal_store = **store;
   api::ImportJobs imports(
       config->data_dir / "registry.db", records_db, **audit,
@@ -171,6 +178,8 @@ int RunServe(const ServeOverrides& overrides) {
                             **users, **audit,          imports,       config->ui,
                             web,     nullptr,          passes->get(), checkpoints->get(),
                             nullptr, monitoring->get()};
+  services.stats = statistics->get();
+  services.investigations = &investigations;
   api::HttpServer http(config->http, api::MakeApiHandler(services),
                        api::MakeUpgradeHandler(services));
   if (auto started = http.Start(); !started) {

@@ -24,6 +24,8 @@
 #include "pass/pass_store.h"
 #include "registry/map_layers.h"
 #include "registry/registry_store.h"
+#include "stats/stats_service.h"
+#include "track/investigation.h"
 
 namespace baotong::api::testing {
 
@@ -120,6 +122,11 @@ class ApiFixture : public ::testing::Test {
                          *imports_,  UiConfig{},       std::make_shared<StaticFiles>(dir_ / "web"),
                          nullptr,    passes_.get(),    checkpoints_.get(),
                          nullptr,    monitoring_.get()};
+    auto statistics = stats::StatsService::Open(dir_ / "registry.db");
+    ASSERT_TRUE(statistics) << statistics.error().Message();
+    stats_ = std::move(*statistics);
+    services.stats = stats_.get();
+    services.investigations = &investigations_;
     server_ = std::make_unique<HttpServer>(http_options, MakeApiHandler(services),
                                            MakeUpgradeHandler(services));
     ASSERT_TRUE(server_->Start());
@@ -129,6 +136,7 @@ class ApiFixture : public ::testing::Test {
     server_.reset();
     gateway_.reset();  // feeds the monitor until it stops
     monitoring_.reset();
+    stats_.reset();
     checkpoints_.reset();
     vehicles_.reset();
     pass_directory_.reset();
@@ -275,11 +283,13 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<checkpoint::RegistryVehicles> vehicles_;
   std::unique_ptr<checkpoint::CheckpointService> checkpoints_;
   std::unique_ptr<app::Monitoring> monitoring_;
+  std::unique_ptr<stats::StatsService> stats_;
   std::map<std::string, std::string> camera_keys_;
   std::map<Role, std::string> tokens_;
   gateway::testing::MemoryStore store_;
   gateway::Metrics metrics_;
   track::TrackService track_{store_};
+  track::Investigations investigations_{store_};
   std::unique_ptr<gateway::Gateway> gateway_;
   std::unique_ptr<HttpServer> server_;
 };
