@@ -1,5 +1,6 @@
 // The frame around every signed-in page: sidebar navigation (only what the user may open), and a
 // header with the user, their department and role, the language switch and 退出.
+import { canInvestigate, canReadStats } from './analysis-api';
 import { api } from './api';
 import { clear, el } from './dom';
 import { currentLang, setLang, t } from './i18n';
@@ -39,6 +40,14 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
     nav.append(
       link('#/alarms', t('nav_alarms'), 'nav-alarms'),
       link('#/zones', t('nav_zones'), 'nav-zones'),
+    );
+  }
+  // Issue 7: 协查, the statistics and the command centre's overview.
+  if (canInvestigate()) nav.append(link('#/investigate', t('nav_investigate'), 'nav-investigate'));
+  if (canReadStats()) {
+    nav.append(
+      link('#/stats', t('nav_stats'), 'nav-stats'),
+      link('#/overview', t('nav_overview'), 'nav-overview'),
     );
   }
   const readable = KINDS.filter(canReadKind);

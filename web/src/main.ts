@@ -1,8 +1,9 @@
 // 保通 dashboard: hash routing (#/login, #/map, #/registry/<kind>[/<key>], #/imports, #/passes,
 // #/passes/apply, #/passes/<id>, #/review, #/checkpoint[/<id>], #/in-city, #/alarms[/<id>],
-// #/zones[/rules]) over the
+// #/zones[/rules], #/investigate[/vehicle], #/stats, #/overview) over the
 // /api contract. The signed-in user comes from /api/auth/me; any 401 returns to the login page.
 import './style.css';
+import { canInvestigate, canReadStats } from './analysis-api';
 import { api, setUnauthorizedHandler } from './api';
 import { clear, el } from './dom';
 import { setLang, currentLang, t } from './i18n';
@@ -11,6 +12,7 @@ import { renderAlarmDetail, renderAlarmList } from './pages/alarms';
 import { renderCheckpoint } from './pages/checkpoint';
 import { renderImports } from './pages/imports';
 import { renderInCity } from './pages/incity';
+import { renderInvestigate } from './pages/investigate';
 import { renderLogin } from './pages/login';
 import { renderMap } from './pages/map';
 import { renderPassApply } from './pages/pass-apply';
@@ -127,10 +129,46 @@ async function route(forceLayout = false): Promise<void> {
     cleanup = canReadAlarms() ? renderRules(content) : forbidden(content);
   } else if (section === 'zones') {
     cleanup = canReadAlarms() ? renderZones(content) : forbidden(content);
+  } else if (section === 'investigate') {
+    cleanup = canInvestigate() ? renderInvestigate(content, kindName) : forbidden(content);
+  } else if (section === 'stats') {
+    cleanup = canReadStats()
+      ? lazyPage(content, () => import('./pages/stats').then((m) => m.renderStats))
+      : forbidden(content);
+  } else if (section === 'overview') {
+    cleanup = canReadStats()
+      ? lazyPage(content, () => import('./pages/overview').then((m) => m.renderOverview))
+      : forbidden(content);
   } else {
     clear(content);
     content.append(el('div', { class: 'card', testid: 'not-found' }, t('not_found_page')));
   }
+}
+
+// The chart pages bring ECharts along, so they are loaded when first opened; leaving before the
+// code arrives renders nothing.
+function lazyPage(
+  content: HTMLElement,
+  load: () => Promise<(content: HTMLElement) => () => void>,
+): () => void {
+  let left = false;
+  let pageCleanup: (() => void) | undefined;
+  clear(content);
+  content.append(el('div', { class: 'stat-muted' }, t('loading')));
+  load().then(
+    (render) => {
+      if (!left) pageCleanup = render(content);
+    },
+    () => {
+      if (left) return;
+      clear(content);
+      content.append(el('div', { class: 'form-error', role: 'alert' }, t('error_network')));
+    },
+  );
+  return () => {
+    left = true;
+    pageCleanup?.();
+  };
 }
 
 function forbidden(content: HTMLElement): void {

@@ -2,6 +2,9 @@
 // Scenarios: a. login, b. import, c. masking, d. live map, e. entry pass to checkpoint release
 // (issue 5; skipped, with a message, only where the server has no /api/checkpoints at all),
 // f. an off-route alarm pushed live to the alarm centre and the map, handled to closure (issue 6).
+// g. 协查: a circle drawn around a reporting truck lists it, and the list exports to Excel; the
+// statistics page draws its charts and the overview its counters (issue 7; skipped, with a message,
+// only where the server has no /api/investigations at all).
 //
 // The test owns its whole environment: a fresh data dir with the synthetic Anshan demo city, an
 // admin and a district user made through the CLI, `baotong serve` on free ports serving web/dist,
@@ -1035,6 +1038,148 @@ test(
       assert.ok(stored.steps.length >= 5, `steps: ${JSON.stringify(stored.steps)}`);
     } finally {
       await mapPage?.close().catch(() => {});
+      if (sim) await stop(sim);
+    }
+  },
+);
+
+// ---- Scenario g (issue 7): 协查 on the map and its export; the statistics and overview pages.
+
+// "YYYY-MM-DDTHH:MM" in China time, as a datetime-local input takes it.
+const chinaLocal = (ms) => new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16);
+const RECENT_MS = 30 * 60 * 1000;
+
+// The latest position reported in the last half hour (with a plate where there is one), or null.
+async function recentPosition(token) {
+  const latest = await apiGetOk(token, '/api/positions/latest?offset=0&limit=1000');
+  const recent = itemsOf(latest)
+    .filter(
+      (p) =>
+        Number.isFinite(p.lat) &&
+        Number.isFinite(p.lon) &&
+        Date.now() - Number(p.device_time_ms) < RECENT_MS,
+    )
+    .sort((a, b) => Number(Boolean(b.plate)) - Number(Boolean(a.plate)));
+  return recent[0] ?? null;
+}
+
+test(
+  'g. 协查: a circle around a reporting truck lists it and exports Excel; statistics and overview render',
+  { timeout: 90_000 },
+  async (t) => {
+    const adminToken = await apiToken(ADMIN);
+    const probe = await apiCall('/api/investigations/area', {
+      token: adminToken,
+      method: 'POST',
+      body: {},
+    });
+    if (probe.status === 404) {
+      const message =
+        'scenario g skipped: POST /api/investigations/area answers 404 (no 协查 yet, issue 7)';
+      console.log(message);
+      t.skip(message);
+      return;
+    }
+    const page = adminPage;
+    let sim = null;
+    try {
+      // A truck that reports now: scenario d's, else a short simulator run of its own.
+      let truck = await recentPosition(adminToken);
+      if (!truck) {
+        ({ child: sim } = start('sim-g', [
+          'sim',
+          '--server',
+          `127.0.0.1:${jt808Port}`,
+          '--terminals',
+          '3',
+          '--seconds',
+          '40',
+          '--rate',
+          '1',
+        ]));
+        sim.stdout.resume();
+        for (let tries = 0; !truck && tries < 30; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          truck = await recentPosition(adminToken);
+        }
+      }
+      assert.ok(truck, 'a vehicle reported in the last 30 minutes');
+
+      await step(page, 'investigate', async () => {
+        await openAsAdmin('#/investigate');
+        await page.locator('[data-testid="inv-map"][data-layers]').waitFor();
+        await page.waitForFunction(() => Boolean(window.__baotongInvestigate));
+        // Centre the map on the truck, so a click on the map's middle is a click on it.
+        await page.evaluate(
+          ({ lat, lon }) => window.__baotongInvestigate.centre(lat, lon, 15),
+          truck,
+        );
+        await page.getByTestId('inv-radius').fill('1000');
+        await page.getByTestId('inv-draw-circle').click();
+        await page.getByTestId('inv-map').click();
+        // Typing the radius fixes the circle where it is.
+        await page.getByTestId('inv-radius').fill('1000');
+        const shape = await page.evaluate(() => {
+          const s = window.__baotongInvestigate.shape();
+          return s && { type: s.type, lat: s.centre.lat, lon: s.centre.lng, r: s.radius_m };
+        });
+        assert.equal(shape?.type, 'circle', 'a circle is drawn');
+        assert.equal(shape.r, 1000);
+        assert.ok(
+          Math.abs(shape.lat - truck.lat) < 0.001 && Math.abs(shape.lon - truck.lon) < 0.001,
+          `the circle is centred on the truck: ${JSON.stringify({ shape, truck })}`,
+        );
+        await page.getByTestId('inv-from').fill(chinaLocal(Date.now() - 3600 * 1000));
+        await page.getByTestId('inv-to').fill(chinaLocal(Date.now() + 2 * 60 * 1000));
+        await page.getByTestId('inv-purpose').fill('疫情协查：确诊病例活动轨迹（浏览器测试）');
+        await page.getByTestId('inv-submit').click();
+        await page.locator('[data-testid="inv-table"][data-state="ready"]').waitFor();
+        const row = page.locator(
+          truck.plate
+            ? `[data-testid="inv-row"][data-plate="${truck.plate}"]`
+            : `[data-testid="inv-row"][data-terminal="${truck.terminal}"]`,
+        );
+        assert.equal(
+          await row.count(),
+          1,
+          `${truck.plate || truck.terminal} is listed: ${await page.getByTestId('inv-table').textContent()}`,
+        );
+        await shot(page, 'investigate-area');
+
+        // Its track for the window, on the map.
+        await row.click();
+        await page
+          .locator('[data-testid="inv-map"][data-track]:not([data-track="loading"])')
+          .waitFor();
+        const points = await page.getByTestId('inv-map').getAttribute('data-track');
+        assert.ok(Number(points) > 0, `the track has positions: ${points}`);
+        await shot(page, 'investigate-track');
+
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByTestId('inv-export').click(),
+        ]);
+        assert.match(download.suggestedFilename(), /\.xlsx$/);
+        const bytes = fs.readFileSync(await download.path());
+        assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK', 'the export is a zip (xlsx)');
+      });
+
+      await step(page, 'statistics', async () => {
+        await openAsAdmin('#/stats');
+        await page.locator('[data-testid="stats-chart-entries"] canvas').waitFor();
+        await shot(page, 'statistics');
+      });
+
+      await step(page, 'overview', async () => {
+        // From the menu: the big screen hides the menu, which openAsAdmin waits for.
+        await page.getByTestId('nav-overview').click();
+        await page.locator('[data-testid="ov-counters"][data-state="ready"]').waitFor();
+        assert.match(await page.getByTestId('ov-in-city-value').textContent(), /^\d+$/);
+        assert.match(await page.getByTestId('ov-entered-value').textContent(), /^\d+$/);
+        assert.ok(await page.locator('body.overview-mode').isVisible(), 'the big-screen layout');
+        await shot(page, 'overview');
+      });
+    } finally {
       if (sim) await stop(sim);
     }
   },

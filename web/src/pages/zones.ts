@@ -1,12 +1,13 @@
 // 规则与区域: the monitored zones on a map and in a list (sites, routes and the city read-only with
-// their source; the users' restricted zones editable), drawing a new zone with plain Leaflet
-// events (circle: click the centre, move, click again or type the radius; polygon: click the
+// their source; the users' restricted zones editable), drawing a new zone with the shared tools
+// of draw.ts (circle: click the centre, move, click again or type the radius; polygon: click the
 // vertices, double-click or 完成), and the thresholds editor (#/zones/rules), a form built from
 // whatever JSON GET /api/monitor/rules sends, so that its shape may change without breaking it.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { ApiError, api, type RuleSettings, type Zone, type ZoneInput } from '../api';
 import { clear, el } from '../dom';
+import { drawTool, shapeGeoJson } from '../draw';
 import { t } from '../i18n';
 import { errorText } from '../pass-ui';
 import { canConfigureMonitor } from '../state';
@@ -62,11 +63,6 @@ function fieldRoot(field: string | undefined): string {
   return (field ?? '').replace(/^zone\./, '').split(/[.[]/)[0];
 }
 
-type Drawing =
-  | { mode: 'none' }
-  | { mode: 'circle'; centre: L.LatLng | null; fixed: boolean }
-  | { mode: 'polygon'; vertices: L.LatLng[]; done: boolean };
-
 export function renderZones(content: HTMLElement): () => void {
   clear(content);
   let live = true;
@@ -74,7 +70,6 @@ export function renderZones(content: HTMLElement): () => void {
   let zones: Zone[] = [];
   // The zone the form edits: null for a new one.
   let editing: Zone | null = null;
-  let drawing: Drawing = { mode: 'none' };
 
   const error = errorBox('zones-error');
   const mapNode = el('div', { class: 'zone-map', testid: 'zones-map' });
@@ -91,15 +86,9 @@ export function renderZones(content: HTMLElement): () => void {
   ];
   const { table, tbody } = listTable('zones-table', columns);
 
-  // ---- drawing tools
-  const drawHint = el('span', { class: 'stat-muted', testid: 'zone-draw-hint' });
-  const drawCircle = button('zone-draw-circle', t('zone_draw_circle'));
-  const drawPolygon = button('zone-draw-polygon', t('zone_draw_polygon'));
-  const finish = button('zone-draw-finish', t('zone_draw_finish'), 'btn btn-primary', {
-    hidden: true,
-  });
-  const undo = button('zone-draw-undo', t('waypoints_undo'), 'btn btn-secondary', { hidden: true });
+  // ---- the toolbar: 新建 and the drawing tools (added with the map below)
   const newZone = button('zone-new', t('zone_new'), 'btn btn-primary');
+  const toolbar = el('div', { class: 'toolbar' }, newZone);
 
   // ---- the form
   const fieldErrors = new Map<string, HTMLElement>();
@@ -245,9 +234,7 @@ export function renderZones(content: HTMLElement): () => void {
     el('h2', { class: 'page-title' }, t('nav_zones')),
     tabs('zones'),
     error,
-    ...(editable
-      ? [el('div', { class: 'toolbar' }, newZone, drawCircle, drawPolygon, undo, finish, drawHint)]
-      : []),
+    ...(editable ? [toolbar] : []),
     el(
       'div',
       { class: 'zones-layout' },
@@ -261,161 +248,65 @@ export function renderZones(content: HTMLElement): () => void {
   const map = baseMap(mapNode);
   const zonesLayer = L.featureGroup().addTo(map);
   const layersByCode = new Map<string, L.Layer>();
-  // What is being drawn or edited.
-  const sketch = L.layerGroup().addTo(map);
-  let sketchShape: L.Circle | L.Polygon | null = null;
-  let sketchGeometry: ZoneInput['geometry'] | null = null;
+  // The geometry of the zone the form shows, until a new shape is drawn.
+  let storedGeometry: ZoneInput['geometry'] | null = null;
+  const formGeometry = (): ZoneInput['geometry'] | null => {
+    const shape = draw.shape();
+    return shape ? shapeGeoJson(shape) : storedGeometry;
+  };
 
   const setGeometryText = () => {
-    if (!sketchGeometry) {
+    const geometry = formGeometry();
+    if (!geometry) {
       geometryText.textContent = t('zone_geometry_none');
       geometryText.dataset.type = '';
-    } else if (sketchGeometry.type === 'Point') {
+    } else if (geometry.type === 'Point') {
       geometryText.textContent = t('zone_geometry_circle', {
         r: Math.round(Number(radius.value) || 0),
       });
       geometryText.dataset.type = 'circle';
-    } else if (sketchGeometry.type === 'Polygon') {
+    } else if (geometry.type === 'Polygon') {
       geometryText.textContent = t('zone_geometry_polygon', {
-        n: sketchGeometry.coordinates[0].length - 1,
+        n: geometry.coordinates[0].length - 1,
       });
       geometryText.dataset.type = 'polygon';
     } else {
-      geometryText.textContent = sketchGeometry.type;
-      geometryText.dataset.type = sketchGeometry.type;
+      geometryText.textContent = geometry.type;
+      geometryText.dataset.type = geometry.type;
     }
   };
 
+  const draw = drawTool(map, {
+    prefix: 'zone',
+    style: zoneStyle('restricted'),
+    defaultRadiusM: DEFAULT_RADIUS_M,
+    radius,
+    beforeStart: (mode) => {
+      if (form.hidden || (editing && editing.source !== 'user')) openForm(null);
+      storedGeometry = null;
+      radius.closest('label')!.hidden = mode !== 'circle';
+    },
+    onChange: setGeometryText,
+  });
+  toolbar.append(...draw.controls);
+
   const clearSketch = () => {
-    sketch.clearLayers();
-    sketchShape = null;
-    sketchGeometry = null;
-    setGeometryText();
+    storedGeometry = null;
+    draw.clear();
   };
 
   const showSketchOf = (zone: Zone) => {
     clearSketch();
     const layer = zoneLayer(zone);
     if (!layer) return;
-    sketch.addLayer(layer);
-    sketchGeometry = zone.geometry;
-    if (layer instanceof L.Circle) sketchShape = layer;
-    setGeometryText();
-  };
-
-  const setDrawing = (next: Drawing) => {
-    drawing = next;
-    mapNode.dataset.drawing = next.mode;
-    mapNode.classList.toggle('picking', next.mode !== 'none');
-    finish.hidden = !(next.mode === 'polygon' && !next.done);
-    undo.hidden = !(next.mode === 'polygon' && !next.done);
-    if (next.mode === 'polygon' && !next.done) map.doubleClickZoom.disable();
-    else map.doubleClickZoom.enable();
-    drawHint.textContent =
-      next.mode === 'circle'
-        ? next.centre && !next.fixed
-          ? t('zone_hint_circle_radius')
-          : next.centre
-            ? ''
-            : t('zone_hint_circle_centre')
-        : next.mode === 'polygon' && !next.done
-          ? t('zone_hint_polygon', { n: next.vertices.length })
-          : '';
-  };
-
-  const startDrawing = (mode: 'circle' | 'polygon') => {
-    if (form.hidden || (editing && editing.source !== 'user')) openForm(null);
-    clearSketch();
-    setDrawing(
-      mode === 'circle'
-        ? { mode, centre: null, fixed: false }
-        : { mode, vertices: [], done: false },
+    storedGeometry = zone.geometry;
+    draw.show(
+      layer,
+      layer instanceof L.Circle
+        ? { type: 'circle', centre: layer.getLatLng(), radius_m: layer.getRadius() }
+        : null,
     );
-    radius.closest('label')!.hidden = mode !== 'circle';
   };
-
-  const circleGeometry = (centre: L.LatLng, r: number): ZoneInput['geometry'] => ({
-    type: 'Point',
-    coordinates: [Number(centre.lng.toFixed(6)), Number(centre.lat.toFixed(6))],
-    radius_m: r,
-  });
-
-  const polygonPreview = (vertices: L.LatLng[]) => {
-    sketch.clearLayers();
-    if (vertices.length === 0) {
-      sketchShape = null;
-      return;
-    }
-    for (const v of vertices) {
-      L.circleMarker(v, { radius: 4, color: '#b71c1c', fillColor: '#fff', fillOpacity: 1 }).addTo(
-        sketch,
-      );
-    }
-    sketchShape = L.polygon(vertices, zoneStyle('restricted')).addTo(sketch);
-  };
-
-  const finishPolygon = () => {
-    if (drawing.mode !== 'polygon' || drawing.done) return;
-    const vertices = drawing.vertices;
-    if (vertices.length < 3) {
-      drawHint.textContent = t('zone_hint_polygon_min');
-      return;
-    }
-    const ring = vertices.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]);
-    ring.push(ring[0]);
-    sketchGeometry = { type: 'Polygon', coordinates: [ring] };
-    setDrawing({ mode: 'polygon', vertices, done: true });
-    setGeometryText();
-  };
-
-  map.on('click', (event: L.LeafletMouseEvent) => {
-    if (drawing.mode === 'circle') {
-      if (!drawing.centre || drawing.fixed) {
-        // A first click (or a click after the radius was fixed) places the centre.
-        const r = Number(radius.value) > 0 ? Number(radius.value) : DEFAULT_RADIUS_M;
-        radius.value = String(r);
-        sketch.clearLayers();
-        sketchShape = L.circle(event.latlng, { ...zoneStyle('restricted'), radius: r }).addTo(
-          sketch,
-        );
-        sketchGeometry = circleGeometry(event.latlng, r);
-        setDrawing({ mode: 'circle', centre: event.latlng, fixed: false });
-      } else {
-        setDrawing({ mode: 'circle', centre: drawing.centre, fixed: true });
-      }
-      setGeometryText();
-    } else if (drawing.mode === 'polygon' && !drawing.done) {
-      const vertices = [...drawing.vertices, event.latlng];
-      setDrawing({ mode: 'polygon', vertices, done: false });
-      polygonPreview(vertices);
-    }
-  });
-  map.on('mousemove', (event: L.LeafletMouseEvent) => {
-    if (drawing.mode !== 'circle' || !drawing.centre || drawing.fixed) return;
-    const r = Math.max(10, Math.round(drawing.centre.distanceTo(event.latlng) / 10) * 10);
-    radius.value = String(r);
-    (sketchShape as L.Circle | null)?.setRadius(r);
-    sketchGeometry = circleGeometry(drawing.centre, r);
-    setGeometryText();
-  });
-  map.on('dblclick', () => finishPolygon());
-  finish.addEventListener('click', finishPolygon);
-  undo.addEventListener('click', () => {
-    if (drawing.mode !== 'polygon' || drawing.done) return;
-    const vertices = drawing.vertices.slice(0, -1);
-    setDrawing({ mode: 'polygon', vertices, done: false });
-    polygonPreview(vertices);
-  });
-  // A typed radius resizes the circle.
-  radius.addEventListener('input', () => {
-    const r = Number(radius.value);
-    if (!(r > 0) || !sketchGeometry || sketchGeometry.type !== 'Point') return;
-    (sketchShape as L.Circle | null)?.setRadius?.(r);
-    sketchGeometry = { ...sketchGeometry, radius_m: r };
-    setGeometryText();
-  });
-  drawCircle.addEventListener('click', () => startDrawing('circle'));
-  drawPolygon.addEventListener('click', () => startDrawing('polygon'));
 
   // ---- form handling
   const clearErrors = () => {
@@ -466,7 +357,7 @@ export function renderZones(content: HTMLElement): () => void {
     }
     save.hidden = readOnly;
     remove.hidden = readOnly || zone === null;
-    setDrawing({ mode: 'none' });
+    draw.stop();
     if (zone) showSketchOf(zone);
     else clearSketch();
   };
@@ -477,15 +368,13 @@ export function renderZones(content: HTMLElement): () => void {
       const [start, end] = line.querySelectorAll('input');
       return { start: start.value, end: end.value };
     });
-    if (!sketchGeometry) {
+    const drawn = formGeometry();
+    if (!drawn) {
       showFieldError('geometry', t('zone_geometry_missing'));
       return null;
     }
     const r = Number(radius.value);
-    const geometry =
-      sketchGeometry.type === 'Point' && r > 0
-        ? { ...sketchGeometry, radius_m: r }
-        : sketchGeometry;
+    const geometry = drawn.type === 'Point' && r > 0 ? { ...drawn, radius_m: r } : drawn;
     return {
       code: code.value.trim(),
       name: name.value.trim(),
@@ -515,7 +404,7 @@ export function renderZones(content: HTMLElement): () => void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors();
-    if (drawing.mode === 'polygon' && !drawing.done) finishPolygon();
+    draw.finish();
     const zone = zoneFromForm();
     if (!zone) return;
     if (!zone.code) return showFieldError('code', t('zone_code_required'));
@@ -576,7 +465,7 @@ export function renderZones(content: HTMLElement): () => void {
         (layer as L.Path).bindTooltip?.(zoneTooltip(zone));
         // While drawing, a click on a zone is a click on the map (a vertex, a centre).
         layer.on('click', () => {
-          if (drawing.mode === 'none') openForm(zone);
+          if (draw.mode() === 'none') openForm(zone);
         });
         zonesLayer.addLayer(layer);
         layersByCode.set(zone.code, layer);
