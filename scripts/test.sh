@@ -32,7 +32,7 @@ fuzz() {
   local target=$1 corpus=$2
   mkdir -p "$work/$target"
   cp "fuzz/corpus/$corpus"/* "$work/$target"/
-  if ! "build-fuzz/fuzz/$target" -max_total_time="${BAOTONG_FUZZ_SECONDS:-45}" \
+  if ! "build-fuzz/fuzz/$target" -max_total_time="${BAOTONG_FUZZ_SECONDS:-30}" \
       -artifact_prefix=build-fuzz/ -print_final_stats=1 "$work/$target" >"$work/$target.log" 2>&1; then
     tail -n 80 "$work/$target.log"
     echo "fuzzer $target found a failure; the input is saved under build-fuzz/" >&2
@@ -43,6 +43,7 @@ fuzz() {
 }
 fuzz jt808_stream_fuzz jt808
 fuzz registry_import_fuzz registry
+fuzz indicators_import_fuzz indicators
 
 echo "== ASan+UBSan build and tests =="
 scripts/build.sh asan

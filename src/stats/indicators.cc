@@ -112,22 +112,26 @@ std::string Reading(const std::optional<LagCorrelation>& best,
   return reading;
 }
 
+// At most 40 bytes of a cell for a message, cut at a character boundary (a cut inside a UTF-8
+// sequence would make the whole answer invalid JSON).
+std::string Excerpt(const std::string& text) {
+  size_t end = std::min<size_t>(text.size(), 40);
+  while (end > 0 && end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  return text.substr(0, end);
+}
+
 }  // namespace
 
-Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_bytes,
-                                                       std::string_view by, int64_t now_ms) {
+Result<ParsedIndicators> ParseIndicatorCsv(std::string_view csv_bytes) {
   auto text = registry::DecodeUploadedText(csv_bytes);
   if (!text)
     return tl::unexpected(text.error());
-  IndicatorImport result;
+  ParsedIndicators result;
   registry::CsvReader reader(*text);
   std::vector<std::string> cells;
   int64_t row = 0;
   std::optional<std::array<int, kColumnCount>> columns;
-  struct Accepted {
-    std::string indicator, period, value, unit;
-  };
-  std::vector<Accepted> accepted;
   while (reader.Next(cells, row)) {
     if (registry::IsBlankRecord(cells))
       continue;
@@ -148,7 +152,7 @@ Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_byte
       const int at = (*columns)[field];
       return at >= 0 && static_cast<size_t>(at) < cells.size() ? Trim(cells[at]) : std::string();
     };
-    Accepted item{cell(kIndicator), cell(kPeriod), cell(kValue), cell(kUnit)};
+    IndicatorRow item{cell(kIndicator), cell(kPeriod), cell(kValue), cell(kUnit)};
     if (item.indicator.empty()) {
       result.rejected.push_back({row, "指标名称为空"});
       continue;
@@ -160,7 +164,7 @@ Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_byte
     auto period = NormalisePeriod(item.period);
     if (!period) {
       result.rejected.push_back(
-          {row, "期间应为 YYYY-MM 或 YYYY-MM-DD：“" + item.period.substr(0, 40) + "”"});
+          {row, "期间应为 YYYY-MM 或 YYYY-MM-DD：“" + Excerpt(item.period) + "”"});
       continue;
     }
     if (item.value.empty()) {
@@ -169,7 +173,7 @@ Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_byte
     }
     auto value = ParseValue(item.value);
     if (!value) {
-      result.rejected.push_back({row, "数值不是数字：“" + item.value.substr(0, 40) + "”"});
+      result.rejected.push_back({row, "数值不是数字：“" + Excerpt(item.value) + "”"});
       continue;
     }
     if (item.unit.size() > kMaxUnitBytes) {
@@ -178,7 +182,7 @@ Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_byte
     }
     item.period = *period;
     item.value = FormatValue(*value);
-    accepted.push_back(std::move(item));
+    result.rows.push_back(std::move(item));
   }
   if (reader.unterminated_quote())
     result.rejected.push_back({row, "引号未闭合，其后内容未导入"});
@@ -187,6 +191,18 @@ Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_byte
     return result;
   }
 
+  return result;
+}
+
+Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_bytes,
+                                                       std::string_view by, int64_t now_ms) {
+  auto parsed = ParseIndicatorCsv(csv_bytes);
+  if (!parsed)
+    return tl::unexpected(parsed.error());
+  IndicatorImport result;
+  result.rejected = std::move(parsed->rejected);
+  if (parsed->rows.empty())
+    return result;
   std::lock_guard lock(mutex_);
   store::Database& db = *database_;
   auto transaction = store::Transaction::Begin(db);
@@ -203,7 +219,7 @@ Result<IndicatorImport> StatsService::ImportIndicators(std::string_view csv_byte
     return tl::unexpected(exists.error());
   if (!upsert)
     return tl::unexpected(upsert.error());
-  for (const Accepted& item : accepted) {
+  for (const IndicatorRow& item : parsed->rows) {
     exists->Reset();
     exists->Bind(1, item.indicator).Bind(2, item.period);
     auto found = exists->Step();

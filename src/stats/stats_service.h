@@ -120,6 +120,21 @@ struct RejectedRow {
   std::string reason;
 };
 
+// One accepted row of an indicator file: period normalised ("2026-03", "2026-03-31"), value
+// formatted as stored.
+struct IndicatorRow {
+  std::string indicator, period, value, unit;
+};
+struct ParsedIndicators {
+  std::vector<IndicatorRow> rows;
+  std::vector<RejectedRow> rejected;
+};
+// Reads an indicator CSV (UTF-8 with or without BOM, or GBK/GB18030): a header naming the
+// indicator, period and value columns (unit optional; Chinese or English), then one row per
+// value. Rows that cannot be taken are rejected with their Excel row number and a Chinese
+// reason. kBadValue when the bytes are not text in either encoding. No I/O (fuzzed).
+Result<ParsedIndicators> ParseIndicatorCsv(std::string_view csv_bytes);
+
 struct IndicatorImport {
   int64_t imported = 0;  // rows stored, replacements included
   int64_t replaced = 0;  // of those, rows that replaced a stored (indicator, period)

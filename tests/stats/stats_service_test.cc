@@ -321,6 +321,22 @@ TEST(PeriodsTest, PercentilesAndPearson) {
   EXPECT_FALSE(PearsonR(x, flat));
 }
 
+TEST(IndicatorCsvTest, RejectionsQuoteLongCellsWithoutBreakingACharacter) {
+  // 30 Chinese characters (90 bytes): a byte cut at 40 would split the 14th.
+  std::string period;
+  for (int i = 0; i < 30; ++i)
+    period += "期";
+  auto parsed =
+      ParseIndicatorCsv("指标,期间,数值\n工业增加值," + period + ",1.5\n零售额,2026-03,2\n");
+  ASSERT_TRUE(parsed) << parsed.error().Message();
+  ASSERT_EQ(parsed->rows.size(), 1u);
+  EXPECT_EQ(parsed->rows[0].period, "2026-03");
+  ASSERT_EQ(parsed->rejected.size(), 1u);
+  EXPECT_EQ(parsed->rejected[0].row, 2);
+  EXPECT_NO_THROW((void)nlohmann::json(parsed->rejected[0].reason).dump());
+  EXPECT_NE(parsed->rejected[0].reason.find("期期期期期期期期期期期期期"), std::string::npos);
+}
+
 TEST_F(StatsServiceTest, DailyFiguresMatchTheScenario) {
   BuildScenario();
   FreightReport report = Report("2026-10-28", "2026-11-03");
