@@ -35,6 +35,12 @@ Response BadRequest(std::string_view message);
 Response NotFound(std::string_view message);
 Response Internal(const Error& error);
 
+// A download: `body` served as `content_type`, saved by the browser as `file_name` (ASCII), not
+// cached.
+Response Attachment(std::string body, std::string_view content_type, std::string_view file_name);
+inline constexpr std::string_view kXlsxContentType =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 // Offset/limit of a listing: nullopt (and `error` set) for malformed values.
 struct Paging {
   int64_t offset = 0;

@@ -30,6 +30,17 @@ bool Call::Audit(std::string action, std::string audit_target, std::string detai
   return true;
 }
 
+Response Attachment(std::string body, std::string_view content_type, std::string_view file_name) {
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, std::string(content_type));
+  response.set(http::field::content_disposition,
+               "attachment; filename=\"" + std::string(file_name) + "\"");
+  response.set(http::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
 Response Unauthenticated() {
   return ApiError(http::status::unauthorized, "unauthenticated", "请先登录 (sign in first)");
 }

@@ -8,13 +8,7 @@ namespace {
 using registry::Kind;
 
 Response CsvResponse(std::string body, std::string_view file_name) {
-  Response response{http::status::ok, 11};
-  response.set(http::field::content_type, "text/csv; charset=utf-8");
-  response.set(http::field::content_disposition,
-               "attachment; filename=\"" + std::string(file_name) + "\"");
-  response.set(http::field::cache_control, "no-store");
-  response.body() = std::move(body);
-  return response;
+  return Attachment(std::move(body), "text/csv; charset=utf-8", file_name);
 }
 
 bool MayImport(const Principal& principal, Kind kind) {

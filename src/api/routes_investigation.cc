@@ -317,13 +317,7 @@ const std::vector<XlsxColumn>& VehicleColumns() {
 Response Workbook(Result<std::string> workbook, const std::string& name) {
   if (!workbook)
     return Internal(workbook.error());
-  Response response(http::status::ok, 11);
-  response.set(http::field::content_type,
-               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-  response.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
-  response.body() = std::move(*workbook);
-  response.prepare_payload();
-  return response;
+  return Attachment(std::move(*workbook), kXlsxContentType, name);
 }
 
 std::string FileStamp(int64_t now_ms) {

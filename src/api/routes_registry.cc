@@ -227,15 +227,8 @@ Response Export(Call& call, Kind kind) {
   if (!call.Audit("registry.export", std::string(call.target), detail.dump()))
     return ApiError(http::status::service_unavailable, "audit_unavailable",
                     "审计日志不可用，暂不提供导出 (audit log unavailable)");
-  Response response{http::status::ok, 11};
-  response.set(http::field::content_type,
-               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-  response.set(http::field::content_disposition,
-               "attachment; filename=\"" + std::string(registry::KindName(kind)) +
-                   ".xlsx\"; filename*=UTF-8''" + std::string(registry::KindName(kind)) + ".xlsx");
-  response.set(http::field::cache_control, "no-store");
-  response.body() = std::move(*workbook);
-  return response;
+  return Attachment(std::move(*workbook), kXlsxContentType,
+                    std::string(registry::KindName(kind)) + ".xlsx");
 }
 
 Response Detail(Call& call, Kind kind, std::string_view encoded_key) {

@@ -56,13 +56,7 @@ Response FreightWorkbook(Call& call, stats::StatsService& service) {
                     "审计日志不可用，暂不提供导出 (audit log unavailable)");
   const std::string name = "freight-" + stats::DayLabel(query->from_day) + "-" +
                            stats::DayLabel(query->to_day) + ".xlsx";
-  Response response{http::status::ok, 11};
-  response.set(http::field::content_type,
-               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-  response.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
-  response.set(http::field::cache_control, "no-store");
-  response.body() = std::move(*workbook);
-  return response;
+  return Attachment(std::move(*workbook), kXlsxContentType, name);
 }
 
 Response ImportIndicators(Call& call, stats::StatsService& service) {
