@@ -229,6 +229,7 @@ Response Latest(Call& call) {
 // Trips and stops of one terminal over at most 7 days (docs/track.md has the thresholds).
 Response Movement(Call& call) {
   constexpr int64_t kMaxSpanMs = int64_t{7} * 24 * 3600 * 1000;
+  constexpr int64_t kLatestMs = 4'102'444'800'000;  // 2100-01-01
   auto terminal = call.Param("terminal");
   auto from = call.Param("from");
   auto to = call.Param("to");
@@ -243,7 +244,7 @@ Response Movement(Call& call) {
     return refused();
   const int64_t from_ms = *from_parsed;
   const int64_t to_ms = *to_parsed;
-  if (from_ms >= to_ms || to_ms - from_ms > kMaxSpanMs)
+  if (from_ms < 0 || to_ms > kLatestMs || from_ms >= to_ms || to_ms - from_ms > kMaxSpanMs)
     return refused();
   auto visible = VisibleTerminals(call);
   if (!visible)

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "api/audit_log.h"
 #include "api/masking.h"
@@ -57,8 +58,7 @@ std::optional<Common> ReadCommon(const InJson& body, Response& error) {
   const auto from = body.find("from_ms");
   const auto to = body.find("to_ms");
   if (from == body.end() || to == body.end() || !from->is_number_integer() ||
-      !to->is_number_integer() || from->get<int64_t>() > to->get<int64_t>() ||
-      to->get<int64_t>() - from->get<int64_t>() > track::kMaxInvestigationSpanMs) {
+      !to->is_number_integer() || !track::IsValidWindow(from->get<int64_t>(), to->get<int64_t>())) {
     error = BadRequest(
         "时间范围无效：开始不晚于结束，且不超过31天 (from_ms <= to_ms, at most 31 days)");
     return std::nullopt;
@@ -122,6 +122,16 @@ std::optional<track::Area> ReadArea(const InJson& body, Response& error) {
     return std::nullopt;
   }
   return std::move(*made);
+}
+
+// Only the terminals a scoped caller may see (nullopt: all).
+track::Investigations::TerminalFilter VisibleFilter(
+    const std::optional<std::set<std::string>>& visible) {
+  if (!visible)
+    return {};
+  return [&visible](std::string_view terminal) {
+    return visible->find(std::string(terminal)) != visible->end();
+  };
 }
 
 // Records the query before it is answered; false: the answer must not be given.
@@ -198,17 +208,17 @@ class VehicleDescriber {
       auto released = [](const checkpoint::Passage& passage, checkpoint::Direction direction) {
         return passage.direction == direction && passage.verdict == checkpoint::Verdict::kRelease;
       };
-      if (auto before =
-              checkpoints.PassagesOfPlate(plate, first_ms - kPassageLookBackMs, first_ms, 1000)) {
-        for (auto it = before->rbegin(); it != before->rend(); ++it) {
-          if (released(*it, checkpoint::Direction::kIn)) {
-            vehicle["entry"] = PassageJson(*it);
+      if (auto before = checkpoints.PassagesOfPlate(plate, first_ms - kPassageLookBackMs, first_ms,
+                                                    1000, /*newest_first=*/true)) {
+        for (const auto& passage : *before) {
+          if (released(passage, checkpoint::Direction::kIn)) {
+            vehicle["entry"] = PassageJson(passage);
             break;
           }
         }
       }
-      if (auto after =
-              checkpoints.PassagesOfPlate(plate, last_ms, last_ms + kPassageLookBackMs, 1000)) {
+      if (auto after = checkpoints.PassagesOfPlate(plate, last_ms, last_ms + kPassageLookBackMs,
+                                                   1000, /*newest_first=*/false)) {
         for (const auto& passage : *after) {
           if (released(passage, checkpoint::Direction::kOut)) {
             vehicle["exit"] = PassageJson(passage);
@@ -235,17 +245,16 @@ class VehicleDescriber {
 
 // The vehicles in the area, described, visible to the caller.
 Result<Json> AreaVehicles(Call& call, const track::Area& area, const Common& common) {
-  auto answer = call.services.investigations->InArea(area, common.from_ms, common.to_ms);
-  if (!answer)
-    return tl::unexpected(answer.error());
   auto visible = VisibleTerminals(call);
   if (!visible)
     return tl::unexpected(visible.error());
+  auto answer = call.services.investigations->InArea(area, common.from_ms, common.to_ms,
+                                                     VisibleFilter(*visible));
+  if (!answer)
+    return tl::unexpected(answer.error());
   VehicleDescriber describer(call);
   Json vehicles = Json::array();
   for (const track::Presence& presence : answer->vehicles) {
-    if (*visible && !(*visible)->contains(presence.terminal))
-      continue;
     Json vehicle = describer.Describe(presence.terminal, presence.first_ms, presence.last_ms);
     vehicle["first_ms"] = presence.first_ms;
     vehicle["last_ms"] = presence.last_ms;
@@ -389,8 +398,11 @@ Response VehicleQuery(Call& call, const InJson& body, bool export_file) {
   auto common = ReadCommon(body, error);
   if (!common)
     return error;
-  const double radius_m = body.value("radius_m", 200.0);
-  const int64_t margin_ms = body.value("margin_ms", int64_t{1'800'000});
+  const double radius_m = body.contains("radius_m") ? Number(body, "radius_m").value_or(-1) : 200;
+  const auto margin = body.find("margin_ms");
+  const int64_t margin_ms = margin == body.end()          ? int64_t{1'800'000}
+                            : margin->is_number_integer() ? margin->get<int64_t>()
+                                                          : int64_t{-1};
   if (!(radius_m > 0 && radius_m <= kMaxContactRadiusM) || margin_ms < 0 ||
       margin_ms > kMaxContactMarginMs)
     return BadRequest(
@@ -409,6 +421,7 @@ Response VehicleQuery(Call& call, const InJson& body, bool export_file) {
   auto visible = VisibleTerminals(call);
   if (!visible)
     return Internal(visible.error());
+  const auto keep = VisibleFilter(*visible);
   VehicleDescriber describer(call);
   Json stops = Json::array();
   std::vector<Json> rows;
@@ -417,15 +430,19 @@ Response VehicleQuery(Call& call, const InJson& body, bool export_file) {
     auto area = track::Area::Make(geo::Circle{stop.center, radius_m});
     if (!area)
       return Internal(area.error());
-    auto near = investigations.InArea(*area, stop.start_ms - margin_ms, stop.end_ms + margin_ms);
+    // The stop widened by the margin, within the request's window widened by it, and no longer
+    // than a query may be (a vehicle parked for the whole month).
+    const int64_t near_from = std::max(stop.start_ms, common->from_ms) - margin_ms;
+    const int64_t near_to = std::min({stop.end_ms + margin_ms, common->to_ms + margin_ms,
+                                      near_from + track::kMaxInvestigationSpanMs});
+    auto near = investigations.InArea(*area, near_from, near_to, keep);
     if (!near)
       return Internal(near.error());
     for (const track::Presence& presence : near->vehicles) {
-      if (presence.terminal == *terminal || (*visible && !(*visible)->contains(presence.terminal)))
+      if (presence.terminal == *terminal)
         continue;
       // Stopped there too: one of its stops lies within the radius and overlaps the time.
-      auto other = investigations.TrackOf(presence.terminal, stop.start_ms - margin_ms,
-                                          stop.end_ms + margin_ms);
+      auto other = investigations.TrackOf(presence.terminal, near_from, near_to);
       if (!other)
         return Internal(other.error());
       for (const track::Stop& theirs : track::DeriveMovement(*other).stops) {

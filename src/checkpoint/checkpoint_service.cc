@@ -717,11 +717,12 @@ Result<std::optional<Passage>> CheckpointService::FindPassage(int64_t id) {
 
 Result<std::vector<Passage>> CheckpointService::PassagesOfPlate(std::string_view plate,
                                                                 int64_t from_ms, int64_t to_ms,
-                                                                int64_t limit) {
+                                                                int64_t limit, bool newest_first) {
   auto select = reader_db_->Prepare(
       std::string("SELECT ") + kPassageColumns +
       " FROM passages AS p WHERE plate = ? AND time_ms BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 "
-      "FROM passages AS o WHERE o.overrides_id = p.id) ORDER BY time_ms, id LIMIT ?");
+      "FROM passages AS o WHERE o.overrides_id = p.id) ORDER BY " +
+      (newest_first ? "time_ms DESC, id DESC" : "time_ms, id") + " LIMIT ?");
   if (!select)
     return tl::unexpected(select.error());
   select->Bind(1, plate);

@@ -177,10 +177,11 @@ class CheckpointService {
 
   // --- Records ---------------------------------------------------------------------------
   Result<std::optional<Passage>> FindPassage(int64_t id);
-  // A plate's stored passages with from_ms <= time <= to_ms, by time, at most `limit`;
-  // passages an override replaced are left out (the override stands in their place).
+  // A plate's stored passages with from_ms <= time <= to_ms, by time (the newest first when
+  // asked), at most `limit`; passages an override replaced are left out (the override stands in
+  // their place).
   Result<std::vector<Passage>> PassagesOfPlate(std::string_view plate, int64_t from_ms,
-                                               int64_t to_ms, int64_t limit);
+                                               int64_t to_ms, int64_t limit, bool newest_first);
   // Passages with id > after_id (at one checkpoint, or all when empty), at most `limit`;
   // waits up to `timeout` for the first one to become durable. Returns empty on timeout or
   // when the service closes.

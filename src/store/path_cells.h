@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "model/position.h"
@@ -39,9 +40,21 @@ inline double StepM(const model::Position& a, const model::Position& b) {
   return std::hypot(dx, dy) * kMetresPerE6;
 }
 
-// `a` then `b` are consecutive reports of one terminal (a's time <= b's).
+// Whether a report can be placed on the map and in time at all: a device time (0 means the
+// terminal sent none), a latitude within ±85.5° and a longitude within ±180°. Others are neither
+// indexed nor joined by segments; no valid area can hold them.
+inline bool IsPlaceable(const model::Position& p) {
+  return p.device_time_ms > 0 && p.lat_e6 >= -85'500'000 && p.lat_e6 <= 85'500'000 &&
+         p.lon_e6 >= -180'000'000 && p.lon_e6 <= 180'000'000;
+}
+
+// `a` then `b` are consecutive reports of one terminal (a's time <= b's). Steps of more than 2°
+// in either direction are jumps whatever StepM says (near the poles it says little).
 inline bool IsPathSegment(const model::Position& a, const model::Position& b) {
-  return b.device_time_ms - a.device_time_ms <= kPathMaxGapMs && StepM(a, b) <= kPathMaxStepM;
+  constexpr int64_t kMaxStepE6 = 2'000'000;
+  return IsPlaceable(a) && IsPlaceable(b) && b.device_time_ms - a.device_time_ms <= kPathMaxGapMs &&
+         std::abs(int64_t{b.lat_e6} - a.lat_e6) <= kMaxStepE6 &&
+         std::abs(int64_t{b.lon_e6} - a.lon_e6) <= kMaxStepE6 && StepM(a, b) <= kPathMaxStepM;
 }
 
 inline int64_t FloorDiv(int64_t value, int64_t divisor) {

@@ -14,6 +14,8 @@ constexpr double kMetresPerDegree = geo::kEarthRadiusM * kPi / 180;
 constexpr size_t kTrackLimit = 3'000'000;
 constexpr size_t kCandidatesPerThread = 64;
 constexpr size_t kMaxQueryThreads = 4;
+constexpr int64_t kLatestTimeMs = 4'102'444'800'000;  // 2100-01-01
+constexpr double kMaxAreaSpanM = 100'000;
 
 bool ValidLatLon(const geo::LatLon& point) {
   return std::isfinite(point.lat) && std::isfinite(point.lon) && std::abs(point.lat) <= 85 &&
@@ -43,6 +45,11 @@ double DistanceToSegment(double px, double py, double ax, double ay, double bx, 
 
 }  // namespace
 
+bool IsValidWindow(int64_t from_ms, int64_t to_ms) {
+  return from_ms >= 0 && to_ms <= kLatestTimeMs && from_ms <= to_ms &&
+         to_ms - from_ms <= kMaxInvestigationSpanMs;
+}
+
 Result<Area> Area::Make(const AreaShape& shape) {
   Area area;
   area.shape_ = shape;
@@ -59,6 +66,11 @@ Result<Area> Area::Make(const AreaShape& shape) {
     if (ring.size() < 3 || ring.size() > kMaxAreaVertices ||
         !std::all_of(ring.begin(), ring.end(), ValidLatLon)) {
       return Fail(ErrorCode::kBadValue, "polygon: 3 to 500 points on the globe");
+    }
+    if (std::any_of(ring.begin(), ring.end(), [&](const geo::LatLon& point) {
+          return std::abs(point.lon - ring.front().lon) > 90;
+        })) {
+      return Fail(ErrorCode::kBadValue, "polygon: at most 100 km across");
     }
     area.origin_lat_ = ring.front().lat;
     area.origin_lon_ = ring.front().lon;
@@ -85,6 +97,10 @@ Result<Area> Area::Make(const AreaShape& shape) {
     if (area.polygon_.size() > 3 && area.polygon_.front().x == area.polygon_.back().x &&
         area.polygon_.front().y == area.polygon_.back().y) {
       area.polygon_.pop_back();  // GeoJSON repeats the first point at the end
+    }
+    if ((max_lat - min_lat) * kMetresPerDegree > kMaxAreaSpanM ||
+        (max_lon - min_lon) * area.metres_per_lon_degree_ > kMaxAreaSpanM) {
+      return Fail(ErrorCode::kBadValue, "polygon: at most 100 km across");
     }
     // The edge tolerance is about one e6 unit; three keep the box outside it.
     area.bounds_ = {FloorE6(min_lat) - 3, FloorE6(min_lon) - 3, CeilE6(max_lat) + 3,
@@ -247,13 +263,18 @@ std::optional<Presence> PresenceIn(const Area& area, std::span<const model::Posi
   return presence;
 }
 
-Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int64_t to_ms) {
-  if (from_ms > to_ms || to_ms - from_ms > kMaxInvestigationSpanMs) {
-    return Fail(ErrorCode::kBadValue, "window: from <= to, at most 31 days");
+Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int64_t to_ms,
+                                          const TerminalFilter& keep) {
+  if (!IsValidWindow(from_ms, to_ms)) {
+    return Fail(ErrorCode::kBadValue, "window: from <= to, at most 31 days, 1970-2100");
   }
   auto candidates = positions_.TerminalsNear(area.Bounds(), from_ms, to_ms);
   if (!candidates) {
     return tl::unexpected(candidates.error());
+  }
+  if (keep) {
+    std::erase_if(*candidates,
+                  [&](const store::NearTerminal& candidate) { return !keep(candidate.terminal); });
   }
   AreaAnswer answer;
   answer.candidates = candidates->size();
@@ -263,7 +284,7 @@ Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int
       std::clamp<size_t>(candidates->size() / kCandidatesPerThread, 1, kMaxQueryThreads);
   std::vector<std::vector<Presence>> found(threads);
   std::vector<Result<void>> outcomes(threads);
-  auto test = [&](size_t part) {
+  auto test_part = [&](size_t part) {
     for (size_t i = part; i < candidates->size(); i += threads) {
       const store::NearTerminal& candidate = (*candidates)[i];
       // Only the part of the window the index put it near the area in, and the reports either
@@ -277,6 +298,13 @@ Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int
       if (auto presence = PresenceIn(area, *track, from_ms, to_ms)) {
         found[part].push_back(std::move(*presence));
       }
+    }
+  };
+  auto test = [&](size_t part) noexcept {
+    try {
+      test_part(part);
+    } catch (const std::exception&) {  // std::bad_alloc: this query fails, the server stays up
+      outcomes[part] = Fail(ErrorCode::kResourceLimit, "out of memory testing candidates");
     }
   };
   {
@@ -303,8 +331,8 @@ Result<AreaAnswer> Investigations::InArea(const Area& area, int64_t from_ms, int
 
 Result<std::vector<model::Position>> Investigations::TrackOf(std::string_view terminal,
                                                              int64_t from_ms, int64_t to_ms) {
-  if (from_ms > to_ms || to_ms - from_ms > kMaxInvestigationSpanMs) {
-    return Fail(ErrorCode::kBadValue, "window: from <= to, at most 31 days");
+  if (!IsValidWindow(from_ms, to_ms)) {
+    return Fail(ErrorCode::kBadValue, "window: from <= to, at most 31 days, 1970-2100");
   }
   return positions_.Track(terminal, from_ms, to_ms + 1, kTrackLimit);
 }

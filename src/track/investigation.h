@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,6 +35,10 @@ inline constexpr double kMaxAreaRadiusM = 50'000;
 inline constexpr size_t kMaxAreaVertices = 500;
 inline constexpr int64_t kMaxInvestigationSpanMs = int64_t{31} * 24 * 3600 * 1000;
 
+// Whether [from_ms, to_ms] is a window the queries take: 1970 to 2100, from <= to, at most
+// kMaxInvestigationSpanMs long (checked without overflow for any input).
+bool IsValidWindow(int64_t from_ms, int64_t to_ms);
+
 // A circle, or a simple polygon given by its outer ring (latitude/longitude).
 using AreaShape = std::variant<geo::Circle, std::vector<geo::LatLon>>;
 
@@ -41,7 +46,7 @@ using AreaShape = std::variant<geo::Circle, std::vector<geo::LatLon>>;
 class Area {
  public:
   // kBadValue for a radius outside (0, kMaxAreaRadiusM], a polygon of fewer than 3 or more
-  // than kMaxAreaVertices points, or coordinates off the globe.
+  // than kMaxAreaVertices points or more than 100 km across, or coordinates off the globe.
   static Result<Area> Make(const AreaShape& shape);
 
   bool Contains(int32_t lat_e6, int32_t lon_e6) const;
@@ -96,9 +101,14 @@ class Investigations {
  public:
   explicit Investigations(store::PositionStore& positions) : positions_(positions) {}
 
-  // Every terminal inside `area` at some time in [from_ms, to_ms] (both included). kBadValue
-  // unless from_ms <= to_ms and the window is at most kMaxInvestigationSpanMs.
-  Result<AreaAnswer> InArea(const Area& area, int64_t from_ms, int64_t to_ms);
+  // Which terminals a caller may see (a district's); an empty function: all.
+  using TerminalFilter = std::function<bool(std::string_view terminal)>;
+
+  // Every terminal inside `area` at some time in [from_ms, to_ms] (both included), of those
+  // `keep` accepts (tested before their tracks are read). kBadValue unless 0 <= from_ms <=
+  // to_ms <= 2100-01-01 and the window is at most kMaxInvestigationSpanMs.
+  Result<AreaAnswer> InArea(const Area& area, int64_t from_ms, int64_t to_ms,
+                            const TerminalFilter& keep = {});
 
   // One terminal's positions in [from_ms, to_ms], ordered, without repeats.
   Result<std::vector<model::Position>> TrackOf(std::string_view terminal, int64_t from_ms,

@@ -84,8 +84,25 @@ TEST_F(InvestigationRoutesTest, RefusesWithoutPurposeOrWithABadAreaOrWindow) {
   Json reversed = AreaBody();
   reversed["to_ms"] = start_ - 1;
   EXPECT_EQ(Post("/api/investigations/area", reversed).result(), http::status::bad_request);
+  Json overflowing = AreaBody();
+  overflowing["from_ms"] = -9'000'000'000'000'000'000;
+  overflowing["to_ms"] = 9'000'000'000'000'000'000;
+  EXPECT_EQ(Post("/api/investigations/area", overflowing).result(), http::status::bad_request);
+  Json province = AreaBody();
+  province["area"] = {{"type", "polygon"},
+                      {"points", {{40.0, 121.0}, {42.0, 121.0}, {42.0, 124.0}, {40.0, 124.0}}}};
+  EXPECT_EQ(Post("/api/investigations/area", province).result(), http::status::bad_request);
   EXPECT_EQ(Send(http::verb::get, "/api/investigations/area", "", Role::kAdmin).result(),
             http::status::method_not_allowed);
+  Json vehicle{{"plate", "辽C12345"},
+               {"from_ms", start_},
+               {"to_ms", start_ + 3'600'000},
+               {"radius_m", "200"},
+               {"purpose", "疫情协查：密接车辆排查"}};
+  EXPECT_EQ(Post("/api/investigations/vehicle", vehicle).result(), http::status::bad_request);
+  vehicle["radius_m"] = 200;
+  vehicle["margin_ms"] = 1e300;
+  EXPECT_EQ(Post("/api/investigations/vehicle", vehicle).result(), http::status::bad_request);
 }
 
 TEST_F(InvestigationRoutesTest, OnlyInvestigatingRolesMayAskAndDistrictsSeeTheirOwn) {

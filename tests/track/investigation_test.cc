@@ -320,6 +320,49 @@ TEST_F(InvestigationTest, FindsACrossingWhoseReportsLieCellsAway) {
   }
 }
 
+TEST_F(InvestigationTest, LateDataAfterARestartDoesNotHideTheNextCrossing) {
+  // Compacted reports up to t, a restart, an hour-old backlog compacted on its own, then the
+  // report after t: the segment t -> t + 60 s crosses a small circle far from both reports'
+  // cells, and only an index that joined it to the report at t finds it.
+  const int64_t t = kStartMs + 3'600'000;
+  const geo::LatLon west = Offset(-1500, 0), east = Offset(1500, 0), away = Offset(5000, 5000);
+  Open();
+  std::vector<model::Position> before;
+  for (int i = 0; i <= 10; ++i) {
+    before.push_back(At("1", t - (10 - i) * 30'000, west.lat, west.lon, static_cast<uint16_t>(i)));
+  }
+  Append(before);
+  ASSERT_TRUE(store_->Compact());
+  Open();
+  Append({At("1", kStartMs, away.lat, away.lon, 100),
+          At("1", kStartMs + 30'000, away.lat, away.lon, 101)});
+  ASSERT_TRUE(store_->Compact());
+  Append({At("1", t + 60'000, east.lat, east.lon, 11)});
+  ASSERT_TRUE(store_->Compact());
+  Investigations investigations(*store_);
+  const Area small = MakeArea(geo::Circle{{kCentreLat, kCentreLon}, 100});
+  auto answer = investigations.InArea(small, t, t + 60'000);
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->vehicles.size(), 1u);
+  EXPECT_TRUE(answer->vehicles[0].between_reports);
+  EXPECT_EQ(answer->vehicles, BruteForce(small, t, t + 60'000));
+}
+
+TEST_F(InvestigationTest, ReportsWithoutTimeOrPlaceAreStoredButNeverFound) {
+  Open();
+  model::Position untimed = At("1", 0, kCentreLat, kCentreLon, 1);
+  model::Position polar = At("2", kStartMs, 90, 179.999999, 1);
+  model::Position polar_next = At("2", kStartMs + 30'000, 90, -179.999999, 2);
+  Append({untimed, polar, polar_next});
+  ASSERT_TRUE(store_->Compact());
+  Investigations investigations(*store_);
+  const Area circle = MakeArea(geo::Circle{{kCentreLat, kCentreLon}, 1000});
+  auto answer = investigations.InArea(circle, kStartMs - 3'600'000, kStartMs + 3'600'000);
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(answer->vehicles.empty());
+  EXPECT_EQ(*store_->Count(), 3u);
+}
+
 TEST_F(InvestigationTest, AnswersEqualABruteForceScanInTailIndexAndAfterRestart) {
   Open();
   Generate(7, kStartMs, 4);

@@ -101,6 +101,9 @@ constexpr const char* kSelectNewestChunks =
 // starts before the newest chunk does, but less than kChunkMaxSpanMs before.
 constexpr const char* kSelectNewestTime =
     "SELECT max(last_time) FROM position_chunks WHERE terminal_id = ?1 AND first_time >= ?2";
+// TerminalsNear's limits: 40 days of hours, and rows of cells for ~200 km.
+constexpr int64_t kMaxNearBuckets = 40 * 24;
+constexpr int64_t kMaxNearCellRows = 200;
 constexpr const char* kInsertCell =
     "INSERT OR IGNORE INTO position_cells(bucket, cell, terminal_id) VALUES(?1, ?2, ?3)";
 constexpr const char* kSelectCellTerminals =
@@ -1100,15 +1103,60 @@ void SqliteStore::SetPhoneOfId(uint32_t id, const std::string& phone) {
   phone_of_id_[id] = phone;
 }
 
+Result<std::optional<model::Position>> SqliteStore::NewestCompacted(uint32_t id,
+                                                                    std::string_view phone) {
+  auto newest_first = writer_->Prepare(kSelectNewestChunks);
+  if (!newest_first) {
+    return tl::unexpected(newest_first.error());
+  }
+  int64_t first_time = 0;
+  {
+    StmtUse use(*newest_first);
+    sqlite3_bind_int64(use.get(), 1, id);
+    const int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_DONE) {
+      return std::optional<model::Position>();
+    }
+    if (rc != SQLITE_ROW) {
+      return SqlFail(rc, "sqlite: cannot read the newest chunk");
+    }
+    first_time = sqlite3_column_int64(use.get(), 0);
+  }
+  // Chunks may overlap: the newest position lies in a chunk starting at most a span earlier.
+  std::vector<model::Position> recent;
+  if (auto ok = ReadChunks(*writer_, id, phone, first_time, std::numeric_limits<int64_t>::max(),
+                           std::numeric_limits<size_t>::max(), recent);
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  if (recent.empty()) {
+    return std::optional<model::Position>();
+  }
+  model::Position newest = *std::max_element(recent.begin(), recent.end(), Older);
+  newest.extras.clear();
+  return std::optional<model::Position>(std::move(newest));
+}
+
 Result<void> SqliteStore::IndexCells(
-    WriterTerminal& terminal, std::span<const model::Position* const> group,
+    WriterTerminal& terminal, std::span<const model::Position* const> sorted_group,
     std::vector<std::pair<WriterTerminal*, model::Position>>& newest_compacted) {
+  // Reports without a time or a place are stored but not indexed (path_cells.h).
+  std::vector<const model::Position*> group;
+  group.reserve(sorted_group.size());
+  for (const model::Position* p : sorted_group) {
+    if (IsPlaceable(*p)) {
+      group.push_back(p);
+    }
+  }
   if (group.empty()) {
     return {};
   }
   std::vector<std::pair<int64_t, int64_t>> keys;  // (bucket, cell)
   std::vector<int64_t> cells;
   auto add_point = [&](const model::Position& p) {
+    if (!IsPlaceable(p)) {
+      return;
+    }
     cells.clear();
     SegmentCells(p, p, cells);
     for (int64_t cell : cells) {
@@ -1130,7 +1178,9 @@ Result<void> SqliteStore::IndexCells(
   };
   const model::Position& first = *group.front();
   const model::Position& last = *group.back();
-  if (terminal.last_compacted && terminal.last_compacted->device_time_ms < first.device_time_ms) {
+  const bool continues =
+      terminal.last_compacted && terminal.last_compacted->device_time_ms < first.device_time_ms;
+  if (continues) {
     // The usual case: the group continues the compacted track.
     add_segment(*terminal.last_compacted, first);
     add_point(first);
@@ -1171,10 +1221,22 @@ Result<void> SqliteStore::IndexCells(
       return ok;
     }
   }
-  if (!terminal.last_compacted || terminal.last_compacted->device_time_ms < last.device_time_ms) {
-    model::Position newest = last;
-    newest.extras.clear();
-    newest_compacted.emplace_back(&terminal, std::move(newest));
+  // The terminal's newest compacted position from now on. Known before: the later of it and
+  // this group's last. Unknown (after Open): only the chunks can tell, this group included.
+  if (terminal.last_compacted) {
+    if (terminal.last_compacted->device_time_ms < last.device_time_ms) {
+      model::Position newest = last;
+      newest.extras.clear();
+      newest_compacted.emplace_back(&terminal, std::move(newest));
+    }
+  } else {
+    auto newest = NewestCompacted(terminal.id, first.terminal);
+    if (!newest) {
+      return tl::unexpected(newest.error());
+    }
+    if (*newest && IsPlaceable(**newest)) {
+      newest_compacted.emplace_back(&terminal, std::move(**newest));
+    }
   }
   return {};
 }
@@ -1196,62 +1258,75 @@ Result<void> SqliteStore::IndexOldChunks() {
   if (!select) {
     return tl::unexpected(select.error());
   }
-  if (auto ok = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin indexing old chunks"); !ok) {
-    return ok;
+  // A transaction per batch of terminals, so that the WAL stays small; rows are inserted or
+  // ignored, so a start interrupted half way simply indexes again from the beginning.
+  constexpr size_t kTerminalsPerTransaction = 256;
+  std::vector<WriterTerminal*> terminals;
+  for (auto& [phone, terminal] : writer_terminals_) {
+    terminals.push_back(&terminal);
   }
-  std::vector<std::pair<WriterTerminal*, model::Position>> newest_compacted;
-  auto index = [&]() -> Result<void> {
-    std::vector<model::Position> track;
-    std::vector<const model::Position*> group;
-    for (auto& [phone, terminal] : writer_terminals_) {
-      track.clear();
-      {
-        StmtUse use(*select);
-        sqlite3_bind_int64(use.get(), 1, terminal.id);
-        int rc;
-        while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
-          if (auto ok = DecodePositions(ColumnBlob(use.get(), 0), phone, track); !ok) {
-            return ok;
+  std::vector<model::Position> track;
+  std::vector<const model::Position*> group;
+  for (size_t begin = 0; begin < terminals.size(); begin += kTerminalsPerTransaction) {
+    std::vector<std::pair<WriterTerminal*, model::Position>> newest_compacted;
+    auto index = [&]() -> Result<void> {
+      const size_t end = std::min(terminals.size(), begin + kTerminalsPerTransaction);
+      for (size_t i = begin; i < end; ++i) {
+        WriterTerminal& terminal = *terminals[i];
+        track.clear();
+        {
+          StmtUse use(*select);
+          sqlite3_bind_int64(use.get(), 1, terminal.id);
+          int rc;
+          while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+            if (auto ok =
+                    DecodePositions(ColumnBlob(use.get(), 0), phone_of_id_[terminal.id], track);
+                !ok) {
+              return ok;
+            }
+          }
+          if (rc != SQLITE_DONE) {
+            return SqlFail(rc, "sqlite: cannot read chunks to index");
           }
         }
-        if (rc != SQLITE_DONE) {
-          return SqlFail(rc, "sqlite: cannot read chunks to index");
+        SortUnique(track);
+        group.clear();
+        for (const model::Position& p : track) {
+          group.push_back(&p);
+        }
+        if (group.empty()) {
+          continue;
+        }
+        // The whole track at once, as one group that continues nothing (a predecessor far in
+        // the past is never a path segment), so that IndexCells does not read it again.
+        model::Position before = *group.front();
+        before.device_time_ms = std::numeric_limits<int64_t>::min() / 2;
+        terminal.last_compacted = before;
+        Result<void> indexed = IndexCells(terminal, group, newest_compacted);
+        terminal.last_compacted.reset();
+        if (!indexed) {
+          return indexed;
         }
       }
-      SortUnique(track);
-      group.clear();
-      for (const model::Position& p : track) {
-        group.push_back(&p);
-      }
-      if (group.empty()) {
-        continue;
-      }
-      // The whole track at once, as one group that continues nothing (a predecessor far in
-      // the past is never a path segment), so that IndexCells does not read it again.
-      model::Position before = *group.front();
-      before.device_time_ms = std::numeric_limits<int64_t>::min() / 2;
-      terminal.last_compacted = before;
-      Result<void> indexed = IndexCells(terminal, group, newest_compacted);
-      terminal.last_compacted.reset();
-      if (!indexed) {
-        return indexed;
-      }
+      return {};
+    };
+    Result<void> done = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin indexing old chunks");
+    if (done) {
+      done = index();
     }
-    return Exec(db, "UPDATE store_meta SET value = 1 WHERE key = 'cells_indexed'",
-                "sqlite: cannot record the cell index");
-  };
-  Result<void> done = index();
-  if (done) {
-    done = Exec(db, "COMMIT", "sqlite: cannot commit the cell index");
+    if (done) {
+      done = Exec(db, "COMMIT", "sqlite: cannot commit the cell index");
+    }
+    if (!done) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return done;
+    }
+    for (auto& [terminal, newest] : newest_compacted) {
+      terminal->last_compacted = std::move(newest);
+    }
   }
-  if (!done) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    return done;
-  }
-  for (auto& [terminal, newest] : newest_compacted) {
-    terminal->last_compacted = std::move(newest);
-  }
-  return done;
+  return Exec(db, "UPDATE store_meta SET value = 1 WHERE key = 'cells_indexed'",
+              "sqlite: cannot record the cell index");
 }
 
 Result<std::vector<NearTerminal>> SqliteStore::TerminalsNear(const BoxE6& box, int64_t from_ms,
@@ -1260,17 +1335,27 @@ Result<std::vector<NearTerminal>> SqliteStore::TerminalsNear(const BoxE6& box, i
   if (from_ms > to_ms || box.min_lat_e6 > box.max_lat_e6 || box.min_lon_e6 > box.max_lon_e6) {
     return result;
   }
-  // (terminal id, first bucket, last bucket) it may have been in the box in.
-  struct Hit {
-    uint32_t id;
-    int64_t first_bucket;
-    int64_t last_bucket;
-  };
-  std::vector<Hit> hits;
+  if (from_ms < std::numeric_limits<int64_t>::min() / 2 ||
+      to_ms > std::numeric_limits<int64_t>::max() / 2) {
+    return Fail(ErrorCode::kBadValue, "TerminalsNear: time out of range");
+  }
   const int64_t first_bucket = BucketOf(from_ms);
   const int64_t last_bucket = BucketOf(to_ms);
+  if (last_bucket - first_bucket > kMaxNearBuckets ||
+      CellRow(box.max_lat_e6) - CellRow(box.min_lat_e6) > kMaxNearCellRows) {
+    return Fail(ErrorCode::kBadValue, "TerminalsNear: window or box too large");
+  }
+  // Terminal id -> the first and last bucket it may have been in the box in.
+  std::unordered_map<uint32_t, std::pair<int64_t, int64_t>> hits;
+  auto hit = [&](uint32_t id, int64_t low, int64_t high) {
+    auto [it, inserted] = hits.try_emplace(id, low, high);
+    if (!inserted) {
+      it->second.first = std::min(it->second.first, low);
+      it->second.second = std::max(it->second.second, high);
+    }
+  };
   // The tail: a segment that crosses the box, one end uncompacted, has that end within
-  // kPathMaxStepM of the box and kPathMaxGapMs of the window.
+  // kPathMaxStepM of the box and kPathMaxGapMs of the crossing.
   constexpr double kE6PerMetre = 180e6 / (6'371'008.8 * 3.14159265358979323846);
   const double max_abs_lat =
       std::min(89.0, std::max(std::abs(box.min_lat_e6), std::abs(box.max_lat_e6)) / 1e6 + 0.1);
@@ -1281,16 +1366,14 @@ Result<std::vector<NearTerminal>> SqliteStore::TerminalsNear(const BoxE6& box, i
       1;
   const BoxE6 reach{box.min_lat_e6 - reach_lat, box.min_lon_e6 - reach_lon,
                     box.max_lat_e6 + reach_lat, box.max_lon_e6 + reach_lon};
-  const int64_t tail_from = from_ms - kPathMaxGapMs;
-  const int64_t tail_to = to_ms + kPathMaxGapMs;
   {
     std::shared_lock lock(state_mu_);
     auto scan = [&](uint32_t id, const std::vector<model::Position>& tail) {
       for (const model::Position& p : tail) {
-        if (p.device_time_ms >= tail_from && p.device_time_ms <= tail_to &&
-            reach.Contains(p.lat_e6, p.lon_e6)) {
-          hits.push_back({id, first_bucket, last_bucket});
-          return;
+        if (p.device_time_ms >= from_ms - kPathMaxGapMs &&
+            p.device_time_ms <= to_ms + kPathMaxGapMs && reach.Contains(p.lat_e6, p.lon_e6)) {
+          hit(id, BucketOf(std::max(from_ms, p.device_time_ms - kPathMaxGapMs)),
+              BucketOf(std::min(to_ms, p.device_time_ms + kPathMaxGapMs)));
         }
       }
     };
@@ -1320,29 +1403,19 @@ Result<std::vector<NearTerminal>> SqliteStore::TerminalsNear(const BoxE6& box, i
       sqlite3_bind_int64(s, 3, CellKey(row, last_column));
       int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        hits.push_back({static_cast<uint32_t>(sqlite3_column_int64(s, 0)), bucket, bucket});
+        hit(static_cast<uint32_t>(sqlite3_column_int64(s, 0)), bucket, bucket);
       }
       if (rc != SQLITE_DONE) {
         return SqlFail(rc, "sqlite: cannot read the cell index");
       }
     }
   }
-  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.id < b.id; });
   std::shared_lock lock(state_mu_);
-  for (size_t i = 0; i < hits.size();) {
-    int64_t low = hits[i].first_bucket;
-    int64_t high = hits[i].last_bucket;
-    size_t j = i + 1;
-    for (; j < hits.size() && hits[j].id == hits[i].id; ++j) {
-      low = std::min(low, hits[j].first_bucket);
-      high = std::max(high, hits[j].last_bucket);
-    }
-    const uint32_t id = hits[i].id;
+  for (const auto& [id, buckets] : hits) {
     if (id < phone_of_id_.size() && !phone_of_id_[id].empty()) {
-      result.push_back({phone_of_id_[id], std::max(from_ms, low * kCellBucketMs),
-                        std::min(to_ms, (high + 1) * kCellBucketMs - 1)});
+      result.push_back({phone_of_id_[id], std::max(from_ms, buckets.first * kCellBucketMs),
+                        std::min(to_ms, (buckets.second + 1) * kCellBucketMs - 1)});
     }
-    i = j;
   }
   std::sort(result.begin(), result.end(),
             [](const NearTerminal& a, const NearTerminal& b) { return a.terminal < b.terminal; });

@@ -211,6 +211,8 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   Result<void> IndexCells(
       WriterTerminal& terminal, std::span<const model::Position* const> group,
       std::vector<std::pair<WriterTerminal*, model::Position>>& newest_compacted);
+  // A terminal's newest compacted position (no extras), read from its chunks (writer thread).
+  Result<std::optional<model::Position>> NewestCompacted(uint32_t id, std::string_view phone);
   // Indexes every chunk of a store created before position_cells existed (once, at Open).
   Result<void> IndexOldChunks();
   void SetPhoneOfId(uint32_t id, const std::string& phone);
