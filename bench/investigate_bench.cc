@@ -1,7 +1,8 @@
 // 协查 at scale: fills a position store with a generated city fleet through the real write path
 // (SqliteStore::Append, compaction and the cell index included), then times area queries.
 //
-//   build/bench/investigate_bench fill DIR VEHICLES HOURS   (appends to DIR's store)
+//   build/bench/investigate_bench fill DIR VEHICLES HOURS [COMPACT_ROWS]   (appends to DIR's store;
+//                                 COMPACT_ROWS sets SqliteOptions::compact_every_rows)
 //   build/bench/investigate_bench query DIR QUERIES [RADIUS_M] [WINDOW_MIN]
 //
 // The fleet: VEHICLES trucks in a 40 km × 30 km box around Anshan, each reporting every 30 s
@@ -72,8 +73,11 @@ struct Truck {
 
 // The fleet's state is a pure function of the seed and the time step, so that a second `fill`
 // continues where the first stopped (it starts at the store's newest hour).
-int Fill(const fs::path& dir, int vehicles, int hours) {
+int Fill(const fs::path& dir, int vehicles, int hours, size_t compact_rows) {
   store::SqliteOptions options;
+  if (compact_rows > 0) {
+    options.compact_every_rows = compact_rows;
+  }
   auto opened = store::SqliteStore::Open(dir, options);
   if (!opened) {
     std::fprintf(stderr, "cannot open the store: %s\n", opened.error().Message().c_str());
@@ -242,15 +246,16 @@ int Query(const fs::path& dir, int queries, double radius_m, int window_min) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "fill" && argc == 5) {
-    return Fill(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
+  if (mode == "fill" && (argc == 5 || argc == 6)) {
+    return Fill(argv[2], std::atoi(argv[3]), std::atoi(argv[4]),
+                argc == 6 ? static_cast<size_t>(std::atoll(argv[5])) : 0);
   }
   if (mode == "query" && argc >= 4) {
     return Query(argv[2], std::atoi(argv[3]), argc > 4 ? std::atof(argv[4]) : 1000.0,
                  argc > 5 ? std::atoi(argv[5]) : 120);
   }
   std::fprintf(stderr,
-               "usage: investigate_bench fill DIR VEHICLES HOURS\n"
+               "usage: investigate_bench fill DIR VEHICLES HOURS [COMPACT_ROWS]\n"
                "       investigate_bench query DIR QUERIES [RADIUS_M] [WINDOW_MIN]\n");
   return 2;
 }
