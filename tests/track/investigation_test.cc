@@ -268,9 +268,9 @@ TEST_F(InvestigationTest, EdgeCasesAreAnsweredAsDocumented) {
       At("5", t, far_west.lat, far_west.lon, 1),
       At("5", t + 600'000, far_east.lat, far_east.lon, 1),
   });
-  Investigations investigations(*store_);
   const Area circle = MakeArea(geo::Circle{{kCentreLat, kCentreLon}, 1000});
   auto check = [&] {
+    Investigations investigations(*store_);  // the store is reopened between checks
     auto answer = investigations.InArea(circle, t, t + 60'000);
     ASSERT_TRUE(answer) << answer.error().Message();
     ASSERT_EQ(answer->vehicles.size(), 3u);
