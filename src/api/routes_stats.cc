@@ -27,7 +27,8 @@ std::optional<stats::FreightQuery> ReadFreightQuery(const Call& call, Response& 
   return *query;
 }
 
-Response Freight(Call& call, stats::StatsService& service) {
+// The freight figures as JSON, or as a workbook when `workbook`.
+Response Freight(Call& call, stats::StatsService& service, bool workbook) {
   Response error;
   auto query = ReadFreightQuery(call, error);
   if (!query)
@@ -35,28 +36,19 @@ Response Freight(Call& call, stats::StatsService& service) {
   auto report = service.Freight(*query);
   if (!report)
     return Internal(report.error());
-  return JsonResponse(http::status::ok, stats::FreightJson(*report));
-}
-
-Response FreightWorkbook(Call& call, stats::StatsService& service) {
-  Response error;
-  auto query = ReadFreightQuery(call, error);
-  if (!query)
-    return error;
-  auto report = service.Freight(*query);
-  if (!report)
-    return Internal(report.error());
-  const std::vector<XlsxColumn> columns = {{"period", "期间"}, {"figure", "指标"}, {"value", "值"}};
-  auto workbook = RecordsToXlsx("货运统计", columns, stats::FreightRows(*report));
   if (!workbook)
-    return Internal(workbook.error());
+    return JsonResponse(http::status::ok, stats::FreightJson(*report));
+  const std::vector<XlsxColumn> columns = {{"period", "期间"}, {"figure", "指标"}, {"value", "值"}};
+  auto file = RecordsToXlsx("货运统计", columns, stats::FreightRows(*report));
+  if (!file)
+    return Internal(file.error());
   // Exports leave the platform: each is recorded (aggregates only, no personal data).
   if (!call.Audit("stats.export", std::string(call.target)))
     return ApiError(http::status::service_unavailable, "audit_unavailable",
                     "审计日志不可用，暂不提供导出 (audit log unavailable)");
   const std::string name = "freight-" + stats::DayLabel(query->from_day) + "-" +
                            stats::DayLabel(query->to_day) + ".xlsx";
-  return Attachment(std::move(*workbook), kXlsxContentType, name);
+  return Attachment(std::move(*file), kXlsxContentType, name);
 }
 
 Response ImportIndicators(Call& call, stats::StatsService& service) {
@@ -132,9 +124,9 @@ std::optional<Response> RouteStats(Call& call) {
   if (!Allows(role, Permission::kStatsRead))
     return Forbidden(call, "查看统计数据");
   if (path == "/api/stats/freight")
-    return Freight(call, *service);
+    return Freight(call, *service, /*workbook=*/false);
   if (path == "/api/stats/freight.xlsx")
-    return FreightWorkbook(call, *service);
+    return Freight(call, *service, /*workbook=*/true);
   if (path == "/api/stats/overview") {
     auto overview = service->TodayOverview(call.now_ms);
     if (!overview)
