@@ -99,12 +99,13 @@ inline void SegmentCells(const model::Position& a, const model::Position& b,
   // Steps of at most half a cell: each step's box spans at most two rows and two columns.
   const auto steps = static_cast<int64_t>(
       std::ceil(std::max(std::fabs(dlat), std::fabs(dlon)) / (kCellSizeE6 / 2.0)));
+  const int64_t parts = std::max<int64_t>(steps, 1);  // a == b: the point's own cell
   double lat0 = a.lat_e6;
   double lon0 = a.lon_e6;
-  for (int64_t i = 1; i <= std::max<int64_t>(steps, 1); ++i) {
-    const double f = steps == 0 ? 1.0 : static_cast<double>(i) / static_cast<double>(steps);
-    const double lat1 = i == steps || steps == 0 ? b.lat_e6 : a.lat_e6 + dlat * f;
-    const double lon1 = i == steps || steps == 0 ? b.lon_e6 : a.lon_e6 + dlon * f;
+  for (int64_t i = 1; i <= parts; ++i) {
+    const double f = static_cast<double>(i) / static_cast<double>(parts);
+    const double lat1 = i == parts ? b.lat_e6 : a.lat_e6 + dlat * f;
+    const double lon1 = i == parts ? b.lon_e6 : a.lon_e6 + dlon * f;
     const int64_t row_lo = CellRow(static_cast<int64_t>(std::floor(std::min(lat0, lat1))) - 1);
     const int64_t row_hi = CellRow(static_cast<int64_t>(std::ceil(std::max(lat0, lat1))) + 1);
     const int64_t col_lo = CellColumn(static_cast<int64_t>(std::floor(std::min(lon0, lon1))) - 1);
