@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests of the dashboard: starts its own `baotong serve` on a fresh demo city, drives
+# Browser tests of the dashboard (after web/tests/unsafe-html.test.mjs, a static check of the
+# sources): starts its own `baotong serve` on a fresh demo city, drives
 # /usr/bin/chromium through playwright-core (web/tests/browser.test.mjs) and saves a screenshot
 # per step under $ARTIFACTS_DIR (default build/browser-artifacts/).
 #
@@ -10,6 +11,9 @@ cd "$(dirname "$0")/.."
 if [[ ! -f web/dist/index.html || ! -d web/node_modules ]]; then
   scripts/web-build.sh
 fi
+# The static check first (a second): data reaches the page only as text (no innerHTML, Leaflet
+# content from DOM nodes, no inline script), which the browser test then exercises.
+node web/tests/unsafe-html.test.mjs
 export BAOTONG=${BAOTONG:-build/baotong}
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-build/browser-artifacts}
 if [[ ! -x $BAOTONG ]]; then

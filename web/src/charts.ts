@@ -68,7 +68,13 @@ export function chart(testid: string, options: { dark?: boolean; className?: str
         resize.observe(node);
       }
       instance.setOption(
-        { color: PALETTE, backgroundColor: 'transparent', animation: false, ...option },
+        {
+          color: PALETTE,
+          backgroundColor: 'transparent',
+          animation: false,
+          ...option,
+          tooltip: canvasTooltips(option.tooltip),
+        },
         { notMerge: true },
       );
       node.dataset.state = 'ready';
@@ -79,6 +85,16 @@ export function chart(testid: string, options: { dark?: boolean; className?: str
       instance = null;
     },
   };
+}
+
+// Tooltips are drawn on the canvas (renderMode 'richText'), never as HTML: series and category
+// names come from data (sites, cargo categories), and ECharts' HTML tooltips also carry style
+// attributes that a Content-Security-Policy without style-src 'unsafe-inline' refuses. Custom
+// formatters are not used anywhere (web/tests/unsafe-html.test.mjs checks).
+function canvasTooltips(tooltip: ChartOption['tooltip']): ChartOption['tooltip'] {
+  if (tooltip === undefined) return undefined;
+  const list = Array.isArray(tooltip) ? tooltip : [tooltip];
+  return list.map((one) => ({ ...one, renderMode: 'richText' as const }));
 }
 
 // The common frame of a time-series chart: a category axis of periods, a legend on top, a tooltip

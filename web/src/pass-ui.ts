@@ -3,7 +3,7 @@
 // small action dialog, and the published freight routes drawn on a Leaflet map.
 import L from 'leaflet';
 import { type Decision, type PassApplication, type PassCheck } from './api';
-import { el } from './dom';
+import { el, textLabel } from './dom';
 import { pick, t } from './i18n';
 import { button, confirming, dialogShell, errorBox, errorText } from './widgets';
 
@@ -225,10 +225,6 @@ export function routeName(feature: GeoJSON.Feature): string {
   return String(feature.properties?.name ?? routeId(feature));
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 // The published freight routes as lines with their names; hazardous-goods routes dashed orange.
 export function routesLayer(routes: GeoJSON.FeatureCollection, highlight?: string): L.GeoJSON {
   return L.geoJSON(routes, {
@@ -247,11 +243,15 @@ export function routesLayer(routes: GeoJSON.FeatureCollection, highlight?: strin
     pointToLayer: (_feature, latlng) => L.circleMarker(latlng, { radius: 5 }),
     onEachFeature: (feature, layer) => {
       const name = routeName(feature);
-      layer.bindTooltip(escapeHtml(name), { permanent: true, className: 'route-label' });
-      const hazardous = feature.properties?.allows_hazardous
-        ? `<br>${escapeHtml(t('route_hazardous_ok'))}`
-        : '';
-      layer.bindPopup(`<strong>${escapeHtml(name)}</strong>${hazardous}`);
+      layer.bindTooltip(textLabel(name), { permanent: true, className: 'route-label' });
+      const hazardous = Boolean(feature.properties?.allows_hazardous);
+      layer.bindPopup(
+        textLabel(
+          el('strong', {}, name),
+          hazardous && el('br'),
+          hazardous && t('route_hazardous_ok'),
+        ),
+      );
     },
   });
 }

@@ -14,7 +14,7 @@ import {
   type AlarmStep,
   type TrackPoint,
 } from '../api';
-import { clear, el } from '../dom';
+import { clear, el, textLabel } from '../dom';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
 import { errorText, plateColorName } from '../pass-ui';
@@ -909,7 +909,9 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
         fillOpacity: 0.9,
       })
         .bindTooltip(
-          `${alarmKindName(alarm.kind, alarm.kind_name)} · ${formatTime(alarm.first_at_ms)}`,
+          textLabel(
+            `${alarmKindName(alarm.kind, alarm.kind_name)} · ${formatTime(alarm.first_at_ms)}`,
+          ),
         )
         .addTo(map);
       bounds.extend(point);

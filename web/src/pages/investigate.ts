@@ -15,7 +15,7 @@ import {
   type VehicleQuery,
   analysisApi,
 } from '../analysis-api';
-import { clear, el } from '../dom';
+import { clear, el, textLabel } from '../dom';
 import { drawTool, type DrawnShape } from '../draw';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
@@ -298,7 +298,7 @@ function renderAreaSearch(content: HTMLElement): () => void {
       ] as const) {
         if (!p) continue;
         L.circleMarker([p.lat, p.lon], { radius: 6, color: '#6a1b9a', fillOpacity: 0.9 })
-          .bindTooltip(`${label} ${formatTime(p.time_ms)}`)
+          .bindTooltip(textLabel(`${label} ${formatTime(p.time_ms)}`))
           .addTo(trackLayer);
       }
       if (line.length > 0) {
@@ -564,7 +564,7 @@ function renderVehicleSearch(content: HTMLElement): () => void {
         fillColor: stop.contacts?.length ? '#c62828' : '#9575cd',
         fillOpacity: 0.85,
       })
-        .bindTooltip(String(index + 1), {
+        .bindTooltip(textLabel(String(index + 1)), {
           permanent: true,
           direction: 'center',
           className: 'stop-label',

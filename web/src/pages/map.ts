@@ -15,7 +15,7 @@ import {
   type VehicleState,
   type Zone,
 } from '../api';
-import { clear, el } from '../dom';
+import { clear, el, escapeHtml, labelValueNode, textLabel } from '../dom';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
 import { errorText, passStatusBadge, effectiveStatus, routesLayer } from '../pass-ui';
@@ -68,10 +68,6 @@ declare global {
   }
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export const VEHICLE_STATES: readonly VehicleState[] = ['moving', 'stopped', 'alarm', 'offline'];
 
 // Marker colours by state; a position without a state (no monitor) keeps the issue-4 blue.
@@ -121,8 +117,8 @@ export function zoneLayer(zone: Zone, renderer?: L.Renderer): L.Layer | null {
   return L.geoJSON(geometry as GeoJSON.Geometry, { style: () => style });
 }
 
-export function zoneTooltip(zone: Zone): string {
-  return `${escapeHtml(zone.name || zone.code)} · ${escapeHtml(t(`zone_kind_${zone.kind}`))}`;
+export function zoneTooltipNode(zone: Zone): HTMLElement {
+  return textLabel(`${zone.name || zone.code} · ${t(`zone_kind_${zone.kind}`)}`);
 }
 
 // A Leaflet map with the server's base map (or none) at the city's centre.
@@ -134,7 +130,11 @@ export function baseMap(node: HTMLElement, options: L.MapOptions = {}): L.Map {
     ...options,
   });
   if (ui?.tile_url) {
-    L.tileLayer(ui.tile_url, { attribution: ui.tile_attribution || '', maxZoom: 19 }).addTo(map);
+    // Leaflet shows the attribution as HTML: the configured text goes in escaped.
+    L.tileLayer(ui.tile_url, {
+      attribution: escapeHtml(ui.tile_attribution || ''),
+      maxZoom: 19,
+    }).addTo(map);
   } else {
     node.classList.add('no-tiles');
   }
@@ -174,7 +174,7 @@ function stateName(state: VehicleState | undefined): string {
   return state ? t(`vehicle_state_${state}`) : '—';
 }
 
-function popupHtml(position: MapVehicle): string {
+function popupNode(position: MapVehicle): HTMLElement {
   const rows: Array<[string, string]> = [
     [t('plate'), position.plate || '—'],
     [t('terminal'), position.terminal],
@@ -185,9 +185,7 @@ function popupHtml(position: MapVehicle): string {
   if (position.alarms.length > 0) {
     rows.push([t('nav_alarms'), position.alarms.map((k) => alarmKindName(k)).join('，')]);
   }
-  return `<table class="popup-table">${rows
-    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`)
-    .join('')}</table>`;
+  return labelValueNode(rows);
 }
 
 export function renderMap(content: HTMLElement): () => void {
@@ -314,7 +312,7 @@ export function renderMap(content: HTMLElement): () => void {
         onEachFeature: (feature, featureLayer) => {
           const props = feature.properties ?? {};
           if (props.layer === 'district' && props.name) {
-            featureLayer.bindTooltip(String(props.name), {
+            featureLayer.bindTooltip(textLabel(String(props.name)), {
               permanent: true,
               direction: 'center',
               className: 'district-label',
@@ -322,9 +320,9 @@ export function renderMap(content: HTMLElement): () => void {
           } else if (props.layer === 'site') {
             const rows = [props.name, props.kind_name, props.district]
               .filter(Boolean)
-              .map((v) => escapeHtml(String(v)));
+              .map((v) => String(v));
             featureLayer.bindPopup(
-              `<strong>${rows[0] ?? ''}</strong><br>${rows.slice(1).join(' · ')}`,
+              textLabel(el('strong', {}, rows[0] ?? ''), el('br'), rows.slice(1).join(' · ')),
             );
           }
         },
@@ -367,7 +365,7 @@ export function renderMap(content: HTMLElement): () => void {
           if (zone.kind === 'site' || zone.kind === 'city') continue;
           const layer = zoneLayer(zone);
           if (!layer) continue;
-          (layer as L.Path).bindTooltip?.(zoneTooltip(zone));
+          (layer as L.Path).bindTooltip?.(zoneTooltipNode(zone));
           group.addLayer(layer);
         }
         group.addTo(map);
@@ -483,7 +481,7 @@ export function renderMap(content: HTMLElement): () => void {
             }),
           };
           // Content is built when opened, so it always shows the latest position.
-          entry.marker.bindTooltip(() => popupHtml(entry.position));
+          entry.marker.bindTooltip(() => popupNode(entry.position));
           // A monitored vehicle opens its panel; a bare position its popup.
           entry.marker.on('click', () => {
             if (entry.position.state) {
@@ -491,7 +489,7 @@ export function renderMap(content: HTMLElement): () => void {
             } else {
               L.popup()
                 .setLatLng(entry.marker.getLatLng())
-                .setContent(popupHtml(entry.position))
+                .setContent(popupNode(entry.position))
                 .openOn(map);
             }
           });

@@ -5,7 +5,7 @@
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { api, type PassApplication, type PassApplicationInput, type RegistryRecord } from '../api';
-import { clear, el } from '../dom';
+import { clear, el, escapeHtml, textLabel } from '../dom';
 import { statusBadge } from '../fields';
 import { t } from '../i18n';
 import {
@@ -396,7 +396,10 @@ export function renderPassApply(content: HTMLElement): () => void {
     doubleClickZoom: false,
   });
   if (ui?.tile_url) {
-    L.tileLayer(ui.tile_url, { attribution: ui.tile_attribution || '', maxZoom: 19 }).addTo(map);
+    L.tileLayer(ui.tile_url, {
+      attribution: escapeHtml(ui.tile_attribution || ''),
+      maxZoom: 19,
+    }).addTo(map);
   } else {
     mapNode.classList.add('no-tiles');
   }
@@ -485,7 +488,7 @@ export function renderPassApply(content: HTMLElement): () => void {
     }
     waypoints.forEach((point, i) =>
       L.circleMarker(point, { radius: 6, color: '#c8102e', fillColor: '#fff', fillOpacity: 1 })
-        .bindTooltip(String(i + 1))
+        .bindTooltip(textLabel(String(i + 1)))
         .addTo(waypointLayer),
     );
   };
@@ -522,7 +525,7 @@ export function renderPassApply(content: HTMLElement): () => void {
         style: { color: '#6a1b9a', weight: 2, fillOpacity: 0.3 },
         pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 8, color: '#6a1b9a' }),
       })
-        .bindTooltip(String(site?.name ?? option.value), { permanent: true })
+        .bindTooltip(textLabel(String(site?.name ?? option.value)), { permanent: true })
         .addTo(siteLayer);
     }
   });

@@ -13,7 +13,7 @@ import { errorText } from '../pass-ui';
 import { canConfigureMonitor } from '../state';
 import { button, emptyRow, errorBox, listTable } from '../widgets';
 import { ALARM_KINDS, DEPARTMENTS, alarmKindName, departmentName } from './alarms';
-import { baseMap, zoneLayer, zoneStyle, zoneTooltip } from './map';
+import { baseMap, zoneLayer, zoneStyle, zoneTooltipNode } from './map';
 
 export const VEHICLE_CLASSES = [
   'tour_bus',
@@ -462,7 +462,7 @@ export function renderZones(content: HTMLElement): () => void {
     for (const zone of sorted) {
       const layer = zoneLayer(zone);
       if (layer) {
-        (layer as L.Path).bindTooltip?.(zoneTooltip(zone));
+        (layer as L.Path).bindTooltip?.(zoneTooltipNode(zone));
         // While drawing, a click on a zone is a click on the map (a vertex, a centre).
         layer.on('click', () => {
           if (draw.mode() === 'none') openForm(zone);
