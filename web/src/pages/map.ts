@@ -55,6 +55,8 @@ export interface MapDebugHook {
   source: 'monitor' | 'positions';
   // Opens a vehicle's panel as a click on its marker does (monitor only).
   select?(terminal: string): void;
+  // Opens a site's popup or a zone's tooltip, as a click or hover would; false if not drawn.
+  openLabel?(kind: 'site' | 'zone', code: string): boolean;
   positions(): Array<
     Pick<Position, 'terminal' | 'plate' | 'lat' | 'lon' | 'speed_kmh' | 'device_time_ms'> & {
       state?: VehicleState;
@@ -281,6 +283,8 @@ export function renderMap(content: HTMLElement): () => void {
   };
   legend.addTo(map);
 
+  // Sites and zones by code, for the debug hook's openLabel (the browser tests' stored-XSS check).
+  const labelled = new Map<string, L.Layer>();
   api.mapLayers().then(
     (layers) => {
       if (!live) return;
@@ -318,6 +322,7 @@ export function renderMap(content: HTMLElement): () => void {
               className: 'district-label',
             });
           } else if (props.layer === 'site') {
+            labelled.set(`site:${String(props.code ?? props.name)}`, featureLayer);
             const rows = [props.name, props.kind_name, props.district]
               .filter(Boolean)
               .map((v) => String(v));
@@ -366,6 +371,7 @@ export function renderMap(content: HTMLElement): () => void {
           const layer = zoneLayer(zone);
           if (!layer) continue;
           (layer as L.Path).bindTooltip?.(zoneTooltipNode(zone));
+          labelled.set(`zone:${zone.code}`, layer);
           group.addLayer(layer);
         }
         group.addTo(map);
@@ -382,6 +388,12 @@ export function renderMap(content: HTMLElement): () => void {
   const hook: MapDebugHook = {
     refreshes: 0,
     source,
+    openLabel: (kind, code) => {
+      const layer = labelled.get(`${kind}:${code}`);
+      if (kind === 'site') layer?.openPopup();
+      else layer?.openTooltip();
+      return Boolean(layer);
+    },
     positions: () =>
       [...markers.values()].map(({ position: p }) => ({
         terminal: p.terminal,
