@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
+#include <string_view>
 
 #include "gateway/session.h"
 #include "protocol/jt808/constants.h"
@@ -20,10 +22,22 @@ std::string NewAuthCode() {
   return code;
 }
 
+// Compares without an early exit, so that the reply time does not tell how much of a guessed
+// code was right.
+bool ConstantTimeEqual(std::string_view stored, std::string_view given) {
+  if (stored.empty() || stored.size() != given.size())
+    return false;
+  unsigned char difference = 0;
+  for (size_t i = 0; i < stored.size(); ++i)
+    difference |= static_cast<unsigned char>(stored[i] ^ given[i]);
+  return difference == 0;
+}
+
 }  // namespace
 
-RegistryWorker::RegistryWorker(store::TerminalStore& terminals, bool auto_register)
-    : terminals_(terminals), auto_register_(auto_register), thread_([this] { Run(); }) {}
+RegistryWorker::RegistryWorker(store::TerminalStore& terminals, const GatewayOptions& options,
+                               Metrics& metrics)
+    : terminals_(terminals), options_(options), metrics_(metrics), thread_([this] { Run(); }) {}
 
 RegistryWorker::~RegistryWorker() {
   {
@@ -34,10 +48,10 @@ RegistryWorker::~RegistryWorker() {
   thread_.join();
 }
 
-void RegistryWorker::Register(store::TerminalRecord record, RegisterDone done) {
+void RegistryWorker::Register(store::TerminalRecord record, std::string peer, RegisterDone done) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back(Job{true, std::move(record), std::move(done), nullptr});
+    jobs_.push_back(Job{true, std::move(record), std::move(peer), std::move(done), nullptr});
   }
   wake_.notify_one();
 }
@@ -48,27 +62,146 @@ void RegistryWorker::Authenticate(std::string terminal, std::string auth_code, A
   record.auth_code = std::move(auth_code);
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back(Job{false, std::move(record), nullptr, std::move(done)});
+    jobs_.push_back(Job{false, std::move(record), {}, nullptr, std::move(done)});
   }
   wake_.notify_one();
 }
 
-std::optional<store::TerminalRecord> RegistryWorker::Lookup(const std::string& terminal) {
-  if (auto it = cache_.find(terminal); it != cache_.end())
+Result<std::optional<store::TerminalRecord>> RegistryWorker::Lookup(const std::string& terminal) {
+  if (auto it = batch_.find(terminal); it != batch_.end())
     return it->second;
-  auto found = terminals_.Find(terminal);
-  if (!found) {
-    spdlog::error("terminal lookup failed: {}", found.error().Message());
+  return terminals_.Find(terminal);
+}
+
+Result<bool> RegistryWorker::PlateHeldByAnother(const std::string& plate,
+                                                const std::string& terminal) {
+  if (plate.empty())
+    return false;  // nothing to compare (some terminals register without a plate or VIN)
+  if (auto it = batch_plates_.find(plate); it != batch_plates_.end() && it->second != terminal)
+    return true;
+  auto holders = terminals_.FindByPlate(plate);
+  if (!holders)
+    return tl::unexpected(holders.error());
+  for (const auto& holder : *holders) {
+    if (holder.terminal == terminal || holder.auth_code.empty())
+      continue;  // itself, or provisioned but never registered
+    auto current = batch_.find(holder.terminal);
+    if (current != batch_.end() && current->second.plate != plate)
+      continue;
+    return true;
+  }
+  return false;
+}
+
+void RegistryWorker::CountFailure(const std::string& terminal, Clock::time_point now) {
+  if (failures_.size() > 10'000) {
+    // Only known phones are counted, so this stays small; drop the finished ones now and then.
+    std::erase_if(failures_, [&](const auto& entry) {
+      return now >= entry.second.locked_until &&
+             now >= entry.second.window_start + options_.auth_failure_window;
+    });
+  }
+  Failures& failures = failures_[terminal];
+  if (failures.count == 0 || now >= failures.window_start + options_.auth_failure_window) {
+    failures.count = 0;
+    failures.window_start = now;
+  }
+  if (++failures.count >= options_.auth_failures_per_phone) {
+    failures.count = 0;
+    failures.locked_until = now + options_.auth_lockout;
+    metrics_.AuthLockout();
+    spdlog::warn("jt808 terminal {}: {} wrong auth codes, locked for {} s", terminal,
+                 options_.auth_failures_per_phone,
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.auth_lockout).count());
+  }
+}
+
+RegistryWorker::AuthOutcome RegistryWorker::DecideAuth(const Job& job) {
+  const auto now = Clock::now();
+  const std::string& terminal = job.record.terminal;
+  if (auto it = failures_.find(terminal); it != failures_.end() && now < it->second.locked_until)
+    return AuthOutcome::kLockedOut;
+  auto known = Lookup(terminal);
+  if (!known) {
+    spdlog::error("terminal lookup failed: {}", known.error().Message());
+    return AuthOutcome::kUnavailable;
+  }
+  if (*known && !(*known)->auth_code.empty() &&
+      ConstantTimeEqual((*known)->auth_code, job.record.auth_code)) {
+    return AuthOutcome::kAccepted;
+  }
+  metrics_.AuthFailed();
+  if (!*known)
+    return AuthOutcome::kRefused;  // nothing to guess: not counted per phone
+  CountFailure(terminal, now);
+  auto it = failures_.find(terminal);
+  return now < it->second.locked_until ? AuthOutcome::kLockedOut : AuthOutcome::kRefused;
+}
+
+std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Job& job) {
+  using jt808::RegisterResult;
+  auto code = [](RegisterResult result) {
+    return RegisterOutcome{static_cast<uint8_t>(result), {}};
+  };
+  store::TerminalRecord& request = job.record;
+  auto known = Lookup(request.terminal);
+  if (!known) {
+    spdlog::error("terminal lookup failed: {}", known.error().Message());
     return std::nullopt;
   }
-  if (*found)
-    cache_.emplace(terminal, **found);
-  return *found;
+  if (*known && !(*known)->auth_code.empty()) {
+    // Already registered. Its phone is no secret, so the stored code is never sent again and
+    // the record is not overwritten; only the configured policy may replace the code.
+    const store::TerminalRecord& stored = **known;
+    const bool same_identity =
+        !stored.terminal_id.empty() && stored.terminal_id == request.terminal_id &&
+        stored.plate == request.plate && stored.plate_color == request.plate_color;
+    if (!options_.reregister_same_identity || !same_identity) {
+      metrics_.RegistrationRefused();
+      spdlog::info("jt808 {}: terminal {} is already registered: refused (result 3)", job.peer,
+                   request.terminal);
+      return code(RegisterResult::kTerminalAlreadyRegistered);
+    }
+    store::TerminalRecord renewed = stored;
+    do {
+      renewed.auth_code = NewAuthCode();
+    } while (renewed.auth_code == stored.auth_code);
+    renewed.registered_at_ms = request.registered_at_ms;
+    spdlog::warn(
+        "jt808 {}: terminal {} re-registered with its terminal ID and plate: new auth "
+        "code, the old one revoked",
+        job.peer, request.terminal);
+    batch_reregistrations_.push_back(Reregistration{renewed.terminal, renewed.terminal_id,
+                                                    renewed.plate, renewed.plate_color, job.peer});
+    RegisterOutcome outcome{static_cast<uint8_t>(RegisterResult::kOk), renewed.auth_code};
+    batch_[renewed.terminal] = std::move(renewed);
+    return outcome;
+  }
+  if (!*known && !options_.auto_register)
+    return code(RegisterResult::kNoSuchTerminal);
+  // First registration: an unknown terminal under auto-registration, or one the departments
+  // provisioned (no code yet). One vehicle has one registered terminal.
+  auto held = PlateHeldByAnother(request.plate, request.terminal);
+  if (!held) {
+    spdlog::error("terminal lookup by plate failed: {}", held.error().Message());
+    return std::nullopt;
+  }
+  if (*held) {
+    metrics_.RegistrationRefused();
+    spdlog::info("jt808 {}: plate of terminal {} is held by another terminal: refused (result 1)",
+                 job.peer, request.terminal);
+    return code(RegisterResult::kVehicleAlreadyRegistered);
+  }
+  request.auth_code = NewAuthCode();
+  RegisterOutcome outcome{static_cast<uint8_t>(RegisterResult::kOk), request.auth_code};
+  if (!request.plate.empty())
+    batch_plates_[request.plate] = request.terminal;
+  batch_[request.terminal] = std::move(request);
+  return outcome;
 }
 
 void RegistryWorker::Run() {
   std::vector<Job> jobs;
-  std::vector<store::TerminalRecord> to_write;
   std::vector<std::function<void()>> replies;
   while (true) {
     {
@@ -79,42 +212,44 @@ void RegistryWorker::Run() {
       jobs.swap(jobs_);
     }
     for (Job& job : jobs) {
-      auto known = Lookup(job.record.terminal);
       if (!job.is_register) {
-        bool accepted =
-            known && !known->auth_code.empty() && known->auth_code == job.record.auth_code;
-        replies.push_back([done = std::move(job.auth_done), accepted] { done(accepted); });
+        AuthOutcome outcome = DecideAuth(job);
+        replies.push_back([done = std::move(job.auth_done), outcome] { done(outcome); });
         continue;
       }
-      RegisterOutcome outcome;
-      if (!known && !auto_register_) {
-        outcome.result = static_cast<uint8_t>(jt808::RegisterResult::kNoSuchTerminal);
-      } else {
-        // A known terminal registering again keeps its code; a pre-provisioned one without a
-        // code, or a new one under auto-registration, gets one now.
-        store::TerminalRecord record = std::move(job.record);
-        record.auth_code = known && !known->auth_code.empty() ? known->auth_code : NewAuthCode();
-        outcome.auth_code = record.auth_code;
-        cache_[record.terminal] = record;
-        to_write.push_back(std::move(record));
-      }
+      auto outcome = DecideRegister(job);
+      if (!outcome)
+        continue;  // unanswered: the terminal retries its 0x0100
       replies.push_back([done = std::move(job.register_done),
-                         outcome = std::move(outcome)]() mutable { done(std::move(outcome)); });
+                         outcome = std::move(*outcome)]() mutable { done(std::move(outcome)); });
     }
-    if (!to_write.empty()) {
+    bool written = true;
+    if (!batch_.empty()) {
+      std::vector<store::TerminalRecord> to_write;
+      to_write.reserve(batch_.size());
+      for (auto& [terminal, record] : batch_)
+        to_write.push_back(std::move(record));
       // Registrations are answered only once they are on disk: a terminal keeps its code.
-      if (auto written = terminals_.UpsertMany(to_write); !written) {
-        spdlog::error("terminal registration write failed: {}", written.error().Message());
-        for (const auto& record : to_write)
-          cache_.erase(record.terminal);
-        replies.clear();  // unanswered: the terminals retry their 0x0100
+      if (auto stored = terminals_.UpsertMany(to_write); !stored) {
+        spdlog::error("terminal registration write failed: {}", stored.error().Message());
+        written = false;
       }
     }
-    for (auto& reply : replies)
-      reply();
+    // On a failed write nothing is answered: the terminals retry their 0x0100 (and their
+    // 0x0102, which may have been judged against records that are not on disk).
+    if (written) {
+      for (auto& reply : replies)
+        reply();
+      if (options_.on_reregistered) {
+        for (const auto& event : batch_reregistrations_)
+          options_.on_reregistered(event);
+      }
+    }
     jobs.clear();
-    to_write.clear();
     replies.clear();
+    batch_.clear();
+    batch_plates_.clear();
+    batch_reregistrations_.clear();
   }
 }
 
@@ -150,7 +285,7 @@ GatewayCore::GatewayCore(GatewayOptions gateway_options, store::PositionStore& p
     : options(std::move(gateway_options)),
       metrics(gateway_metrics),
       writer(positions, gateway_metrics, options.writer),
-      registry(terminals, options.auto_register) {}
+      registry(terminals, options, gateway_metrics) {}
 
 void GatewayCore::Bind(const std::string& terminal, const std::shared_ptr<Session>& session) {
   std::shared_ptr<Session> replaced;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -21,36 +22,64 @@ class Session;
 
 // Registration and authentication need the terminal table, which lives on disk. This one
 // thread does those lookups off the io threads, and writes new registrations in batches (a
-// restart brings thousands of terminals back at once).
+// restart brings thousands of terminals back at once). Records are read from the store for
+// every request, not cached, so that a code revoked by `baotong terminal reprovision` (another
+// process) stops working at once.
 class RegistryWorker {
  public:
   struct RegisterOutcome {
     uint8_t result = 0;  // jt808::RegisterResult
     std::string auth_code;
   };
+  enum class AuthOutcome {
+    kAccepted,
+    kRefused,      // wrong code, or no such terminal: counts as a failure
+    kLockedOut,    // the phone is locked (too many failures): the code was not checked
+    kUnavailable,  // the store could not be read: not the terminal's fault
+  };
   using RegisterDone = std::function<void(RegisterOutcome)>;
-  using AuthDone = std::function<void(bool accepted)>;
+  using AuthDone = std::function<void(AuthOutcome)>;
 
-  RegistryWorker(store::TerminalStore& terminals, bool auto_register);
+  RegistryWorker(store::TerminalStore& terminals, const GatewayOptions& options, Metrics& metrics);
   ~RegistryWorker();
 
-  void Register(store::TerminalRecord record, RegisterDone done);
+  // `done` is not called when the store fails: the terminal resends its 0x0100.
+  void Register(store::TerminalRecord record, std::string peer, RegisterDone done);
   void Authenticate(std::string terminal, std::string auth_code, AuthDone done);
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Job {
     bool is_register = false;
     store::TerminalRecord record;  // for auth: terminal and auth_code only
+    std::string peer;
     RegisterDone register_done;
     AuthDone auth_done;
   };
+  // Wrong codes for one known phone (the brute-force throttle).
+  struct Failures {
+    size_t count = 0;
+    Clock::time_point window_start;
+    Clock::time_point locked_until;
+  };
   void Run();
-  // The terminal's record from the cache, or the store, or nullopt.
-  std::optional<store::TerminalRecord> Lookup(const std::string& terminal);
+  AuthOutcome DecideAuth(const Job& job);
+  // The outcome, or nullopt when the store failed. Records to write go to batch_.
+  std::optional<RegisterOutcome> DecideRegister(Job& job);
+  // The terminal's record as this batch left it, or the store's.
+  Result<std::optional<store::TerminalRecord>> Lookup(const std::string& terminal);
+  // Whether another terminal with a code holds `plate` (0x8100 result 1).
+  Result<bool> PlateHeldByAnother(const std::string& plate, const std::string& terminal);
+  void CountFailure(const std::string& terminal, Clock::time_point now);
 
   store::TerminalStore& terminals_;
-  const bool auto_register_;
-  std::unordered_map<std::string, store::TerminalRecord> cache_;  // worker thread only
+  const GatewayOptions& options_;
+  Metrics& metrics_;
+  // Records accepted in the batch being processed, written before any reply (worker only).
+  std::unordered_map<std::string, store::TerminalRecord> batch_;
+  std::unordered_map<std::string, std::string> batch_plates_;  // plate -> terminal
+  std::vector<Reregistration> batch_reregistrations_;
+  std::unordered_map<std::string, Failures> failures_;  // worker only
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Job> jobs_;

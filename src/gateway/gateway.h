@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,16 @@
 
 namespace baotong::gateway {
 
+// A registered terminal whose auth code was replaced by the re-registration policy
+// (GatewayOptions::reregister_same_identity); `serve` writes it to the audit log.
+struct Reregistration {
+  std::string terminal;  // phone digits
+  std::string terminal_id;
+  std::string plate;
+  uint8_t plate_color = 0;
+  std::string peer;  // address:port the 0x0100 came from
+};
+
 struct GatewayOptions {
   std::string listen_address = "0.0.0.0";
   uint16_t port = 7808;  // 0 picks a free port (tests)
@@ -29,6 +40,23 @@ struct GatewayOptions {
   std::chrono::milliseconds auth_timeout{std::chrono::seconds(30)};
   // Register unknown terminals instead of answering "no such terminal" (result 4).
   bool auto_register = false;
+  // A terminal that already has an auth code and registers again is answered "terminal already
+  // registered" (result 3) without a code, and its record is left as it is: its phone is no
+  // secret. With this on, a re-registration whose terminal ID, plate and plate colour all equal
+  // the stored ones is accepted instead: it gets a NEW code and the old one stops working
+  // (on_reregistered is called). Off by default; staff re-provision with `baotong terminal
+  // reprovision` either way.
+  bool reregister_same_identity = false;
+  std::function<void(const Reregistration&)> on_reregistered;  // on the registry thread
+  // Wrong auth codes (0x0102). A connection is closed after this many ...
+  size_t max_auth_failures_per_connection = 3;
+  // ... and a phone with auth_failures_per_phone of them within auth_failure_window, on any
+  // connections, is locked for auth_lockout: every 0x0102 for it is refused unchecked and its
+  // connection closed. Guessing is then held to auth_failures_per_phone codes per auth_lockout
+  // (under 3,000 a day at the defaults) against a 64-bit code. Only known phones are counted.
+  size_t auth_failures_per_phone = 10;
+  std::chrono::milliseconds auth_failure_window{std::chrono::minutes(10)};
+  std::chrono::milliseconds auth_lockout{std::chrono::minutes(5)};
   // Undecodable frames a connection may send before it is cut off.
   size_t max_bad_frames = 16;
   // How long a downlink command waits for the terminal's 0x0001.

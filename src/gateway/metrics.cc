@@ -136,6 +136,16 @@ std::string Metrics::Render() const {
          "Bytes received outside any JT/T 808 frame, discarded.");
   Line(out, "baotong_garbage_bytes_total", "", value(garbage_bytes_));
 
+  Header(out, "baotong_auth_failures_total", "counter",
+         "0x0102 authentications refused (wrong code or unknown terminal).");
+  Line(out, "baotong_auth_failures_total", "", value(auth_failures_));
+  Header(out, "baotong_auth_lockouts_total", "counter",
+         "Terminal phones locked after too many wrong auth codes.");
+  Line(out, "baotong_auth_lockouts_total", "", value(auth_lockouts_));
+  Header(out, "baotong_registrations_refused_total", "counter",
+         "0x0100 refused because the terminal or its vehicle is already registered.");
+  Line(out, "baotong_registrations_refused_total", "", value(registrations_refused_));
+
   Header(out, "baotong_ack_latency_ms", "histogram",
          "From a position's arrival to its 0x8001 acknowledgement, milliseconds.");
   double cumulative = 0;

@@ -50,6 +50,9 @@ class Metrics {
   void AckLatency(double milliseconds);
   void ReadPaused() { read_pauses_.fetch_add(1, kRelaxed); }
   void GarbageBytes(uint64_t count) { garbage_bytes_.fetch_add(count, kRelaxed); }
+  void AuthFailed() { auth_failures_.fetch_add(1, kRelaxed); }
+  void AuthLockout() { auth_lockouts_.fetch_add(1, kRelaxed); }
+  void RegistrationRefused() { registrations_refused_.fetch_add(1, kRelaxed); }
 
   int64_t sessions() const { return sessions_.load(kRelaxed); }
   uint64_t positions_stored() const { return positions_stored_.load(kRelaxed); }
@@ -60,8 +63,9 @@ class Metrics {
  private:
   static constexpr auto kRelaxed = std::memory_order_relaxed;
   static constexpr size_t kErrorCodes = static_cast<size_t>(ErrorCode::kResourceLimit) + 1;
-  static constexpr std::array<const char*, 7> kDisconnectReasons = {
-      "idle", "auth_timeout", "bad_input", "logout", "replaced", "peer_closed", "shutdown"};
+  static constexpr std::array<const char*, 9> kDisconnectReasons = {
+      "idle",        "auth_timeout", "bad_input",   "logout",         "replaced",
+      "peer_closed", "shutdown",     "auth_failed", "auth_locked_out"};
 
   static size_t Slot(uint16_t msg_id);
 
@@ -85,6 +89,9 @@ class Metrics {
   std::atomic<uint64_t> store_errors_{0};
   std::atomic<uint64_t> read_pauses_{0};
   std::atomic<uint64_t> garbage_bytes_{0};
+  std::atomic<uint64_t> auth_failures_{0};
+  std::atomic<uint64_t> auth_lockouts_{0};
+  std::atomic<uint64_t> registrations_refused_{0};
 };
 
 }  // namespace baotong::gateway

@@ -204,6 +204,8 @@ void Session::HandleFrame(ByteSpan unescaped) {
 }
 
 void Session::HandleMessage(const jt808::Header& header, ByteSpan body) {
+  if (close_after_flush_)
+    return;  // closing: nothing more is answered
   switch (header.msg_id) {
     case jt808::msg_id::kRegister:
       return HandleRegister(header, body);
@@ -213,8 +215,7 @@ void Session::HandleMessage(const jt808::Header& header, ByteSpan body) {
       return Reply(header, Result8(ReplyResult::kOk));
     case jt808::msg_id::kLogout:
       Reply(header, Result8(ReplyResult::kOk));
-      close_after_flush_ = true;
-      return;
+      return CloseAfterFlush("logout");
     case jt808::msg_id::kTerminalGeneralReply:
       return HandleTerminalReply(body);
     case jt808::msg_id::kLocationReport:
@@ -264,31 +265,40 @@ void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
   record.plate_color = request.plate_color;
   record.plate = request.plate;
   record.registered_at_ms = NowMs();
-  core_.registry.Register(
-      std::move(record), [self = shared_from_this(), header](RegistryWorker::RegisterOutcome out) {
-        asio::post(self->socket_.get_executor(), [self, header, out = std::move(out)] {
-          if (self->closed_)
-            return;
-          jt808::RegisterReply reply;
-          reply.reply_serial = header.serial;
-          reply.result = out.result;
-          reply.auth_code = out.auth_code;
-          self->Send(reply);
-        });
-      });
+  core_.registry.Register(std::move(record), peer_,
+                          [self = shared_from_this(), header](RegistryWorker::RegisterOutcome out) {
+                            asio::post(self->socket_.get_executor(),
+                                       [self, header, out = std::move(out)] {
+                                         if (self->closed_)
+                                           return;
+                                         jt808::RegisterReply reply;
+                                         reply.reply_serial = header.serial;
+                                         reply.result = out.result;
+                                         reply.auth_code = out.auth_code;
+                                         self->Send(reply);
+                                       });
+                          });
 }
 
 void Session::HandleAuth(const jt808::Header& header, ByteSpan body) {
   auto message = DecodeOrReject(header, body);
   if (!message)
     return;
+  // Codes sent faster than they are answered count as failures already: a burst of guesses in
+  // one write gets no more checks than guesses one by one.
+  if (auth_failures_ + auth_pending_ >= core_.options.max_auth_failures_per_connection)
+    return Close("auth_failed");
+  ++auth_pending_;
   std::string terminal(header.phone.digits());
   core_.registry.Authenticate(
       terminal, std::get<jt808::Auth>(*message).auth_code,
-      [self = shared_from_this(), header, terminal](bool accepted) {
-        asio::post(self->socket_.get_executor(), [self, header, terminal, accepted] {
+      [self = shared_from_this(), header, terminal](RegistryWorker::AuthOutcome outcome) {
+        asio::post(self->socket_.get_executor(), [self, header, terminal, outcome] {
           if (self->closed_)
             return;
+          --self->auth_pending_;
+          using Outcome = RegistryWorker::AuthOutcome;
+          const bool accepted = outcome == Outcome::kAccepted;
           if (accepted && !self->authenticated_) {
             self->authenticated_ = true;
             self->core_.metrics.Authenticated();
@@ -296,6 +306,17 @@ void Session::HandleAuth(const jt808::Header& header, ByteSpan body) {
             self->ScheduleTimer();
           }
           self->Reply(header, Result8(accepted ? ReplyResult::kOk : ReplyResult::kFailed));
+          if (outcome == Outcome::kLockedOut) {
+            spdlog::info("jt808 {}: terminal {} is locked after wrong auth codes, closing",
+                         self->peer_, terminal);
+            return self->CloseAfterFlush("auth_locked_out");
+          }
+          if (outcome == Outcome::kRefused &&
+              ++self->auth_failures_ >= self->core_.options.max_auth_failures_per_connection) {
+            spdlog::info("jt808 {}: {} wrong auth codes for {}, closing", self->peer_,
+                         self->auth_failures_, terminal);
+            self->CloseAfterFlush("auth_failed");
+          }
         });
       });
 }
@@ -425,7 +446,7 @@ void Session::Flush() {
     return;
   if (out_.empty()) {
     if (close_after_flush_)
-      Close("logout");
+      Close(close_reason_);
     return;
   }
   writing_ = true;
@@ -484,6 +505,14 @@ void Session::OnTimer() {
       Send(request.message);
   }
   ScheduleTimer();
+}
+
+void Session::CloseAfterFlush(const char* reason) {
+  if (close_after_flush_)
+    return;
+  close_after_flush_ = true;
+  close_reason_ = reason;
+  Flush();
 }
 
 void Session::Close(const char* reason) {

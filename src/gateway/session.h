@@ -52,6 +52,8 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
   void ScheduleTimer();
   void OnTimer();
   void Close(const char* reason);
+  // Answers what is queued, then closes; frames that arrive meanwhile are ignored.
+  void CloseAfterFlush(const char* reason);
   bool AppendPosition(const jt808::Header& header, ByteSpan location_body,
                       std::optional<Completion> completion);
 
@@ -73,6 +75,9 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
   bool reading_paused_ = false;
   bool writing_ = false;
   bool close_after_flush_ = false;
+  const char* close_reason_ = "logout";  // when close_after_flush_
+  size_t auth_pending_ = 0;              // 0x0102 sent to the registry, not answered yet
+  size_t auth_failures_ = 0;             // wrong codes on this connection
   bool logged_bad_input_ = false;
   size_t bad_frames_ = 0;
   uint16_t next_serial_ = 0;

@@ -84,6 +84,9 @@ class TerminalStore {
   virtual Result<std::optional<TerminalRecord>> Find(std::string_view terminal) = 0;
   // Inserts or replaces the record of record.terminal.
   virtual Result<void> Upsert(const TerminalRecord& record) = 0;
+  // Every record whose plate (or VIN, for an unplated vehicle) is `plate`: the gateway refuses
+  // a second terminal for a vehicle that a registered terminal already holds.
+  virtual Result<std::vector<TerminalRecord>> FindByPlate(std::string_view plate) = 0;
   // The same for many records; a backend should do it in one transaction, since thousands of
   // terminals register at once when a gateway restarts.
   virtual Result<void> UpsertMany(std::span<const TerminalRecord> records) {

@@ -76,9 +76,11 @@ class TestTerminal {
     jt808::Register request;
     request.maker_id = "BT";
     request.terminal_model = "SIM";
-    request.terminal_id = "T1";
+    // One vehicle per terminal: a second terminal with the same plate is refused (result 1).
+    const std::string digits(header_.phone.digits());
+    request.terminal_id = "T" + digits.substr(digits.size() - 6);
     request.plate_color = 2;
-    request.plate = "辽C12345";
+    request.plate = "辽C" + digits.substr(digits.size() - 5);
     Send(request);
     auto reply = Receive();
     if (!reply)
@@ -213,6 +215,15 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
     if (it == terminals_.end())
       return std::optional<store::TerminalRecord>{};
     return std::optional<store::TerminalRecord>{it->second};
+  }
+  Result<std::vector<store::TerminalRecord>> FindByPlate(std::string_view plate) override {
+    std::lock_guard lock(mutex_);
+    std::vector<store::TerminalRecord> found;
+    for (const auto& [terminal, record] : terminals_) {
+      if (record.plate == plate)
+        found.push_back(record);
+    }
+    return found;
   }
   Result<void> Upsert(const store::TerminalRecord& record) override {
     std::lock_guard lock(mutex_);

@@ -277,10 +277,10 @@ TEST_F(SqliteStoreTest, LatestIsNewestByDeviceTimeOrderedByTerminal) {
 
 TEST_F(SqliteStoreTest, MigrationsRunOnceAndRefuseNewerSchema) {
   Open();
-  EXPECT_EQ(store_->SchemaVersion(), 4);
+  EXPECT_EQ(store_->SchemaVersion(), 5);
   ASSERT_TRUE(store_->Append(std::vector{MakePosition(1, 1, kT0)}));
   Open();
-  EXPECT_EQ(store_->SchemaVersion(), 4);
+  EXPECT_EQ(store_->SchemaVersion(), 5);
   EXPECT_EQ(*store_->Count(), 1u);
   store_.reset();
 
@@ -295,11 +295,11 @@ TEST_F(SqliteStoreTest, MigrationsRunOnceAndRefuseNewerSchema) {
     sqlite3_finalize(stmt);
     return value;
   };
-  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "4");
-  EXPECT_EQ(scalar("PRAGMA user_version"), "4");
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(scalar("PRAGMA user_version"), "5");
   EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");
   ASSERT_EQ(
-      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(5, 0)", nullptr, nullptr, nullptr),
+      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(6, 0)", nullptr, nullptr, nullptr),
       SQLITE_OK);
   sqlite3_close(db);
   auto newer = SqliteStore::Open(dir_);
@@ -473,7 +473,7 @@ PRAGMA user_version=2;
   sqlite3_close(db);
 
   Open();
-  EXPECT_EQ(store_->SchemaVersion(), 4);
+  EXPECT_EQ(store_->SchemaVersion(), 5);
   EXPECT_EQ(*store_->Count(), 30u);
   EXPECT_EQ(store_->TailSize(), 30u);
   EXPECT_EQ(*store_->Append(logged), 0u);

@@ -67,6 +67,11 @@ CREATE TABLE position_cells(
   PRIMARY KEY(bucket, cell, terminal_id)) WITHOUT ROWID;
 INSERT INTO store_meta VALUES('cells_indexed', 0);
 )sql",
+    // 5: registrations by plate, so that a registration can be checked against the vehicles
+    // other terminals hold (0x8100 result 1) without reading the whole table.
+    R"sql(
+CREATE INDEX terminal_registrations_by_plate ON terminal_registrations(plate);
+)sql",
 };
 
 // The two log tables, indexed by store_meta.active_log.
@@ -114,6 +119,9 @@ constexpr const char* kInsertTerminal = "INSERT INTO terminals(phone) VALUES(?1)
 constexpr const char* kFindRegistration =
     "SELECT auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
     "plate_color, plate, registered_at_ms FROM terminal_registrations WHERE terminal = ?1";
+constexpr const char* kFindRegistrationsByPlate =
+    "SELECT terminal, auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
+    "plate_color, plate, registered_at_ms FROM terminal_registrations WHERE plate = ?1";
 constexpr const char* kUpsertRegistration =
     "INSERT OR REPLACE INTO terminal_registrations VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
     "?10)";
@@ -1597,6 +1605,39 @@ Result<std::optional<TerminalRecord>> SqliteStore::Find(std::string_view termina
   record.plate = ColumnText(s, 7);
   record.registered_at_ms = sqlite3_column_int64(s, 8);
   return std::optional<TerminalRecord>(std::move(record));
+}
+
+Result<std::vector<TerminalRecord>> SqliteStore::FindByPlate(std::string_view plate) {
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  auto select = (**lease).Prepare(kFindRegistrationsByPlate);
+  if (!select) {
+    return tl::unexpected(select.error());
+  }
+  StmtUse use(*select);
+  sqlite3_stmt* s = use.get();
+  BindText(s, 1, plate);
+  std::vector<TerminalRecord> records;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    TerminalRecord& record = records.emplace_back();
+    record.terminal = ColumnText(s, 0);
+    record.auth_code = ColumnText(s, 1);
+    record.province_id = static_cast<uint16_t>(sqlite3_column_int64(s, 2));
+    record.city_id = static_cast<uint16_t>(sqlite3_column_int64(s, 3));
+    record.maker_id = ColumnText(s, 4);
+    record.terminal_model = ColumnText(s, 5);
+    record.terminal_id = ColumnText(s, 6);
+    record.plate_color = static_cast<uint8_t>(sqlite3_column_int64(s, 7));
+    record.plate = ColumnText(s, 8);
+    record.registered_at_ms = sqlite3_column_int64(s, 9);
+  }
+  if (rc != SQLITE_DONE) {
+    return SqlFail(rc, "sqlite: cannot read registrations by plate");
+  }
+  return records;
 }
 
 Result<void> SqliteStore::Upsert(const TerminalRecord& record) {

@@ -125,6 +125,7 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   // TerminalStore.
   Result<std::optional<TerminalRecord>> Find(std::string_view terminal) override;
   Result<void> Upsert(const TerminalRecord& record) override;
+  Result<std::vector<TerminalRecord>> FindByPlate(std::string_view plate) override;
   // All records in one transaction: all stored or none.
   Result<void> UpsertMany(std::span<const TerminalRecord> records) override;
 

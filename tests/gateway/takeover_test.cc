@@ -1,0 +1,293 @@
+// Terminal takeover (issue 13, item 1): a second 0x0100 for a registered phone must not learn
+// its auth code or overwrite its record; wrong 0x0102 codes are throttled per connection and
+// per phone; the optional same-identity policy replaces the code and revokes the old one.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "gateway/gateway.h"
+#include "gateway/test_support.h"
+
+namespace baotong::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using jt808::RegisterResult;
+using testing::MemoryStore;
+using testing::TestTerminal;
+
+constexpr const char* kPhone = "013900000042";
+
+jt808::Register Registration(std::string terminal_id, std::string plate) {
+  jt808::Register request;
+  request.province_id = 21;
+  request.city_id = 300;
+  request.maker_id = "BT";
+  request.terminal_model = "SIM";
+  request.terminal_id = std::move(terminal_id);
+  request.plate_color = 2;
+  request.plate = std::move(plate);
+  return request;
+}
+
+jt808::RegisterReply RegisterReplyOf(TestTerminal& terminal) {
+  auto reply = terminal.Receive();
+  if (!reply)
+    throw std::runtime_error("no 0x8100");
+  return std::get<jt808::RegisterReply>(reply->message);
+}
+
+// The 0x8001 result for a 0x0102 with `code`, or -1 when the connection gave no answer.
+int AuthResult(TestTerminal& terminal, const std::string& code) {
+  terminal.Send(jt808::Auth{code, {}, {}});
+  auto reply = terminal.Receive(2s);
+  if (!reply)
+    return -1;
+  return std::get<jt808::PlatformGeneralReply>(reply->message).result;
+}
+
+jt808::LocationReport Speeding() {
+  jt808::LocationReport report;
+  report.status = jt808::status_bit::kPositioned;
+  report.lat_e6 = 39'900'000;  // far from Anshan
+  report.lon_e6 = 116'400'000;
+  report.speed_dkmh = 1500;
+  report.time_ms = 1'650'415'800'000;
+  return report;
+}
+
+class TakeoverTest : public ::testing::Test {
+ protected:
+  void StartGateway(GatewayOptions options = {}) {
+    options.listen_address = "127.0.0.1";
+    options.port = 0;
+    options.io_threads = 2;
+    options.auto_register = true;
+    options.on_reregistered = [this](const Reregistration& event) {
+      std::lock_guard lock(mutex_);
+      reregistrations_.push_back(event);
+    };
+    gateway_ = std::make_unique<Gateway>(options, store_, store_, metrics_);
+    ASSERT_TRUE(gateway_->Start());
+  }
+  // Registers kPhone as the genuine terminal and returns its code.
+  std::string RegisterGenuine() {
+    TestTerminal genuine(gateway_->port(), kPhone);
+    genuine.Send(Registration("T000042", "辽C00042"));
+    auto reply = RegisterReplyOf(genuine);
+    EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kOk));
+    EXPECT_EQ(reply.auth_code.size(), 16u);
+    return reply.auth_code;
+  }
+  store::TerminalRecord Stored(const std::string& phone) { return **store_.Find(phone); }
+  void TearDown() override { gateway_.reset(); }
+
+  MemoryStore store_;
+  Metrics metrics_;
+  std::unique_ptr<Gateway> gateway_;
+  std::mutex mutex_;
+  std::vector<Reregistration> reregistrations_;
+};
+
+TEST_F(TakeoverTest, SecondRegistrationGetsResult3NoCodeAndLeavesTheRecord) {
+  StartGateway();
+  const std::string code = RegisterGenuine();
+  const store::TerminalRecord before = Stored(kPhone);
+
+  TestTerminal attacker(gateway_->port(), kPhone);
+  attacker.Send(Registration("EVIL001", "辽C99999"));
+  auto reply = RegisterReplyOf(attacker);
+  EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+  EXPECT_TRUE(reply.auth_code.empty());
+  EXPECT_EQ(Stored(kPhone), before);
+  EXPECT_EQ(Stored(kPhone).auth_code, code);
+
+  // Even an identical registration (terminal ID and plate are not secret either) learns nothing
+  // while the policy is off.
+  TestTerminal copycat(gateway_->port(), kPhone);
+  copycat.Send(Registration("T000042", "辽C00042"));
+  reply = RegisterReplyOf(copycat);
+  EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+  EXPECT_TRUE(reply.auth_code.empty());
+  EXPECT_EQ(Stored(kPhone), before);
+
+  // The genuine terminal keeps authenticating with its code.
+  TestTerminal genuine(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(genuine, code), 0);
+}
+
+TEST_F(TakeoverTest, AnotherTerminalClaimingARegisteredPlateGetsResult1) {
+  StartGateway();
+  RegisterGenuine();
+  TestTerminal other(gateway_->port(), "013900000077");
+  other.Send(Registration("T000077", "辽C00042"));
+  auto reply = RegisterReplyOf(other);
+  EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kVehicleAlreadyRegistered));
+  EXPECT_TRUE(reply.auth_code.empty());
+  EXPECT_FALSE(*store_.Find("013900000077"));  // nothing written
+  EXPECT_EQ(Stored(kPhone).plate, "辽C00042");
+}
+
+TEST_F(TakeoverTest, ForgedAuthenticationAfterAFailedTakeoverCannotPostAPosition) {
+  StartGateway();
+  const std::string code = RegisterGenuine();
+  TestTerminal attacker(gateway_->port(), kPhone);
+  attacker.Send(Registration("T000042", "辽C00042"));
+  auto reply = RegisterReplyOf(attacker);
+  ASSERT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+  EXPECT_EQ(AuthResult(attacker, reply.auth_code), 1);  // the empty code it was given
+  EXPECT_EQ(AuthResult(attacker, "0000000000000000"), 1);
+  attacker.Send(Speeding());
+  auto nack = attacker.Receive(1s);
+  if (nack) {  // answered "failed", or not at all
+    EXPECT_NE(std::get<jt808::PlatformGeneralReply>(nack->message).result, 0);
+  }
+  EXPECT_TRUE(store_.positions().empty());
+}
+
+TEST_F(TakeoverTest, WrongCodesCloseTheConnectionAfterTheLimit) {
+  GatewayOptions options;
+  options.max_auth_failures_per_connection = 3;
+  StartGateway(options);
+  RegisterGenuine();
+  TestTerminal guesser(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(guesser, "0000000000000001"), 1);
+  EXPECT_EQ(AuthResult(guesser, "0000000000000002"), 1);
+  EXPECT_EQ(AuthResult(guesser, "0000000000000003"), 1);
+  EXPECT_TRUE(guesser.WaitClosed(2s));
+  EXPECT_NE(metrics_.Render().find("baotong_disconnects_total{reason=\"auth_failed\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(TakeoverTest, ABurstOfGuessesInOneWriteGetsNoMoreAnswers) {
+  StartGateway();
+  RegisterGenuine();
+  TestTerminal guesser(gateway_->port(), kPhone);
+  jt808::MessageEncoder encoder;
+  jt808::Header header = guesser.header();
+  std::vector<uint8_t> burst;
+  for (int i = 0; i < 1000; ++i) {
+    header.serial = static_cast<uint16_t>(i);
+    std::vector<uint8_t> frame;
+    ASSERT_TRUE(encoder.Encode(header, jt808::Auth{std::to_string(i), {}, {}}, frame));
+    burst.insert(burst.end(), frame.begin(), frame.end());
+  }
+  try {
+    guesser.SendRaw(burst);
+  } catch (const std::exception&) {
+    // the server may close while the burst is still being written
+  }
+  size_t answered = 0;
+  while (guesser.Receive(1s))
+    ++answered;
+  EXPECT_LE(answered, 3u);
+  EXPECT_TRUE(guesser.WaitClosed(1s));
+}
+
+TEST_F(TakeoverTest, PhoneIsLockedAcrossConnectionsThenUnlocks) {
+  GatewayOptions options;
+  options.max_auth_failures_per_connection = 2;
+  options.auth_failures_per_phone = 4;
+  options.auth_failure_window = 10s;
+  options.auth_lockout = 800ms;
+  StartGateway(options);
+  const std::string code = RegisterGenuine();
+  for (int connection = 0; connection < 2; ++connection) {
+    TestTerminal guesser(gateway_->port(), kPhone);
+    EXPECT_EQ(AuthResult(guesser, "000000000000000" + std::to_string(2 * connection)), 1);
+    EXPECT_EQ(AuthResult(guesser, "000000000000000" + std::to_string(2 * connection + 1)), 1);
+    EXPECT_TRUE(guesser.WaitClosed(2s));
+  }
+  // Locked: even the right code is refused unchecked, and the connection is closed.
+  {
+    TestTerminal during(gateway_->port(), kPhone);
+    EXPECT_EQ(AuthResult(during, code), 1);
+    EXPECT_TRUE(during.WaitClosed(2s));
+  }
+  // Other phones are not affected.
+  TestTerminal other(gateway_->port(), "013900000088");
+  other.RegisterAndAuthenticate();
+  std::this_thread::sleep_for(900ms);
+  TestTerminal after(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(after, code), 0);
+  EXPECT_NE(metrics_.Render().find("baotong_auth_lockouts_total 1"), std::string::npos);
+}
+
+TEST_F(TakeoverTest, PolicyAcceptsOnlyTheSameIdentityAndRevokesTheOldCode) {
+  GatewayOptions options;
+  options.reregister_same_identity = true;
+  StartGateway(options);
+  const std::string old_code = RegisterGenuine();
+  const store::TerminalRecord before = Stored(kPhone);
+
+  // Another plate, another terminal ID, or another colour: still result 3.
+  for (auto request : {Registration("T000042", "辽C99999"), Registration("EVIL001", "辽C00042"),
+                       Registration("", "辽C00042")}) {
+    TestTerminal impostor(gateway_->port(), kPhone);
+    impostor.Send(request);
+    auto reply = RegisterReplyOf(impostor);
+    EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+    EXPECT_TRUE(reply.auth_code.empty());
+  }
+  {
+    auto blue = Registration("T000042", "辽C00042");
+    blue.plate_color = 1;
+    TestTerminal impostor(gateway_->port(), kPhone);
+    impostor.Send(blue);
+    EXPECT_EQ(RegisterReplyOf(impostor).result,
+              static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+  }
+  EXPECT_EQ(Stored(kPhone), before);
+
+  // The same terminal ID, plate and colour: a new code; the old one no longer works.
+  TestTerminal replaced(gateway_->port(), kPhone);
+  replaced.Send(Registration("T000042", "辽C00042"));
+  auto reply = RegisterReplyOf(replaced);
+  ASSERT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kOk));
+  EXPECT_EQ(reply.auth_code.size(), 16u);
+  EXPECT_NE(reply.auth_code, old_code);
+  EXPECT_EQ(Stored(kPhone).auth_code, reply.auth_code);
+  EXPECT_EQ(Stored(kPhone).plate, before.plate);
+  EXPECT_EQ(AuthResult(replaced, reply.auth_code), 0);
+  TestTerminal stale(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(stale, old_code), 1);
+  std::lock_guard lock(mutex_);
+  ASSERT_EQ(reregistrations_.size(), 1u);
+  EXPECT_EQ(reregistrations_[0].terminal, kPhone);
+  EXPECT_EQ(reregistrations_[0].plate, "辽C00042");
+  EXPECT_NE(reregistrations_[0].peer.find("127.0.0.1"), std::string::npos);
+}
+
+TEST_F(TakeoverTest, ProvisionedTerminalGetsItsFirstCodeOnce) {
+  StartGateway();
+  store::TerminalRecord provisioned;
+  provisioned.terminal = kPhone;
+  provisioned.plate = "辽C00042";
+  provisioned.plate_color = 2;
+  ASSERT_TRUE(store_.Upsert(provisioned));
+  TestTerminal first(gateway_->port(), kPhone);
+  first.Send(Registration("T000042", "辽C00042"));
+  auto reply = RegisterReplyOf(first);
+  EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kOk));
+  EXPECT_EQ(Stored(kPhone).auth_code, reply.auth_code);
+  TestTerminal second(gateway_->port(), kPhone);
+  second.Send(Registration("T000042", "辽C00042"));
+  EXPECT_EQ(RegisterReplyOf(second).result,
+            static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+}
+
+TEST_F(TakeoverTest, ACodeRevokedInTheStoreStopsWorkingAtOnce) {
+  // `baotong terminal reprovision` writes the store from another process: nothing is cached.
+  StartGateway();
+  const std::string old_code = RegisterGenuine();
+  store::TerminalRecord record = Stored(kPhone);
+  record.auth_code = "FEDCBA9876543210";
+  ASSERT_TRUE(store_.Upsert(record));
+  TestTerminal stale(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(stale, old_code), 1);
+  TestTerminal renewed(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(renewed, "FEDCBA9876543210"), 0);
+}
+
+}  // namespace
+}  // namespace baotong::gateway
