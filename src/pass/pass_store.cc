@@ -49,8 +49,20 @@ constexpr std::array<const char*, 1> kMigrations = {kSchemaV1};
 
 constexpr const char* kMaxPlate = "\xF4\x8F\xBF\xBF";  // above every UTF-8 character
 
-Result<PassApplication> ReadBody(const std::string& body, int64_t id) {
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
+// Bodies hold drivers' ID numbers and names and the check findings: sealed at rest (issue 13;
+// common/field_cipher.h), bound to the pass id. Component "pass_sealed" version 1 sealed the
+// bodies written before.
+std::string BodyContext(int64_t id) {
+  return "passes.body|" + std::to_string(id);
+}
+
+Result<PassApplication> ReadBody(const crypto::FieldCipher& cipher, const std::string& sealed,
+                                 int64_t id) {
+  auto body = cipher.Open(sealed, BodyContext(id));
+  if (!body)
+    return Fail(ErrorCode::kStorage,
+                "pass: a stored application does not open (altered, or another key file)");
+  nlohmann::json json = nlohmann::json::parse(*body, nullptr, false);
   auto pass = ApplicationFromJson(json);
   if (json.is_discarded() || !pass)
     return Fail(ErrorCode::kStorage, "pass: a stored application does not parse");
@@ -58,8 +70,55 @@ Result<PassApplication> ReadBody(const std::string& body, int64_t id) {
   return *pass;
 }
 
-std::string BodyOf(const PassApplication& pass) {
-  return ApplicationJson(pass, 0).dump();
+std::string BodyOf(const crypto::FieldCipher& cipher, const PassApplication& pass) {
+  return cipher.Seal(ApplicationJson(pass, 0).dump(), BodyContext(pass.id));
+}
+
+constexpr std::string_view kSealedComponent = "pass_sealed";
+
+// Seals the bodies of a database written before issue 13, once, in one transaction.
+Result<void> SealBodies(store::Database& database, const crypto::FieldCipher& cipher) {
+  auto transaction = store::Transaction::Begin(database);
+  if (!transaction)
+    return tl::unexpected(transaction.error());
+  auto applied = database.Prepare(
+      "SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");
+  if (!applied)
+    return tl::unexpected(applied.error());
+  applied->Bind(1, kSealedComponent);
+  if (auto row = applied->Step(); !row)
+    return tl::unexpected(row.error());
+  const int64_t version = applied->Int(0);
+  applied->Reset();
+  if (version > 1)
+    return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
+  if (version == 1)
+    return {};
+  auto select = database.Prepare("SELECT id, body FROM passes");
+  auto update = database.Prepare("UPDATE passes SET body = ? WHERE id = ?");
+  if (!select || !update)
+    return Fail(ErrorCode::kStorage, "pass: cannot prepare the sealing of bodies");
+  std::vector<std::pair<int64_t, std::string>> bodies;
+  auto read = select->ForEachRow([&](const store::Statement& row) {
+    bodies.emplace_back(row.Int(0), cipher.Seal(row.Text(1), BodyContext(row.Int(0))));
+  });
+  if (!read)
+    return read;
+  for (const auto& [id, body] : bodies) {
+    update->Bind(1, std::string_view(body)).Bind(2, id);
+    auto ran = update->Run();
+    update->Reset();
+    if (!ran)
+      return ran;
+  }
+  auto record = database.Prepare(
+      "INSERT INTO component_migrations VALUES(?, 1, "
+      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+  if (!record)
+    return tl::unexpected(record.error());
+  if (auto ok = record->Bind(1, kSealedComponent).Run(); !ok)
+    return ok;
+  return transaction->Commit();
 }
 
 // Which pass a lookup prefers among several that qualify: a trip over a standing
@@ -74,7 +133,44 @@ bool Better(const PassApplication& candidate, const PassApplication* current) {
   return candidate.id > current->id;
 }
 
+// Whether the vehicle and every driver are registered to `carrier` (unknown ones are not).
+bool InFleet(const CheckFacts& facts, const std::string& carrier) {
+  if (!facts.vehicle || facts.vehicle->carrier_credit_code != carrier)
+    return false;
+  return std::all_of(facts.drivers.begin(), facts.drivers.end(), [&](const DriverFacts& driver) {
+    return driver.driver && driver.driver->carrier_credit_code == carrier;
+  });
+}
+
 }  // namespace
+
+Result<int64_t> PassStore::Reseal(store::Database& database, const crypto::FieldCipher& cipher) {
+  int64_t sealed = 0;
+  auto select = database.Prepare("SELECT id, body FROM passes");
+  auto update = database.Prepare("UPDATE passes SET body = ? WHERE id = ?");
+  if (!select || !update)
+    return Fail(ErrorCode::kStorage, "pass: cannot prepare the re-sealing of bodies");
+  // Read everything first, then write (an UPDATE during the walk could revisit rows).
+  std::vector<std::pair<int64_t, std::string>> bodies;
+  auto walked = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
+    auto body = cipher.Open(row.Text(1), BodyContext(row.Int(0)));
+    if (!body)
+      return Fail(ErrorCode::kStorage, "pass: a stored application does not open");
+    bodies.emplace_back(row.Int(0), cipher.Seal(*body, BodyContext(row.Int(0))));
+    return {};
+  });
+  if (!walked)
+    return tl::unexpected(walked.error());
+  for (const auto& [id, body] : bodies) {
+    update->Bind(1, std::string_view(body)).Bind(2, id);
+    auto ran = update->Run();
+    update->Reset();
+    if (!ran)
+      return tl::unexpected(ran.error());
+    ++sealed;
+  }
+  return sealed;
+}
 
 std::string_view PassStateId(PassState state) {
   switch (state) {
@@ -126,9 +222,11 @@ ordered_json ArrivalJson(const Arrival& arrival) {
                       {"phase", ArrivalPhaseId(arrival.phase)}};
 }
 
-PassStore::PassStore(std::unique_ptr<store::Database> database, PassRules rules,
+PassStore::PassStore(std::unique_ptr<store::Database> database,
+                     std::shared_ptr<const crypto::FieldCipher> cipher, PassRules rules,
                      SigningKey signing_key)
     : database_(std::move(database)),
+      cipher_(std::move(cipher)),
       registry_(*database_),
       rules_(std::move(rules)),
       signing_key_(std::move(signing_key)) {}
@@ -143,8 +241,13 @@ Result<std::unique_ptr<PassStore>> PassStore::Open(const std::filesystem::path& 
     return tl::unexpected(migrated.error());
   if (auto migrated = (*database)->Migrate("pass", kMigrations); !migrated)
     return tl::unexpected(migrated.error());
-  std::unique_ptr<PassStore> store(
-      new PassStore(std::move(*database), std::move(rules), std::move(signing_key)));
+  auto cipher = registry::RegistryStore::FieldCipherOf(**database);
+  if (!cipher)
+    return tl::unexpected(cipher.error());
+  if (auto sealed = SealBodies(**database, **cipher); !sealed)
+    return tl::unexpected(sealed.error());
+  std::unique_ptr<PassStore> store(new PassStore(std::move(*database), std::move(*cipher),
+                                                 std::move(rules), std::move(signing_key)));
   if (auto loaded = store->LoadIndex(now_ms); !loaded)
     return tl::unexpected(loaded.error());
   return store;
@@ -162,7 +265,7 @@ Result<void> PassStore::LoadIndex(int64_t now_ms) {
   by_plate_.clear();
   by_id_.clear();
   return query->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto pass = ReadBody(row.Text(1), row.Int(0));
+    auto pass = ReadBody(*cipher_, row.Text(1), row.Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     IndexLocked(*pass);
@@ -248,37 +351,8 @@ std::shared_ptr<const PassApplication> PassStore::FindIndexed(int64_t id) const 
 
 Result<std::optional<registry::HealthRecord>> PassStore::NewestHealthLocked(
     std::string_view id_number, int64_t until_ms) {
-  // The registry has no "newest record of a person" lookup; this reads its table directly
-  // (read-only), served by its UNIQUE(id_number, kind, tested_at) index.
-  std::string sql =
-      "SELECT id, id_number, kind, tested_at, name, result, valid_until FROM health_records "
-      "WHERE id_number = ? AND tested_at <= ? AND kind IN (";
-  for (size_t i = 0; i < rules_.health_kinds.size(); ++i)
-    sql += i == 0 ? "?" : ", ?";
-  sql += ") ORDER BY tested_at DESC, id DESC LIMIT 1";
-  if (rules_.health_kinds.empty())
-    return std::optional<registry::HealthRecord>();
-  auto query = database_->Prepare(sql);
-  if (!query)
-    return tl::unexpected(query.error());
-  query->Bind(1, id_number).Bind(2, until_ms);
-  int index = 3;
-  for (const auto& kind : rules_.health_kinds)
-    query->Bind(index++, std::string_view(kind));
-  auto row = query->Step();
-  if (!row)
-    return tl::unexpected(row.error());
-  if (!*row)
-    return std::optional<registry::HealthRecord>();
-  registry::HealthRecord record;
-  record.id = query->Int(0);
-  record.id_number = query->Text(1);
-  record.kind = query->Text(2);
-  record.tested_at = query->Int(3);
-  record.name = query->Text(4);
-  record.result = query->Text(5);
-  record.valid_until = query->OptionalText(6);
-  return std::optional<registry::HealthRecord>(std::move(record));
+  // Health records are sealed (issue 13): the registry finds them by the ID number's hash.
+  return registry_.NewestHealthRecord(id_number, until_ms, rules_.health_kinds);
 }
 
 Result<CheckFacts> PassStore::GatherFacts(const PassApplication& application, int64_t now_ms) {
@@ -331,7 +405,8 @@ Result<CheckFacts> PassStore::GatherFactsLocked(const PassApplication& applicati
   return facts;
 }
 
-Result<PassApplication> PassStore::Create(PassApplication application, int64_t now_ms) {
+Result<PassApplication> PassStore::Create(PassApplication application, int64_t now_ms,
+                                          CreateOptions options) {
   if (application.plate.empty() || application.driver_id_numbers.empty() ||
       application.driver_id_numbers.size() > kMaxDrivers ||
       application.destination_site_codes.empty())
@@ -340,6 +415,8 @@ Result<PassApplication> PassStore::Create(PassApplication application, int64_t n
   auto facts = GatherFactsLocked(application, now_ms);
   if (!facts)
     return tl::unexpected(facts.error());
+  if (options.own_fleet_only && !InFleet(*facts, application.carrier_credit_code))
+    return Fail(ErrorCode::kNotFound, "pass: the vehicle or a driver is not the applicant's");
   application.id = 0;
   application.created_at_ms = now_ms;
   application.checks = RunChecks(application, *facts, rules_, now_ms);
@@ -408,7 +485,7 @@ Result<void> PassStore::UpdateLocked(const PassApplication& pass, int64_t now_ms
   update->Bind(1, PassStatusId(pass.status))
       .Bind(2, pass.valid_until_ms)
       .Bind(3, now_ms)
-      .Bind(4, std::string_view(BodyOf(pass)))
+      .Bind(4, BodyOf(*cipher_, pass))
       .Bind(5, pass.id);
   return update->Run();
 }
@@ -428,7 +505,7 @@ Result<std::optional<PassApplication>> PassStore::GetLocked(int64_t id) {
     return tl::unexpected(row.error());
   if (!*row)
     return std::optional<PassApplication>();
-  auto pass = ReadBody(query->Text(0), id);
+  auto pass = ReadBody(*cipher_, query->Text(0), id);
   if (!pass)
     return tl::unexpected(pass.error());
   return std::optional<PassApplication>(std::move(*pass));
@@ -495,7 +572,7 @@ Result<PassPage> PassStore::List(const PassListQuery& query) {
   int next = bind(*select);
   select->Bind(next, limit).Bind(next + 1, offset);
   auto read = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto pass = ReadBody(row.Text(1), row.Int(0));
+    auto pass = ReadBody(*cipher_, row.Text(1), row.Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     page.items.push_back(std::move(*pass));
@@ -578,7 +655,7 @@ Result<std::vector<Arrival>> PassStore::Arrivals(std::string_view site_code, int
       return tl::unexpected(row.error());
     if (!*row)
       break;
-    auto pass = ReadBody(query->Text(1), query->Int(0));
+    auto pass = ReadBody(*cipher_, query->Text(1), query->Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     ArrivalPhase phase = now_ms < pass->entry_from_ms     ? ArrivalPhase::kUpcoming

@@ -7,6 +7,8 @@
 // in-memory index of approved and revoked passes is read under a shared lock and changed in
 // the same critical section as the commit that changes the database, so a lookup never sees
 // a pass the database does not hold. The index is rebuilt from the database at Open.
+// Application bodies (drivers' ID numbers, names, findings) are sealed at rest with the
+// registry's field keys (common/field_cipher.h).
 #pragma once
 
 #include <cstdint>
@@ -85,6 +87,14 @@ struct Arrival {
 //  entry_from_ms, entry_until_ms, planned_exit_ms, phase}
 nlohmann::ordered_json ArrivalJson(const Arrival& arrival);
 
+struct CreateOptions {
+  // The applicant is the carrier itself (issue 13): the vehicle and every driver must be
+  // registered to application.carrier_credit_code. Otherwise nothing is checked or stored and
+  // Create fails with kNotFound, the same whether a record does not exist or belongs to another
+  // company, so that the applicant learns nothing about other companies' vehicles and drivers.
+  bool own_fleet_only = false;
+};
+
 class PassStore {
  public:
   // Opens `database_file` (data_dir/registry.db) on a connection of its own, migrates the
@@ -93,6 +103,10 @@ class PassStore {
   static Result<std::unique_ptr<PassStore>> Open(const std::filesystem::path& database_file,
                                                  PassRules rules, SigningKey signing_key,
                                                  int64_t now_ms);
+
+  // Seals every stored application again under `cipher`'s current key, in the caller's
+  // transaction (key rotation). Returns the number of bodies sealed.
+  static Result<int64_t> Reseal(store::Database& database, const crypto::FieldCipher& cipher);
 
   static constexpr int64_t kIndexRetentionMs = int64_t{30} * 24 * 3600 * 1000;
 
@@ -106,7 +120,8 @@ class PassStore {
   // status (approved ones signed at once). `application` comes from ParseApplicationRequest
   // with applicant and applicant_role set by the caller; id, status, checks, review, token and
   // validity are the store's. Returns the stored application.
-  Result<PassApplication> Create(PassApplication application, int64_t now_ms);
+  Result<PassApplication> Create(PassApplication application, int64_t now_ms,
+                                 CreateOptions options = {});
 
   Result<std::optional<PassApplication>> Get(int64_t id);
   Result<PassPage> List(const PassListQuery& query);
@@ -139,7 +154,9 @@ class PassStore {
   Result<CheckFacts> GatherFacts(const PassApplication& application, int64_t now_ms);
 
  private:
-  PassStore(std::unique_ptr<store::Database> database, PassRules rules, SigningKey signing_key);
+  PassStore(std::unique_ptr<store::Database> database,
+            std::shared_ptr<const crypto::FieldCipher> cipher, PassRules rules,
+            SigningKey signing_key);
 
   Result<CheckFacts> GatherFactsLocked(const PassApplication& application, int64_t now_ms);
   Result<std::optional<PassApplication>> GetLocked(int64_t id);
@@ -155,6 +172,7 @@ class PassStore {
   Result<void> LoadIndex(int64_t now_ms);
 
   std::unique_ptr<store::Database> database_;
+  std::shared_ptr<const crypto::FieldCipher> cipher_;  // seals the application bodies
   registry::RegistryStore registry_;
   const PassRules rules_;
   const SigningKey signing_key_;

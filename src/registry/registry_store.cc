@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <filesystem>
 #include <variant>
 
+#include "common/field_cipher.h"
 #include "registry/record_json.h"
 
 namespace baotong::registry {
@@ -133,6 +135,87 @@ CREATE TABLE import_rejections(
 
 constexpr std::array<const char*, 1> kMigrations = {kSchemaV1};
 
+// Personal fields sealed (issue 13, component "registry_sealed" version 1; see SealTables).
+// drivers: id_number, phone and qualification_cert_no (often the ID number again) are sealed
+// (common/field_cipher.h); id_hash, the lookup hash of the ID number, is the key, phone_hash
+// finds a driver by phone. health_records: id_number and result are sealed; the row's key is
+// (id_hash, kind, tested_at). `sealed_digest`, a keyed digest of a row's sealed values and its
+// key, lets an upsert tell a changed row from an unchanged one without opening anything.
+constexpr const char* kSealedTables = R"sql(
+CREATE TABLE drivers_sealed(
+  id_hash TEXT PRIMARY KEY NOT NULL,
+  id_number TEXT NOT NULL,
+  name TEXT NOT NULL,
+  phone TEXT,
+  phone_hash TEXT,
+  licence_class TEXT NOT NULL,
+  licence_valid_until TEXT,
+  qualification_cert_no TEXT,
+  qualification_category TEXT,
+  qualification_valid_until TEXT,
+  carrier_credit_code TEXT,
+  district TEXT,
+  has_missing INTEGER NOT NULL,
+  min_expiry TEXT NOT NULL,
+  sealed_digest TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE health_records_sealed(
+  id INTEGER PRIMARY KEY,
+  id_hash TEXT NOT NULL,
+  id_number TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  tested_at INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  result TEXT NOT NULL,
+  valid_until TEXT,
+  sealed_digest TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  updated_at_ms INTEGER NOT NULL,
+  UNIQUE(id_hash, kind, tested_at));
+)sql";
+
+constexpr const char* kSealedSwap = R"sql(
+DROP TABLE drivers;
+ALTER TABLE drivers_sealed RENAME TO drivers;
+CREATE INDEX drivers_carrier ON drivers(carrier_credit_code);
+CREATE INDEX drivers_status ON drivers(has_missing, min_expiry, district);
+CREATE INDEX drivers_phone ON drivers(phone_hash) WHERE phone_hash IS NOT NULL;
+DROP TABLE health_records;
+ALTER TABLE health_records_sealed RENAME TO health_records;
+CREATE INDEX health_records_tested_at ON health_records(tested_at, id);
+)sql";
+
+constexpr std::string_view kSealedComponent = "registry_sealed";
+
+// Lookup-hash domains: the same ID number hashes alike in drivers and health_records.
+constexpr std::string_view kIdDomain = "id_number";
+constexpr std::string_view kPhoneDomain = "phone";
+
+// Associated data of each sealed value: table.column|record key.
+std::string DriverContext(std::string_view column, std::string_view id_hash) {
+  return "drivers." + std::string(column) + "|" + std::string(id_hash);
+}
+std::string HealthContext(std::string_view column, std::string_view id_hash, std::string_view kind,
+                          int64_t tested_at) {
+  return "health_records." + std::string(column) + "|" + std::string(id_hash) + "|" +
+         std::string(kind) + "|" + std::to_string(tested_at);
+}
+// A digest part that tells an absent value from an empty one.
+std::string Part(const std::optional<std::string>& value) {
+  return value ? "=" + *value : std::string();
+}
+std::string DriverDigest(const crypto::FieldCipher& cipher, std::string_view id_hash,
+                         const Driver& driver) {
+  return cipher.Digest({"drivers", id_hash, driver.id_number, Part(driver.phone),
+                        Part(driver.qualification_cert_no)});
+}
+std::string HealthDigest(const crypto::FieldCipher& cipher, std::string_view id_hash,
+                         const HealthRecord& record) {
+  return cipher.Digest({"health_records", id_hash, record.kind, std::to_string(record.tested_at),
+                        record.id_number, record.result});
+}
+
 using Param = std::variant<int64_t, std::string>;
 
 // Above this many matches a filtered page is read in key order rather than sorted.
@@ -188,8 +271,8 @@ KindSql SqlOf(Kind kind) {
       return {
           "d.id_number, d.name, d.phone, d.licence_class, d.licence_valid_until, "
           "d.qualification_cert_no, d.qualification_category, d.qualification_valid_until, "
-          "d.carrier_credit_code",
-          "drivers d", "drivers d", "d.id_number"};
+          "d.carrier_credit_code, d.id_hash",
+          "drivers d", "drivers d", "d.id_hash"};
     case Kind::kTerminals:
       return {"t.phone, t.terminal_id, t.maker, t.model, t.plate, t.plate_color",
               "terminals t LEFT JOIN vehicles v ON v.plate = t.plate AND v.plate_color = "
@@ -198,7 +281,7 @@ KindSql SqlOf(Kind kind) {
               "t.plate_color",
               "t.phone"};
     case Kind::kHealthRecords:
-      return {"h.id, h.id_number, h.kind, h.tested_at, h.name, h.result, h.valid_until",
+      return {"h.id, h.id_number, h.kind, h.tested_at, h.name, h.result, h.valid_until, h.id_hash",
               "health_records h", "health_records h", "h.tested_at DESC, h.id DESC"};
     case Kind::kSites:
       return {"s.code, s.name, s.kind, s.district, s.geometry", "sites s", "sites s", "s.code"};
@@ -224,10 +307,19 @@ Vehicle ReadVehicle(const store::Statement& row) {
   return vehicle;
 }
 
-Driver ReadDriver(const store::Statement& row) {
-  return Driver{row.Text(0),         row.Text(1),         row.OptionalText(2),
-                row.Text(3),         row.OptionalText(4), row.OptionalText(5),
-                row.OptionalText(6), row.OptionalText(7), row.OptionalText(8)};
+// Opens the sealed fields of a driver row (columns as SqlOf(Kind::kDrivers) lists them).
+Result<Driver> ReadDriver(const store::Statement& row, const crypto::FieldCipher& cipher) {
+  const std::string id_hash = row.Text(9);
+  auto id_number = cipher.Open(row.Text(0), DriverContext("id_number", id_hash));
+  auto phone = cipher.OpenOptional(row.OptionalText(2), DriverContext("phone", id_hash));
+  auto certificate =
+      cipher.OpenOptional(row.OptionalText(5), DriverContext("qualification_cert_no", id_hash));
+  if (!id_number || !phone || !certificate)
+    return Fail(ErrorCode::kStorage,
+                "registry: a driver's sealed fields do not open (altered, or another key file)");
+  return Driver{std::move(*id_number), row.Text(1),         std::move(*phone),
+                row.Text(3),           row.OptionalText(4), std::move(*certificate),
+                row.OptionalText(6),   row.OptionalText(7), row.OptionalText(8)};
 }
 
 Terminal ReadTerminal(const store::Statement& row) {
@@ -238,15 +330,25 @@ Terminal ReadTerminal(const store::Statement& row) {
   return terminal;
 }
 
-HealthRecord ReadHealthRecord(const store::Statement& row) {
+Result<HealthRecord> ReadHealthRecord(const store::Statement& row,
+                                      const crypto::FieldCipher& cipher) {
   HealthRecord record;
   record.id = row.Int(0);
-  record.id_number = row.Text(1);
   record.kind = row.Text(2);
   record.tested_at = row.Int(3);
   record.name = row.Text(4);
-  record.result = row.Text(5);
   record.valid_until = row.OptionalText(6);
+  const std::string id_hash = row.Text(7);
+  auto id_number =
+      cipher.Open(row.Text(1), HealthContext("id_number", id_hash, record.kind, record.tested_at));
+  auto result =
+      cipher.Open(row.Text(5), HealthContext("result", id_hash, record.kind, record.tested_at));
+  if (!id_number || !result)
+    return Fail(ErrorCode::kStorage,
+                "registry: a health record's sealed fields do not open (altered, or another key "
+                "file)");
+  record.id_number = std::move(*id_number);
+  record.result = std::move(*result);
   return record;
 }
 
@@ -256,8 +358,9 @@ Site ReadSite(const store::Statement& row) {
 }
 
 // The record of the current row as api.md shows it; with `credential` for the detail view.
-ordered_json ItemOf(Kind kind, const store::Statement& row, std::string_view today, int within,
-                    bool credential) {
+Result<ordered_json> ItemOf(Kind kind, const store::Statement& row,
+                            const crypto::FieldCipher& cipher, std::string_view today, int within,
+                            bool credential) {
   switch (kind) {
     case Kind::kCarriers:
       return CarrierJson(ReadCarrier(row), row.Int(7));
@@ -271,17 +374,23 @@ ordered_json ItemOf(Kind kind, const store::Statement& row, std::string_view tod
       return item;
     }
     case Kind::kDrivers: {
-      Driver driver = ReadDriver(row);
-      CredentialReport report = DriverCredentials(driver, today, within);
-      ordered_json item = DriverJson(driver, report.status);
+      auto driver = ReadDriver(row, cipher);
+      if (!driver)
+        return tl::unexpected(driver.error());
+      CredentialReport report = DriverCredentials(*driver, today, within);
+      ordered_json item = DriverJson(*driver, report.status);
       if (credential)
         item["credential"] = CredentialJson(report);
       return item;
     }
     case Kind::kTerminals:
       return TerminalJson(ReadTerminal(row));
-    case Kind::kHealthRecords:
-      return HealthRecordJson(ReadHealthRecord(row));
+    case Kind::kHealthRecords: {
+      auto record = ReadHealthRecord(row, cipher);
+      if (!record)
+        return tl::unexpected(record.error());
+      return HealthRecordJson(*record);
+    }
     case Kind::kSites:
       return SiteJson(ReadSite(row));
   }
@@ -302,9 +411,8 @@ void ApplyScope(Kind kind, const Scope& scope, Where& where) {
         where.And("d.district = ?", {*scope.district});
         break;
       case Kind::kHealthRecords:
-        where.And(
-            "EXISTS (SELECT 1 FROM drivers x WHERE x.id_number = h.id_number AND x.district = ?)",
-            {*scope.district});
+        where.And("EXISTS (SELECT 1 FROM drivers x WHERE x.id_hash = h.id_hash AND x.district = ?)",
+                  {*scope.district});
         break;
       case Kind::kSites:
         where.And("s.district = ?", {*scope.district});
@@ -325,7 +433,7 @@ void ApplyScope(Kind kind, const Scope& scope, Where& where) {
         break;
       case Kind::kHealthRecords:
         where.And(
-            "EXISTS (SELECT 1 FROM drivers x WHERE x.id_number = h.id_number AND "
+            "EXISTS (SELECT 1 FROM drivers x WHERE x.id_hash = h.id_hash AND "
             "x.carrier_credit_code = ?)",
             {*scope.carrier_credit_code});
         break;
@@ -365,7 +473,17 @@ std::string AsciiUpper(std::string text) {
   return text;
 }
 
-Where FiltersOf(Kind kind, const ListQuery& query, const std::string& today, bool status_indexed) {
+// How `q` is compared with sealed fields: only whole, by lookup hash (ID numbers in upper
+// case, as the importer stores them).
+std::string IdHashOfQuery(const crypto::FieldCipher& cipher, const std::string& q) {
+  return cipher.LookupHash(kIdDomain, AsciiUpper(q));
+}
+std::string PhoneHashOfQuery(const crypto::FieldCipher& cipher, const std::string& q) {
+  return cipher.LookupHash(kPhoneDomain, q);
+}
+
+Where FiltersOf(Kind kind, const ListQuery& query, const crypto::FieldCipher& cipher,
+                const std::string& today, bool status_indexed) {
   Where where;
   ApplyScope(kind, query.scope, where);
   const std::string& q = query.q;
@@ -387,7 +505,10 @@ Where FiltersOf(Kind kind, const ListQuery& query, const std::string& today, boo
         }
         break;
       case Kind::kDrivers:
-        where.And("instr(d.id_number, upper(?)) > 0 OR instr(d.name, ?) > 0", {q, q});
+        // ID number and phone only whole (issue 13: a substring search let a role that sees
+        // them masked recover them character by character).
+        where.And("d.id_hash = ? OR d.phone_hash = ? OR instr(d.name, ?) > 0",
+                  {IdHashOfQuery(cipher, q), PhoneHashOfQuery(cipher, q), q});
         break;
       case Kind::kTerminals:
         where.And(
@@ -395,7 +516,7 @@ Where FiltersOf(Kind kind, const ListQuery& query, const std::string& today, boo
             {q, q, q});
         break;
       case Kind::kHealthRecords:
-        where.And("instr(h.id_number, upper(?)) > 0 OR instr(h.name, ?) > 0", {q, q});
+        where.And("h.id_hash = ? OR instr(h.name, ?) > 0", {IdHashOfQuery(cipher, q), q});
         break;
       case Kind::kSites:
         where.And("instr(s.code, ?) > 0 OR instr(s.name, ?) > 0", {q, q});
@@ -483,6 +604,121 @@ Result<std::string> CheckedToday(std::string_view today) {
 // Ten years: beyond that "expiring" means nothing, and AddDays stays in range.
 constexpr int kMaxExpiringDays = 3650;
 
+// Rebuilds drivers and health_records with their personal fields sealed, once per database, in
+// one transaction: either every value is sealed or the plain tables stay as they were.
+Result<void> SealTables(store::Database& database, const crypto::FieldCipher& cipher) {
+  auto transaction = store::Transaction::Begin(database);
+  if (!transaction)
+    return tl::unexpected(transaction.error());
+  auto applied = database.Prepare(
+      "SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");
+  if (!applied)
+    return tl::unexpected(applied.error());
+  applied->Bind(1, kSealedComponent);
+  auto row = applied->Step();
+  if (!row)
+    return tl::unexpected(row.error());
+  const int64_t version = applied->Int(0);
+  applied->Reset();
+  if (version > 1)
+    return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
+  if (version == 1)
+    return {};
+  if (auto created = database.Exec(kSealedTables); !created)
+    return created;
+
+  auto drivers = database.Prepare(
+      "SELECT id_number, name, phone, licence_class, licence_valid_until, qualification_cert_no, "
+      "qualification_category, qualification_valid_until, carrier_credit_code, district, "
+      "has_missing, min_expiry, version, updated_at_ms FROM drivers");
+  auto insert_driver = database.Prepare(
+      "INSERT INTO drivers_sealed(id_hash, id_number, name, phone, phone_hash, licence_class, "
+      "licence_valid_until, qualification_cert_no, qualification_category, "
+      "qualification_valid_until, carrier_credit_code, district, has_missing, min_expiry, "
+      "sealed_digest, version, updated_at_ms) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+  if (!drivers || !insert_driver)
+    return Fail(ErrorCode::kStorage, "registry: cannot prepare the sealing of drivers");
+  auto copied = drivers->ForEachRow([&](store::Statement& from) -> Result<void> {
+    Driver driver{from.Text(0),         from.Text(1),         from.OptionalText(2),
+                  from.Text(3),         from.OptionalText(4), from.OptionalText(5),
+                  from.OptionalText(6), from.OptionalText(7), from.OptionalText(8)};
+    const std::string id_hash = cipher.LookupHash(kIdDomain, driver.id_number);
+    insert_driver->Bind(1, std::string_view(id_hash))
+        .Bind(2, cipher.Seal(driver.id_number, DriverContext("id_number", id_hash)))
+        .Bind(3, Arg(driver.name))
+        .Bind(4, cipher.SealOptional(driver.phone, DriverContext("phone", id_hash)))
+        .Bind(5, cipher.LookupHashOptional(kPhoneDomain, driver.phone))
+        .Bind(6, Arg(driver.licence_class))
+        .Bind(7, Arg(driver.licence_valid_until))
+        .Bind(8, cipher.SealOptional(driver.qualification_cert_no,
+                                     DriverContext("qualification_cert_no", id_hash)))
+        .Bind(9, Arg(driver.qualification_category))
+        .Bind(10, Arg(driver.qualification_valid_until))
+        .Bind(11, Arg(driver.carrier_credit_code))
+        .Bind(12, from.OptionalText(9))
+        .Bind(13, from.Int(10))
+        .Bind(14, from.Text(11))
+        .Bind(15, DriverDigest(cipher, id_hash, driver))
+        .Bind(16, from.Int(12))
+        .Bind(17, from.Int(13));
+    auto ran = insert_driver->Run();
+    insert_driver->Reset();
+    return ran;
+  });
+  if (!copied)
+    return copied;
+
+  auto records = database.Prepare(
+      "SELECT id, id_number, kind, tested_at, name, result, valid_until, version, updated_at_ms "
+      "FROM health_records");
+  auto insert_record = database.Prepare(
+      "INSERT INTO health_records_sealed(id, id_hash, id_number, kind, tested_at, name, result, "
+      "valid_until, sealed_digest, version, updated_at_ms) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!records || !insert_record)
+    return Fail(ErrorCode::kStorage, "registry: cannot prepare the sealing of health records");
+  copied = records->ForEachRow([&](store::Statement& from) -> Result<void> {
+    HealthRecord record;
+    record.id = from.Int(0);
+    record.id_number = from.Text(1);
+    record.kind = from.Text(2);
+    record.tested_at = from.Int(3);
+    record.name = from.Text(4);
+    record.result = from.Text(5);
+    record.valid_until = from.OptionalText(6);
+    const std::string id_hash = cipher.LookupHash(kIdDomain, record.id_number);
+    insert_record->Bind(1, record.id)
+        .Bind(2, std::string_view(id_hash))
+        .Bind(3, cipher.Seal(record.id_number,
+                             HealthContext("id_number", id_hash, record.kind, record.tested_at)))
+        .Bind(4, Arg(record.kind))
+        .Bind(5, record.tested_at)
+        .Bind(6, Arg(record.name))
+        .Bind(7, cipher.Seal(record.result,
+                             HealthContext("result", id_hash, record.kind, record.tested_at)))
+        .Bind(8, Arg(record.valid_until))
+        .Bind(9, HealthDigest(cipher, id_hash, record))
+        .Bind(10, from.Int(7))
+        .Bind(11, from.Int(8));
+    auto ran = insert_record->Run();
+    insert_record->Reset();
+    return ran;
+  });
+  if (!copied)
+    return copied;
+  if (auto swapped = database.Exec(kSealedSwap); !swapped)
+    return swapped;
+  auto record = database.Prepare(
+      "INSERT INTO component_migrations VALUES(?, 1, "
+      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+  if (!record)
+    return tl::unexpected(record.error());
+  if (auto ok = record->Bind(1, kSealedComponent).Run(); !ok)
+    return ok;
+  return transaction->Commit();
+}
+
 }  // namespace
 
 void UpsertCounts::Add(UpsertOutcome outcome) {
@@ -511,7 +747,102 @@ Result<void> RegistryStore::Migrate(store::Database& database) {
   // 100k rows 850k write calls.
   if (auto tuned = database.Exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY"); !tuned)
     return tuned;
-  return database.Migrate("registry", kMigrations);
+  if (auto migrated = database.Migrate("registry", kMigrations); !migrated)
+    return migrated;
+  auto cipher = FieldCipherOf(database);
+  if (!cipher)
+    return tl::unexpected(cipher.error());
+  return SealTables(database, **cipher);
+}
+
+Result<std::shared_ptr<const crypto::FieldCipher>> RegistryStore::FieldCipherOf(
+    store::Database& database) {
+  const char* file = sqlite3_db_filename(database.handle(), "main");
+  if (file == nullptr || *file == '\0')
+    return crypto::FieldCipher::Ephemeral();
+  return crypto::FieldCipher::ForFile(std::filesystem::path(file).parent_path() /
+                                      crypto::FieldCipher::kFileName);
+}
+
+Result<int64_t> RegistryStore::Reseal(store::Database& database,
+                                      const crypto::FieldCipher& cipher) {
+  // Read everything first, then write: updating a table while a SELECT walks it may visit a
+  // row twice.
+  struct Resealed {
+    std::string key;
+    std::string first;
+    std::optional<std::string> second;
+    std::optional<std::string> third;
+    int64_t id = 0;
+  };
+  int64_t sealed = 0;
+  std::vector<Resealed> drivers;
+  std::vector<Resealed> records;
+  auto select_drivers = database.Prepare(
+      "SELECT d.id_number, d.phone, d.qualification_cert_no, d.id_hash FROM drivers d");
+  auto select_records = database.Prepare(
+      "SELECT h.id, h.id_number, h.kind, h.tested_at, h.result, h.id_hash FROM health_records h");
+  auto update_driver = database.Prepare(
+      "UPDATE drivers SET id_number = ?1, phone = ?2, qualification_cert_no = ?3 "
+      "WHERE id_hash = ?4");
+  auto update_record =
+      database.Prepare("UPDATE health_records SET id_number = ?1, result = ?2 WHERE id = ?3");
+  if (!select_drivers || !update_driver || !select_records || !update_record)
+    return Fail(ErrorCode::kStorage, "registry: cannot prepare the re-sealing");
+  auto walked = select_drivers->ForEachRow([&](store::Statement& row) -> Result<void> {
+    const std::string id_hash = row.Text(3);
+    auto id_number = cipher.Open(row.Text(0), DriverContext("id_number", id_hash));
+    auto phone = cipher.OpenOptional(row.OptionalText(1), DriverContext("phone", id_hash));
+    auto certificate =
+        cipher.OpenOptional(row.OptionalText(2), DriverContext("qualification_cert_no", id_hash));
+    if (!id_number || !phone || !certificate)
+      return Fail(ErrorCode::kStorage, "registry: a driver's sealed fields do not open");
+    drivers.push_back(
+        {id_hash, cipher.Seal(*id_number, DriverContext("id_number", id_hash)),
+         cipher.SealOptional(*phone, DriverContext("phone", id_hash)),
+         cipher.SealOptional(*certificate, DriverContext("qualification_cert_no", id_hash)), 0});
+    sealed += 1 + (phone->has_value() ? 1 : 0) + (certificate->has_value() ? 1 : 0);
+    return {};
+  });
+  if (!walked)
+    return tl::unexpected(walked.error());
+  walked = select_records->ForEachRow([&](store::Statement& row) -> Result<void> {
+    const std::string kind = row.Text(2);
+    const int64_t tested_at = row.Int(3);
+    const std::string id_hash = row.Text(5);
+    auto id_number = cipher.Open(row.Text(1), HealthContext("id_number", id_hash, kind, tested_at));
+    auto result = cipher.Open(row.Text(4), HealthContext("result", id_hash, kind, tested_at));
+    if (!id_number || !result)
+      return Fail(ErrorCode::kStorage, "registry: a health record's sealed fields do not open");
+    records.push_back(
+        {id_hash, cipher.Seal(*id_number, HealthContext("id_number", id_hash, kind, tested_at)),
+         cipher.Seal(*result, HealthContext("result", id_hash, kind, tested_at)), std::nullopt,
+         row.Int(0)});
+    sealed += 2;
+    return {};
+  });
+  if (!walked)
+    return tl::unexpected(walked.error());
+  for (const auto& driver : drivers) {
+    update_driver->Bind(1, std::string_view(driver.first))
+        .Bind(2, driver.second)
+        .Bind(3, driver.third)
+        .Bind(4, std::string_view(driver.key));
+    auto ran = update_driver->Run();
+    update_driver->Reset();
+    if (!ran)
+      return tl::unexpected(ran.error());
+  }
+  for (const auto& record : records) {
+    update_record->Bind(1, std::string_view(record.first))
+        .Bind(2, record.second)
+        .Bind(3, record.id);
+    auto ran = update_record->Run();
+    update_record->Reset();
+    if (!ran)
+      return tl::unexpected(ran.error());
+  }
+  return sealed;
 }
 
 Result<std::vector<UpsertOutcome>> RegistryStore::Upsert(std::span<const Carrier> rows,
@@ -628,45 +959,55 @@ WHERE vehicle_class IS NOT excluded.vehicle_class
 
 Result<std::vector<UpsertOutcome>> RegistryStore::Upsert(std::span<const Driver> rows,
                                                          int64_t now_ms) {
+  if (!cipher_)
+    return tl::unexpected(cipher_.error());
+  const crypto::FieldCipher& cipher = **cipher_;
   return InTransaction(database_, [&]() -> Result<std::vector<UpsertOutcome>> {
     auto upsert = database_.Prepare(R"sql(
-INSERT INTO drivers(id_number, name, phone, licence_class, licence_valid_until,
-  qualification_cert_no, qualification_category, qualification_valid_until,
-  carrier_credit_code, district, has_missing, min_expiry, updated_at_ms)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
-  (SELECT district FROM carriers WHERE credit_code = ?9), ?5 IS NULL OR ?8 IS NULL,
-  min(coalesce(?5, '9999-12-31'), coalesce(?8, '9999-12-31')), ?10)
-ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+INSERT INTO drivers(id_hash, id_number, name, phone, phone_hash, licence_class,
+  licence_valid_until, qualification_cert_no, qualification_category, qualification_valid_until,
+  carrier_credit_code, district, has_missing, min_expiry, sealed_digest, updated_at_ms)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+  (SELECT district FROM carriers WHERE credit_code = ?11), ?7 IS NULL OR ?10 IS NULL,
+  min(coalesce(?7, '9999-12-31'), coalesce(?10, '9999-12-31')), ?12, ?13)
+ON CONFLICT(id_hash) DO UPDATE SET id_number = excluded.id_number, name = excluded.name,
+  phone = excluded.phone, phone_hash = excluded.phone_hash,
   licence_class = excluded.licence_class, licence_valid_until = excluded.licence_valid_until,
   qualification_cert_no = excluded.qualification_cert_no,
   qualification_category = excluded.qualification_category,
   qualification_valid_until = excluded.qualification_valid_until,
   carrier_credit_code = excluded.carrier_credit_code, district = excluded.district,
-  has_missing = excluded.has_missing, min_expiry = excluded.min_expiry, updated_at_ms = excluded.updated_at_ms, version = version + 1
-WHERE name IS NOT excluded.name OR phone IS NOT excluded.phone
+  has_missing = excluded.has_missing, min_expiry = excluded.min_expiry,
+  sealed_digest = excluded.sealed_digest, updated_at_ms = excluded.updated_at_ms,
+  version = version + 1
+WHERE name IS NOT excluded.name OR sealed_digest IS NOT excluded.sealed_digest
   OR licence_class IS NOT excluded.licence_class
   OR licence_valid_until IS NOT excluded.licence_valid_until
-  OR qualification_cert_no IS NOT excluded.qualification_cert_no
   OR qualification_category IS NOT excluded.qualification_category
   OR qualification_valid_until IS NOT excluded.qualification_valid_until
   OR carrier_credit_code IS NOT excluded.carrier_credit_code)sql");
-    auto exists = database_.Prepare("SELECT 1 FROM drivers WHERE id_number = ?");
+    auto exists = database_.Prepare("SELECT 1 FROM drivers WHERE id_hash = ?");
     if (!upsert || !exists)
       return Fail(ErrorCode::kStorage, "registry: cannot prepare an upsert");
     std::vector<UpsertOutcome> outcomes;
     outcomes.reserve(rows.size());
     for (const Driver& row : rows) {
-      upsert->Bind(1, Arg(row.id_number))
-          .Bind(2, Arg(row.name))
-          .Bind(3, Arg(row.phone))
-          .Bind(4, Arg(row.licence_class))
-          .Bind(5, Arg(row.licence_valid_until))
-          .Bind(6, Arg(row.qualification_cert_no))
-          .Bind(7, Arg(row.qualification_category))
-          .Bind(8, Arg(row.qualification_valid_until))
-          .Bind(9, Arg(row.carrier_credit_code))
-          .Bind(10, now_ms);
-      exists->Bind(1, Arg(row.id_number));
+      const std::string id_hash = cipher.LookupHash(kIdDomain, row.id_number);
+      upsert->Bind(1, Arg(id_hash))
+          .Bind(2, cipher.Seal(row.id_number, DriverContext("id_number", id_hash)))
+          .Bind(3, Arg(row.name))
+          .Bind(4, cipher.SealOptional(row.phone, DriverContext("phone", id_hash)))
+          .Bind(5, cipher.LookupHashOptional(kPhoneDomain, row.phone))
+          .Bind(6, Arg(row.licence_class))
+          .Bind(7, Arg(row.licence_valid_until))
+          .Bind(8, cipher.SealOptional(row.qualification_cert_no,
+                                       DriverContext("qualification_cert_no", id_hash)))
+          .Bind(9, Arg(row.qualification_category))
+          .Bind(10, Arg(row.qualification_valid_until))
+          .Bind(11, Arg(row.carrier_credit_code))
+          .Bind(12, DriverDigest(cipher, id_hash, row))
+          .Bind(13, now_ms);
+      exists->Bind(1, Arg(id_hash));
       auto outcome = RunUpsert(database_, *exists, *upsert);
       if (!outcome)
         return tl::unexpected(outcome.error());
@@ -713,23 +1054,29 @@ WHERE terminal_id IS NOT excluded.terminal_id OR maker IS NOT excluded.maker
 
 Result<std::vector<UpsertOutcome>> RegistryStore::Upsert(std::span<HealthRecord> rows,
                                                          int64_t now_ms) {
+  if (!cipher_)
+    return tl::unexpected(cipher_.error());
+  const crypto::FieldCipher& cipher = **cipher_;
   return InTransaction(database_, [&]() -> Result<std::vector<UpsertOutcome>> {
     auto upsert = database_.Prepare(R"sql(
-INSERT INTO health_records(id_number, kind, tested_at, name, result, valid_until, updated_at_ms)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
-ON CONFLICT(id_number, kind, tested_at) DO UPDATE SET name = excluded.name,
-  result = excluded.result, valid_until = excluded.valid_until,
-  updated_at_ms = excluded.updated_at_ms, version = version + 1
-WHERE name IS NOT excluded.name OR result IS NOT excluded.result
+INSERT INTO health_records(id_hash, id_number, kind, tested_at, name, result, valid_until,
+  sealed_digest, updated_at_ms)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT(id_hash, kind, tested_at) DO UPDATE SET id_number = excluded.id_number,
+  name = excluded.name, result = excluded.result, valid_until = excluded.valid_until,
+  sealed_digest = excluded.sealed_digest, updated_at_ms = excluded.updated_at_ms,
+  version = version + 1
+WHERE name IS NOT excluded.name OR sealed_digest IS NOT excluded.sealed_digest
   OR valid_until IS NOT excluded.valid_until)sql");
     auto find = database_.Prepare(
-        "SELECT id FROM health_records WHERE id_number = ?1 AND kind = ?2 AND tested_at = ?3");
+        "SELECT id FROM health_records WHERE id_hash = ?1 AND kind = ?2 AND tested_at = ?3");
     if (!upsert || !find)
       return Fail(ErrorCode::kStorage, "registry: cannot prepare the health record upsert");
     std::vector<UpsertOutcome> outcomes;
     outcomes.reserve(rows.size());
     for (HealthRecord& row : rows) {
-      find->Bind(1, Arg(row.id_number)).Bind(2, Arg(row.kind)).Bind(3, row.tested_at);
+      const std::string id_hash = cipher.LookupHash(kIdDomain, row.id_number);
+      find->Bind(1, Arg(id_hash)).Bind(2, Arg(row.kind)).Bind(3, row.tested_at);
       auto found = find->Step();
       std::optional<int64_t> id;
       if (found && *found)
@@ -737,13 +1084,17 @@ WHERE name IS NOT excluded.name OR result IS NOT excluded.result
       find->Reset();
       if (!found)
         return tl::unexpected(found.error());
-      upsert->Bind(1, Arg(row.id_number))
-          .Bind(2, Arg(row.kind))
-          .Bind(3, row.tested_at)
-          .Bind(4, Arg(row.name))
-          .Bind(5, Arg(row.result))
-          .Bind(6, Arg(row.valid_until))
-          .Bind(7, now_ms);
+      upsert->Bind(1, Arg(id_hash))
+          .Bind(2, cipher.Seal(row.id_number,
+                               HealthContext("id_number", id_hash, row.kind, row.tested_at)))
+          .Bind(3, Arg(row.kind))
+          .Bind(4, row.tested_at)
+          .Bind(5, Arg(row.name))
+          .Bind(6,
+                cipher.Seal(row.result, HealthContext("result", id_hash, row.kind, row.tested_at)))
+          .Bind(7, Arg(row.valid_until))
+          .Bind(8, HealthDigest(cipher, id_hash, row))
+          .Bind(9, now_ms);
       auto ran = upsert->Run();
       upsert->Reset();
       if (!ran)
@@ -801,9 +1152,16 @@ Result<Page> RegistryStore::List(Kind kind, const ListQuery& given) {
     return tl::unexpected(today_checked.error());
   const std::string today = *today_checked;
   query.expiring_within_days = std::clamp(query.expiring_within_days, 0, kMaxExpiringDays);
+  if (!cipher_)
+    return tl::unexpected(cipher_.error());
+  const crypto::FieldCipher& cipher = **cipher_;
   const KindSql sql = SqlOf(kind);
-  Where where = FiltersOf(kind, query, today, true);
+  Where where = FiltersOf(kind, query, cipher, today, true);
   Page page;
+  if (auto matched = PersonalMatches(kind, query, cipher, today); !matched)
+    return tl::unexpected(matched.error());
+  else
+    page.q_matched_personal = std::move(*matched);
   auto count = database_.Prepare(std::string("SELECT COUNT(*) FROM ") + sql.count_from + where.sql);
   if (!count)
     return tl::unexpected(count.error());
@@ -819,7 +1177,7 @@ Result<Page> RegistryStore::List(Kind kind, const ListQuery& given) {
     return page;
   // Few matches: find them by the status index and sort them. Many: walk the key order.
   if (query.status && page.total > kSortAtMost)
-    where = FiltersOf(kind, query, today, false);
+    where = FiltersOf(kind, query, cipher, today, false);
   auto select = database_.Prepare(std::string("SELECT ") + sql.columns + " FROM " + sql.from +
                                   where.sql + " ORDER BY " + sql.order + " LIMIT ? OFFSET ?");
   if (!select)
@@ -834,9 +1192,44 @@ Result<Page> RegistryStore::List(Kind kind, const ListQuery& given) {
       return tl::unexpected(row.error());
     if (!*row)
       break;
-    page.items.push_back(ItemOf(kind, *select, today, query.expiring_within_days, false));
+    auto item = ItemOf(kind, *select, cipher, today, query.expiring_within_days, false);
+    if (!item)
+      return tl::unexpected(item.error());
+    page.items.push_back(std::move(*item));
   }
   return page;
+}
+
+Result<std::vector<std::string>> RegistryStore::PersonalMatches(Kind kind, const ListQuery& query,
+                                                                const crypto::FieldCipher& cipher,
+                                                                const std::string& today) {
+  std::vector<std::string> matched;
+  if (query.q.empty() || (kind != Kind::kDrivers && kind != Kind::kHealthRecords))
+    return matched;
+  ListQuery without_q = query;
+  without_q.q.clear();
+  const KindSql sql = SqlOf(kind);
+  const char* alias = kind == Kind::kDrivers ? "d" : "h";
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"id_number", IdHashOfQuery(cipher, query.q)}};
+  if (kind == Kind::kDrivers)
+    fields.emplace_back("phone", PhoneHashOfQuery(cipher, query.q));
+  for (const auto& [field, hash] : fields) {
+    Where where = FiltersOf(kind, without_q, cipher, today, true);
+    const std::string column = field == "phone" ? "phone_hash" : "id_hash";
+    where.And(std::string(alias) + "." + column + " = ?", {hash});
+    auto exists = database_.Prepare(std::string("SELECT EXISTS(SELECT 1 FROM ") + sql.count_from +
+                                    where.sql + ")");
+    if (!exists)
+      return tl::unexpected(exists.error());
+    where.BindTo(*exists);
+    auto row = exists->Step();
+    if (!row)
+      return tl::unexpected(row.error());
+    if (*row && exists->Int(0) != 0)
+      matched.push_back(field);
+  }
+  return matched;
 }
 
 Result<std::optional<ordered_json>> RegistryStore::Get(Kind kind, std::string_view key,
@@ -848,6 +1241,9 @@ Result<std::optional<ordered_json>> RegistryStore::Get(Kind kind, std::string_vi
     return tl::unexpected(today_checked.error());
   const std::string today = *today_checked;
   expiring_within_days = std::clamp(expiring_within_days, 0, kMaxExpiringDays);
+  if (!cipher_)
+    return tl::unexpected(cipher_.error());
+  const crypto::FieldCipher& cipher = **cipher_;
   Where where;
   ApplyScope(kind, scope, where);
   switch (kind) {
@@ -867,7 +1263,7 @@ Result<std::optional<ordered_json>> RegistryStore::Get(Kind kind, std::string_vi
       break;
     }
     case Kind::kDrivers:
-      where.And("d.id_number = ?", {std::string(key)});
+      where.And("d.id_hash = ?", {cipher.LookupHash(kIdDomain, key)});
       break;
     case Kind::kTerminals:
       where.And("t.phone = ?", {std::string(key)});
@@ -895,7 +1291,10 @@ Result<std::optional<ordered_json>> RegistryStore::Get(Kind kind, std::string_vi
     return tl::unexpected(row.error());
   if (!*row)
     return std::nullopt;
-  return ItemOf(kind, *select, today, expiring_within_days, true);
+  auto item = ItemOf(kind, *select, cipher, today, expiring_within_days, true);
+  if (!item)
+    return tl::unexpected(item.error());
+  return std::optional<ordered_json>(std::move(*item));
 }
 
 Result<std::optional<Carrier>> RegistryStore::FindCarrier(std::string_view credit_code) {
@@ -929,17 +1328,53 @@ Result<std::optional<Vehicle>> RegistryStore::FindVehicle(std::string_view plate
 }
 
 Result<std::optional<Driver>> RegistryStore::FindDriver(std::string_view id_number) {
+  if (!cipher_)
+    return tl::unexpected(cipher_.error());
   auto select = database_.Prepare(std::string("SELECT ") + SqlOf(Kind::kDrivers).columns +
-                                  " FROM drivers d WHERE d.id_number = ?");
+                                  " FROM drivers d WHERE d.id_hash = ?");
   if (!select)
     return tl::unexpected(select.error());
-  select->Bind(1, id_number);
+  select->Bind(1, (*cipher_)->LookupHash(kIdDomain, id_number));
   auto row = select->Step();
   if (!row)
     return tl::unexpected(row.error());
   if (!*row)
     return std::nullopt;
-  return ReadDriver(*select);
+  auto driver = ReadDriver(*select, **cipher_);
+  if (!driver)
+    return tl::unexpected(driver.error());
+  return std::optional<Driver>(std::move(*driver));
+}
+
+Result<std::optional<HealthRecord>> RegistryStore::NewestHealthRecord(
+    std::string_view id_number, int64_t until_ms, std::span<const std::string> kinds) {
+  if (!cipher_)
+    return tl::unexpected(cipher_.error());
+  if (kinds.empty())
+    return std::nullopt;
+  // Served by the UNIQUE(id_hash, kind, tested_at) index.
+  std::string sql =
+      std::string("SELECT ") + SqlOf(Kind::kHealthRecords).columns +
+      " FROM health_records h WHERE h.id_hash = ? AND h.tested_at <= ? AND h.kind IN (";
+  for (size_t i = 0; i < kinds.size(); ++i)
+    sql += i == 0 ? "?" : ", ?";
+  sql += ") ORDER BY h.tested_at DESC, h.id DESC LIMIT 1";
+  auto select = database_.Prepare(sql);
+  if (!select)
+    return tl::unexpected(select.error());
+  select->Bind(1, (*cipher_)->LookupHash(kIdDomain, id_number)).Bind(2, until_ms);
+  int index = 3;
+  for (const auto& kind : kinds)
+    select->Bind(index++, std::string_view(kind));
+  auto row = select->Step();
+  if (!row)
+    return tl::unexpected(row.error());
+  if (!*row)
+    return std::nullopt;
+  auto record = ReadHealthRecord(*select, **cipher_);
+  if (!record)
+    return tl::unexpected(record.error());
+  return std::optional<HealthRecord>(std::move(*record));
 }
 
 Result<std::optional<Terminal>> RegistryStore::FindTerminal(std::string_view phone) {

@@ -1,11 +1,18 @@
 // The shared department registry over the platform's record database (data_dir/registry.db).
 // Upserts by natural key that tell inserted from updated from unchanged, scoped listings with
 // credential-status filters computed in SQL, lookups by key, and the views the gateway and the
-// map need. Thread-safe as far as the shared Database is (SQLITE_OPEN_FULLMUTEX); each call's
-// statements run in order on that connection.
+// map need.
+//
+// Personal fields are sealed at rest (issue 13; common/field_cipher.h): drivers' id_number,
+// phone and qualification_cert_no, health records' id_number and result. The key file is
+// registry-fields.key beside the database file, created on first use. Drivers are keyed and
+// found by the lookup hash of their ID number; ID numbers and phones match `q` only whole.
+// Thread-safe as far as the shared Database is (SQLITE_OPEN_FULLMUTEX); each call's statements run
+// in order on that connection.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -14,6 +21,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/field_cipher.h"
 #include "registry/credentials.h"
 #include "registry/records.h"
 #include "store/sqlite/database.h"
@@ -38,7 +46,8 @@ struct Scope {
 };
 
 struct ListQuery {
-  std::string q;  // searches the key and name fields (substring)
+  // Searches names and codes by substring; ID numbers and phones only by the whole value.
+  std::string q;
   int64_t offset = 0;
   int64_t limit = 50;                         // capped at kMaxListLimit
   std::optional<CredentialStatus> status;     // vehicles and drivers only
@@ -52,6 +61,9 @@ struct ListQuery {
 struct Page {
   int64_t total = 0;
   std::vector<nlohmann::ordered_json> items;
+  // The personal fields ("id_number", "phone") that `q` equals, whole, in at least one record
+  // of the listing (any page): the API audits such a lookup by a role that sees them masked.
+  std::vector<std::string> q_matched_personal;
 };
 
 inline constexpr int64_t kMaxListLimit = 1000;
@@ -60,9 +72,20 @@ class RegistryStore {
  public:
   // Creates or upgrades the registry's tables (component "registry"), including the import
   // log's (importer.h).
+  // Also seals the personal fields of a database written before issue 13 (in one transaction;
+  // component "registry_sealed").
   static Result<void> Migrate(store::Database& database);
 
-  explicit RegistryStore(store::Database& database) : database_(database) {}
+  // The field keys of `database`: registry-fields.key in its file's directory (created on first
+  // use), or keys of this process only for a database without a file.
+  static Result<std::shared_ptr<const crypto::FieldCipher>> FieldCipherOf(
+      store::Database& database);
+  // Seals every personal field again under `cipher`'s current key, in the caller's transaction
+  // (key rotation). Returns the number of values sealed.
+  static Result<int64_t> Reseal(store::Database& database, const crypto::FieldCipher& cipher);
+
+  explicit RegistryStore(store::Database& database)
+      : database_(database), cipher_(FieldCipherOf(database)) {}
 
   store::Database& database() { return database_; }
 
@@ -93,6 +116,10 @@ class RegistryStore {
   Result<std::optional<Carrier>> FindCarrier(std::string_view credit_code);
   Result<std::optional<Vehicle>> FindVehicle(std::string_view plate, PlateColor color);
   Result<std::optional<Driver>> FindDriver(std::string_view id_number);
+  // The newest record of one of `kinds` for a person tested at or before `until_ms`.
+  Result<std::optional<HealthRecord>> NewestHealthRecord(std::string_view id_number,
+                                                         int64_t until_ms,
+                                                         std::span<const std::string> kinds);
   Result<std::optional<Terminal>> FindTerminal(std::string_view phone);
 
   // Whether keys exist (the importer checks references with these).
@@ -110,7 +137,12 @@ class RegistryStore {
   Result<int64_t> Count(Kind kind);
 
  private:
+  Result<std::vector<std::string>> PersonalMatches(Kind kind, const ListQuery& query,
+                                                   const crypto::FieldCipher& cipher,
+                                                   const std::string& today);
+
   store::Database& database_;
+  Result<std::shared_ptr<const crypto::FieldCipher>> cipher_;
 };
 
 }  // namespace baotong::registry

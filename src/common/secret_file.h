@@ -1,0 +1,57 @@
+// Files of secret keys in the data directory (the field keys, the audit chain key): text, one
+// "<name> <base64>" per line after a header line, mode 0600. Created with O_EXCL on first use so
+// that two processes starting together agree on one file; replaced only by writing a new file
+// beside it and renaming it over (never half-written). A file readable by group or others is
+// refused: the keys are what stands between a copied database and the data in it.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace baotong::crypto {
+
+// Bytes that are wiped when they go.
+class SecretBytes {
+ public:
+  SecretBytes() = default;
+  explicit SecretBytes(std::vector<unsigned char> bytes) : bytes_(std::move(bytes)) {}
+  static SecretBytes Random(size_t size);
+  SecretBytes(const SecretBytes& other) : bytes_(other.bytes_) {}
+  SecretBytes& operator=(const SecretBytes& other);
+  SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {}
+  SecretBytes& operator=(SecretBytes&& other) noexcept;
+  ~SecretBytes();
+
+  const unsigned char* data() const { return bytes_.data(); }
+  size_t size() const { return bytes_.size(); }
+
+ private:
+  void Wipe();
+  std::vector<unsigned char> bytes_;
+};
+
+struct SecretEntry {
+  std::string name;  // no spaces
+  SecretBytes bytes;
+};
+
+// Reads `file`, or creates it (0600) with the entries `make` returns when it does not exist.
+// `header` is the first line (it names the file's purpose and format version).
+Result<std::vector<SecretEntry>> LoadOrCreateSecrets(
+    const std::filesystem::path& file, std::string_view header,
+    const std::function<std::vector<SecretEntry>()>& make);
+
+// Reads `file`; kNotFound when there is none.
+Result<std::vector<SecretEntry>> LoadSecrets(const std::filesystem::path& file,
+                                             std::string_view header);
+
+// Replaces `file` with `entries` (a new 0600 file written, synced and renamed over).
+Result<void> ReplaceSecrets(const std::filesystem::path& file, std::string_view header,
+                            const std::vector<SecretEntry>& entries);
+
+}  // namespace baotong::crypto
