@@ -96,7 +96,9 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
   if (const auto* gateway = Section(root, "gateway")) {
     if (!CheckKeys(*gateway,
                    {"listen", "port", "io_threads", "idle_timeout_s", "auth_timeout_s",
-                    "auto_register", "max_bad_frames", "command_timeout_s"},
+                    "auto_register", "max_bad_frames", "command_timeout_s",
+                    "reregister_same_identity", "max_auth_failures_per_connection",
+                    "auth_failures_per_phone", "auth_failure_window_s", "auth_lockout_s"},
                    "gateway", message)) {
       return bad();
     }
@@ -114,7 +116,15 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
         !Read(*gateway, "auth_timeout_s", auth, message, "gateway") ||
         !Read(*gateway, "auto_register", options.auto_register, message, "gateway") ||
         !Read(*gateway, "max_bad_frames", options.max_bad_frames, message, "gateway") ||
-        !Read(*gateway, "command_timeout_s", command, message, "gateway")) {
+        !Read(*gateway, "command_timeout_s", command, message, "gateway") ||
+        !Read(*gateway, "reregister_same_identity", options.reregister_same_identity, message,
+              "gateway") ||
+        !Read(*gateway, "max_auth_failures_per_connection",
+              options.max_auth_failures_per_connection, message, "gateway") ||
+        !Read(*gateway, "auth_failures_per_phone", options.auth_failures_per_phone, message,
+              "gateway") ||
+        !Read(*gateway, "auth_failure_window_s", failure_window, message, "gateway") ||
+        !Read(*gateway, "auth_lockout_s", lockout, message, "gateway")) {
       return bad();
     }
     options.idle_timeout = std::chrono::seconds(idle);
@@ -130,6 +140,9 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
     uint32_t compact_every_s = static_cast<uint32_t>(config.sqlite.compact_every_ms / 1000);
     if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
+    auto failure_window =
+        static_cast<uint32_t>(duration_cast<seconds>(options.auth_failure_window).count());
+    auto lockout = static_cast<uint32_t>(duration_cast<seconds>(options.auth_lockout).count());
         !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store") ||
         !Read(*store, "compact_every_rows", config.sqlite.compact_every_rows, message, "store") ||
         !Read(*store, "compact_every_s", compact_every_s, message, "store") ||
@@ -140,6 +153,14 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     if (config.gateway.writer.max_batch == 0 ||
         config.gateway.writer.max_queued < config.gateway.writer.max_batch) {
       message = "store.max_batch must be at least 1 and at most store.max_queued";
+    if (options.max_auth_failures_per_connection == 0 || options.auth_failures_per_phone == 0) {
+      message =
+          "gateway.max_auth_failures_per_connection and auth_failures_per_phone must be at "
+          "least 1";
+      return bad();
+    }
+    options.auth_failure_window = std::chrono::seconds(failure_window);
+    options.auth_lockout = std::chrono::seconds(lockout);
       return bad();
     }
   }

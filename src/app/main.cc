@@ -9,6 +9,7 @@
 #include "app/import_command.h"
 #include "app/jt808_command.h"
 #include "app/serve.h"
+#include "app/terminal_command.h"
 #include "sim/simulator.h"
 
 namespace {
@@ -110,6 +111,9 @@ int main(int argc, char** argv) {
   sim->add_option("--phone-prefix", sim_options.phone_prefix, "Prefix of the terminal phones");
   sim->add_option("--scenario", scenario, "Scenario file (docs/scenario.md)");
   sim->add_option("--acked-out", acked_out, "Write acknowledged positions to this file");
+  std::string auth_codes;
+  sim->add_option("--auth-codes", auth_codes,
+                  "Keep the terminals' auth codes in this file across runs (mode 0600)");
   sim->add_option("--threads", sim_options.threads, "I/O threads");
   sim->add_option("--connect-rate", sim_options.connect_rate, "New connections per second");
   sim->add_flag("--json", json, "Print the statistics as one JSON line");
@@ -118,6 +122,8 @@ int main(int argc, char** argv) {
       sim_options.scenario = scenario;
     if (!acked_out.empty())
       sim_options.acked_out = acked_out;
+    if (!auth_codes.empty())
+      sim_options.auth_codes = auth_codes;
     exit_code = RunSim(sim_options, server, source_addresses, protocol, json);
   });
 
@@ -152,6 +158,7 @@ int main(int argc, char** argv) {
   baotong::app::AddImportCommand(app, exit_code);
   baotong::app::AddAdminCommands(app, exit_code);
   baotong::app::AddCheckpointCommands(app, exit_code);
+  baotong::app::AddTerminalCommands(app, exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -2,6 +2,9 @@
 
 #include <vector>
 
+#include "common/clock.h"
+#include "gateway/gateway.h"
+
 namespace baotong::app {
 
 Result<size_t> ProvisionTerminals(store::TerminalStore& terminals,
@@ -32,6 +35,37 @@ Result<size_t> ProvisionTerminals(store::TerminalStore& terminals,
   if (auto ok = terminals.UpsertMany(changed); !ok)
     return tl::unexpected(ok.error());
   return changed.size();
+}
+
+Result<Reprovisioned> ReprovisionTerminal(store::TerminalStore& terminals, std::string_view phone,
+                                          ReprovisionMode mode,
+                                          const std::optional<std::string>& plate,
+                                          std::optional<uint8_t> plate_color) {
+  auto existing = terminals.Find(phone);
+  if (!existing)
+    return tl::unexpected(existing.error());
+  if (!*existing)
+    return Fail(ErrorCode::kNotFound, "网关不认识该终端 (the gateway does not know this terminal)");
+  Reprovisioned result;
+  result.record = **existing;
+  result.had_code = !result.record.auth_code.empty();
+  if (plate)
+    result.record.plate = *plate;
+  if (plate_color)
+    result.record.plate_color = *plate_color;
+  if (mode == ReprovisionMode::kIssueCode) {
+    std::string code;
+    do {
+      code = gateway::NewAuthCode();
+    } while (code == result.record.auth_code);
+    result.record.auth_code = std::move(code);
+    result.record.registered_at_ms = NowMs();
+  } else {
+    result.record.auth_code.clear();
+  }
+  if (auto written = terminals.Upsert(result.record); !written)
+    return tl::unexpected(written.error());
+  return result;
 }
 
 }  // namespace baotong::app

@@ -2,7 +2,10 @@
 // registered may connect even when the gateway does not auto-register unknown ones.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "common/error.h"
 #include "registry/records.h"
@@ -15,5 +18,22 @@ namespace baotong::app {
 // Returns how many records were written.
 Result<size_t> ProvisionTerminals(store::TerminalStore& terminals,
                                   std::span<const registry::Terminal> registered);
+
+// Staff replacing a terminal's credential (a new device, a lost or leaked code). The old code
+// stops working at once, also in a running `serve` (the gateway reads codes from the store).
+enum class ReprovisionMode {
+  kIssueCode,         // a new code now, to be set on the device by its installer
+  kAwaitRegistration  // no code: the phone's next 0x0100 is answered with a new one
+};
+struct Reprovisioned {
+  store::TerminalRecord record;  // as stored now
+  bool had_code = false;         // whether an old code was revoked
+};
+// Fails with kNotFound when the gateway does not know the phone. `plate` (with its colour)
+// rebinds the terminal to another vehicle at the same time.
+Result<Reprovisioned> ReprovisionTerminal(store::TerminalStore& terminals, std::string_view phone,
+                                          ReprovisionMode mode,
+                                          const std::optional<std::string>& plate = std::nullopt,
+                                          std::optional<uint8_t> plate_color = std::nullopt);
 
 }  // namespace baotong::app

@@ -147,6 +147,22 @@ int RunServe(const ServeOverrides& overrides) {
   };
 
   gateway::Metrics metrics;
+  // A terminal whose code the [gateway] reregister_same_identity policy replaced is audited.
+  config->gateway.on_reregistered = [&audit](const gateway::Reregistration& event) {
+    api::AuditEntry entry;
+    entry.at_ms = NowMs();
+    entry.actor = "system";
+    entry.client_address = event.peer;
+    entry.action = "terminal.reregistered";
+    entry.target = "terminals/" + event.terminal;
+    nlohmann::json detail{{"terminal_id", event.terminal_id},
+                          {"plate", event.plate},
+                          {"plate_color", event.plate_color},
+                          {"old_code", "revoked"}};
+    entry.detail = detail.dump();
+    if (auto appended = (*audit)->Append(entry); !appended)
+      spdlog::error("cannot audit a terminal re-registration: {}", appended.error().Message());
+  };
   gateway::Gateway gateway(config->gateway, **store, **store, metrics);
   (*monitoring)->AttachGateway(&gateway);
   if (auto started = gateway.Start(); !started) {

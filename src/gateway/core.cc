@@ -10,7 +10,6 @@
 #include "protocol/jt808/constants.h"
 
 namespace baotong::gateway {
-namespace {
 
 // Auth codes are the terminal's only credential, so they come from the OS's random source.
 std::string NewAuthCode() {
@@ -21,6 +20,8 @@ std::string NewAuthCode() {
     code.push_back(kDigits[random() % 16]);
   return code;
 }
+
+namespace {
 
 // Compares without an early exit, so that the reply time does not tell how much of a guessed
 // code was right.

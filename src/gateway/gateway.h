@@ -64,6 +64,9 @@ struct GatewayOptions {
   WriterOptions writer;
 };
 
+// A fresh terminal auth code: 16 hexadecimal digits (64 bits) from the OS's random source.
+std::string NewAuthCode();
+
 enum class CommandStatus { kPending, kDelivered, kFailed, kTimedOut, kNotConnected };
 std::string_view ToString(CommandStatus status);
 

@@ -1,0 +1,118 @@
+#include "app/terminal_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/audit_log.h"
+#include "app/checkpoint_command.h"
+#include "app/provisioning.h"
+#include "common/clock.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace baotong::app {
+
+int RunTerminalReprovision(const ReprovisionOptions& options, std::ostream& out,
+                           std::ostream& err) {
+  const char* kName = "baotong terminal reprovision: ";
+  if (options.phone.empty() || options.reason.empty()) {
+    err << kName << "需要 --phone 和 --reason (--phone and --reason are required)\n";
+    return 2;
+  }
+  if (options.code_out.has_value() == options.await_registration) {
+    err << kName
+        << "--code-out 与 --await-registration 二选一 (give exactly one of --code-out and "
+           "--await-registration)\n";
+    return 2;
+  }
+  if (options.plate_color && (*options.plate_color < 0 || *options.plate_color > 255)) {
+    err << kName << "--plate-color 应为 0-255 (must be 0-255)\n";
+    return 2;
+  }
+  const std::filesystem::path data_dir(options.data_dir);
+  auto terminals = store::SqliteStore::Open(data_dir);
+  if (!terminals) {
+    err << kName
+        << "无法打开终端库 (cannot open the terminal store): " << terminals.error().Message()
+        << '\n';
+    return 1;
+  }
+  auto database = store::Database::Open(data_dir / "registry.db");
+  if (!database) {
+    err << kName << database.error().Message() << '\n';
+    return 1;
+  }
+  auto audit = api::AuditLog::Open(**database);
+  if (!audit) {
+    err << kName << audit.error().Message() << '\n';
+    return 1;
+  }
+  const ReprovisionMode mode = options.await_registration ? ReprovisionMode::kAwaitRegistration
+                                                          : ReprovisionMode::kIssueCode;
+  std::optional<uint8_t> color;
+  if (options.plate_color)
+    color = static_cast<uint8_t>(*options.plate_color);
+  auto done = ReprovisionTerminal(**terminals, options.phone, mode, options.plate, color);
+  if (!done) {
+    err << kName << done.error().Message() << '\n';
+    return 1;
+  }
+  // The code goes to a file only its owner can read; it is never printed or audited. The old
+  // code is already revoked: if the file cannot be written, run the command again.
+  if (options.code_out) {
+    if (auto written = WriteSecretFile(*options.code_out, done->record.auth_code); !written) {
+      err << kName << "无法写入 (cannot write) " << *options.code_out
+          << "; 旧授权码已作废，请重新执行 (the old code is revoked: run the command again)\n";
+      return 1;
+    }
+  }
+  nlohmann::ordered_json detail{
+      {"mode", options.await_registration ? "await_registration" : "new_code"},
+      {"old_code_revoked", done->had_code},
+      {"plate", done->record.plate},
+      {"plate_color", done->record.plate_color},
+      {"reason", options.reason}};
+  api::AuditEntry entry;
+  entry.at_ms = NowMs();
+  entry.actor = options.user;
+  entry.department = options.department;
+  entry.action = "terminal.reprovision";
+  entry.target = "terminals/" + options.phone;
+  entry.detail = detail.dump();
+  if (auto appended = (*audit)->Append(entry); !appended) {
+    err << kName << "无法写入审计日志 (cannot write the audit log): " << appended.error().Message()
+        << '\n';
+    return 1;
+  }
+  nlohmann::ordered_json report{{"terminal", options.phone}};
+  for (auto& [key, value] : detail.items())
+    report[key] = value;
+  if (options.code_out)
+    report["code_file"] = *options.code_out;
+  out << report.dump() << '\n';
+  return 0;
+}
+
+void AddTerminalCommands(CLI::App& app, int& exit_code) {
+  auto* terminal = app.add_subcommand("terminal", "JT/T 808 terminals (终端) known to the gateway");
+  terminal->require_subcommand(1);
+  auto* reprovision = terminal->add_subcommand(
+      "reprovision", "Replace a terminal's auth code; the old one stops working at once (audited)");
+  auto options = std::make_shared<ReprovisionOptions>();
+  reprovision->add_option("--data-dir", options->data_dir, "Directory of the embedded database");
+  reprovision->add_option("--phone", options->phone, "The terminal's phone number (digits)")
+      ->required();
+  reprovision->add_option("--code-out", options->code_out,
+                          "Write the new code to this file (mode 0600) for the installer");
+  reprovision->add_flag("--await-registration", options->await_registration,
+                        "Revoke the code; the phone's next 0x0100 receives a new one");
+  reprovision->add_option("--plate", options->plate, "Bind the terminal to this plate too");
+  reprovision->add_option("--plate-color", options->plate_color, "JT/T 808 plate colour");
+  reprovision->add_option("--user", options->user, "Who does this (for the audit log)");
+  reprovision->add_option("--department", options->department, "Their department");
+  reprovision->add_option("--reason", options->reason, "Why (for the audit log)")->required();
+  reprovision->callback([options, &exit_code] {
+    exit_code = RunTerminalReprovision(*options, std::cout, std::cerr);
+  });
+}
+
+}  // namespace baotong::app

@@ -1,0 +1,34 @@
+// `baotong terminal reprovision`: staff replace a JT/T 808 terminal's auth code (a new device
+// on the same phone number, a lost or leaked code). The old code stops working at once; the
+// change is written to the audit log. A second 0x0100 from a registered phone never does this
+// (the gateway answers "terminal already registered"), so this is the way to replace one.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace baotong::app {
+
+struct ReprovisionOptions {
+  std::string data_dir = "data";
+  std::string phone;
+  // Exactly one: write a new code to this file (mode 0600) for the installer to set on the
+  // device, or revoke the code and let the phone's next 0x0100 receive a new one.
+  std::optional<std::string> code_out;
+  bool await_registration = false;
+  std::optional<std::string> plate;  // rebind to another vehicle at the same time
+  std::optional<int> plate_color;
+  std::string user = "cli";
+  std::string department = "大数据局";
+  std::string reason;  // why (recorded in the audit log); required
+};
+
+// Prints one JSON line (never the code) and returns 0; 1 when refused or failed, 2 on bad usage.
+int RunTerminalReprovision(const ReprovisionOptions& options, std::ostream& out, std::ostream& err);
+
+// Adds the `terminal` subcommand; its callbacks set exit_code.
+void AddTerminalCommands(CLI::App& app, int& exit_code);
+
+}  // namespace baotong::app

@@ -1,0 +1,194 @@
+// `baotong terminal reprovision` and the gateway's [gateway] settings for takeover (issue 13,
+// item 1): staff replace a terminal's code, the old one stops working in a running gateway at
+// once, and the replacement is audited without the code.
+#include "app/terminal_command.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "api/audit_log.h"
+#include "app/config.h"
+#include "gateway/gateway.h"
+#include "gateway/test_support.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace baotong::app {
+namespace {
+
+namespace fs = std::filesystem;
+using gateway::testing::TestTerminal;
+using namespace std::chrono_literals;
+
+constexpr const char* kPhone = "013900000042";
+constexpr const char* kOldCode = "0123456789ABCDEF";
+
+int AuthResult(TestTerminal& terminal, const std::string& code) {
+  terminal.Send(jt808::Auth{code, {}, {}});
+  auto reply = terminal.Receive(2s);
+  if (!reply)
+    return -1;
+  return std::get<jt808::PlatformGeneralReply>(reply->message).result;
+}
+
+class ReprovisionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           ("baotong_reprovision_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(dir_);
+    auto opened = store::SqliteStore::Open(dir_);
+    ASSERT_TRUE(opened) << opened.error().Message();
+    store_ = std::move(*opened);
+    store::TerminalRecord record;
+    record.terminal = kPhone;
+    record.auth_code = kOldCode;
+    record.terminal_id = "T000042";
+    record.plate_color = 2;
+    record.plate = "辽C00042";
+    ASSERT_TRUE(store_->Upsert(record));
+    gateway::GatewayOptions options;
+    options.listen_address = "127.0.0.1";
+    options.port = 0;
+    gateway_ = std::make_unique<gateway::Gateway>(options, *store_, *store_, metrics_);
+    ASSERT_TRUE(gateway_->Start());
+  }
+  void TearDown() override {
+    gateway_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  ReprovisionOptions Options() {
+    ReprovisionOptions options;
+    options.data_dir = dir_.string();
+    options.phone = kPhone;
+    options.user = "li";
+    options.reason = "换装终端 (new device)";
+    return options;
+  }
+  std::vector<api::AuditRecord> Audit() {
+    auto database = store::Database::Open(dir_ / "registry.db");
+    auto audit = api::AuditLog::Open(**database);
+    return (*audit)->List(0, 100)->items;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::SqliteStore> store_;
+  gateway::Metrics metrics_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+};
+
+TEST_F(ReprovisionTest, NewCodeRevokesTheOldOneInARunningGatewayAndIsAudited) {
+  {
+    TestTerminal before(gateway_->port(), kPhone);
+    ASSERT_EQ(AuthResult(before, kOldCode), 0);
+  }
+  auto options = Options();
+  options.code_out = (dir_ / "keys" / "terminal.code").string();
+  std::ostringstream out, err;
+  ASSERT_EQ(RunTerminalReprovision(options, out, err), 0) << err.str();
+
+  std::string code;
+  std::ifstream(*options.code_out) >> code;
+  EXPECT_EQ(code.size(), 16u);
+  EXPECT_NE(code, kOldCode);
+  struct stat info {};
+  ASSERT_EQ(::stat(options.code_out->c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(out.str().find(code), std::string::npos);  // never printed
+
+  TestTerminal stale(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(stale, kOldCode), 1);
+  TestTerminal renewed(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(renewed, code), 0);
+  EXPECT_EQ((*store_->Find(kPhone))->plate, "辽C00042");
+
+  auto audit = Audit();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit[0].entry.action, "terminal.reprovision");
+  EXPECT_EQ(audit[0].entry.actor, "li");
+  EXPECT_EQ(audit[0].entry.target, std::string("terminals/") + kPhone);
+  EXPECT_NE(audit[0].entry.detail.find("\"old_code_revoked\":true"), std::string::npos);
+  EXPECT_EQ(audit[0].entry.detail.find(code), std::string::npos);
+  EXPECT_EQ(audit[0].entry.detail.find(kOldCode), std::string::npos);
+}
+
+TEST_F(ReprovisionTest, AwaitRegistrationLetsTheNextRegistrationHaveANewCode) {
+  {
+    // Before: a re-registration learns nothing.
+    TestTerminal again(gateway_->port(), kPhone);
+    again.Send(jt808::Register{});
+    auto reply = again.Receive();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(std::get<jt808::RegisterReply>(reply->message).result, 3);
+  }
+  auto options = Options();
+  options.await_registration = true;
+  std::ostringstream out, err;
+  ASSERT_EQ(RunTerminalReprovision(options, out, err), 0) << err.str();
+  TestTerminal stale(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(stale, kOldCode), 1);
+
+  TestTerminal device(gateway_->port(), kPhone);
+  jt808::Register request;
+  request.terminal_id = "T000042";
+  request.plate_color = 2;
+  request.plate = "辽C00042";
+  device.Send(request);
+  auto reply = device.Receive();
+  ASSERT_TRUE(reply);
+  const auto& registered = std::get<jt808::RegisterReply>(reply->message);
+  EXPECT_EQ(registered.result, 0);
+  EXPECT_EQ(registered.auth_code.size(), 16u);
+  EXPECT_NE(registered.auth_code, kOldCode);
+  EXPECT_EQ(AuthResult(device, registered.auth_code), 0);
+}
+
+TEST_F(ReprovisionTest, RefusesBadUsageAndUnknownPhones) {
+  std::ostringstream out, err;
+  auto neither = Options();
+  EXPECT_EQ(RunTerminalReprovision(neither, out, err), 2);
+  auto both = Options();
+  both.await_registration = true;
+  both.code_out = (dir_ / "x").string();
+  EXPECT_EQ(RunTerminalReprovision(both, out, err), 2);
+  auto no_reason = Options();
+  no_reason.await_registration = true;
+  no_reason.reason.clear();
+  EXPECT_EQ(RunTerminalReprovision(no_reason, out, err), 2);
+  auto unknown = Options();
+  unknown.await_registration = true;
+  unknown.phone = "013999999999";
+  EXPECT_EQ(RunTerminalReprovision(unknown, out, err), 1);
+  EXPECT_EQ((*store_->Find(kPhone))->auth_code, kOldCode);  // nothing changed
+}
+
+TEST(GatewayConfig, TakeoverSettingsLoadAndThePolicyIsOffByDefault) {
+  std::string message;
+  auto documented =
+      LoadServeConfig(std::filesystem::path(BAOTONG_SOURCE_DIR) / "config/baotong.toml", message);
+  ASSERT_TRUE(documented) << message;
+  EXPECT_FALSE(documented->gateway.reregister_same_identity);
+  EXPECT_EQ(documented->gateway.max_auth_failures_per_connection, 3u);
+  EXPECT_EQ(documented->gateway.auth_failures_per_phone, 10u);
+  EXPECT_EQ(documented->gateway.auth_failure_window, std::chrono::minutes(10));
+  EXPECT_EQ(documented->gateway.auth_lockout, std::chrono::minutes(5));
+
+  auto path = fs::temp_directory_path() / ("baotong-gw-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "[gateway]\nreregister_same_identity = true\nauth_lockout_s = 60\n";
+  auto custom = LoadServeConfig(path, message);
+  ASSERT_TRUE(custom) << message;
+  EXPECT_TRUE(custom->gateway.reregister_same_identity);
+  EXPECT_EQ(custom->gateway.auth_lockout, std::chrono::seconds(60));
+  std::ofstream(path) << "[gateway]\nmax_auth_failures_per_connection = 0\n";
+  EXPECT_FALSE(LoadServeConfig(path, message));
+  fs::remove(path);
+}
+
+}  // namespace
+}  // namespace baotong::app
