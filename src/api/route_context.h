@@ -21,12 +21,24 @@ struct Call {
   std::string_view path;    // without the query
   int64_t now_ms = 0;
   Principal principal;  // set once authenticated
+  // A one-time password not yet changed: only PasswordChangeGate's routes answer.
+  bool password_change_required = false;
 
   std::optional<std::string> Param(std::string_view name) const { return QueryParam(target, name); }
   // Writes an audit entry for this caller; a failure is logged, never shown to the caller,
   // but it does fail the request when `required` (reads of personal data must be recorded).
   bool Audit(std::string action, std::string audit_target, std::string detail = "{}") const;
+  // Audit for reads a page repeats (live positions, a vehicle's live state): written when the
+  // read opens a window for this user, action and target (api/repeated_reads.h). False when the
+  // entry was due and could not be written: the data must not leave then.
+  bool AuditRepeatedRead(std::string action, std::string audit_target,
+                         Json detail = Json::object()) const;
 };
+
+// The 事由 that every read of who was where states (协查, tracks): 4 to 200 characters.
+bool IsValidPurpose(std::string_view purpose);
+inline constexpr std::string_view kPurposeRequired =
+    "请填写查询事由（4至200字），例如“疫情协查：确诊病例活动轨迹” (purpose: 4-200 characters)";
 
 // Common refusals, in the API's error shape.
 Response Unauthenticated();
@@ -34,6 +46,8 @@ Response Forbidden(const Call& call, std::string_view what);
 Response BadRequest(std::string_view message);
 Response NotFound(std::string_view message);
 Response Internal(const Error& error);
+// Personal data leave only once their read is in the audit log; this answers when it is not.
+Response AuditUnavailable();
 
 // A download: `body` served as `content_type`, saved by the browser as `file_name` (ASCII), not
 // cached.
@@ -76,5 +90,15 @@ std::optional<Response> RouteCheckpoints(Call& call);
 std::optional<Response> RouteInvestigations(Call& call);
 // Statistics, the overview screen and economic indicators (routes_stats.cc).
 std::optional<Response> RouteStats(Call& call);
+// Accounts (routes_accounts.cc): POST /api/auth/password, GET /api/users,
+// POST /api/users/{username}/password-reset.
+std::optional<Response> RouteAccounts(Call& call);
+// 403 "password_change_required" for every route but me, logout and the password change while
+// the session's password is a one-time one; nullopt otherwise.
+std::optional<Response> PasswordChangeGate(const Call& call);
+// A failed sign-in into the audit log, bounded and aggregated (api/signin_audit.h), and the
+// summaries that have come due.
+void RecordFailedSignIn(const Call& call, std::string_view username, std::string_view reason);
+void FlushFailedSignIns(const Call& call);
 
 }  // namespace baotong::api

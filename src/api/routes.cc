@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -28,6 +29,24 @@ bool Call::Audit(std::string action, std::string audit_target, std::string detai
     return false;
   }
   return true;
+}
+
+bool Call::AuditRepeatedRead(std::string action, std::string audit_target, Json detail) const {
+  RepeatedReads& reads = *services.repeated_reads;
+  if (!reads.OpensWindow(principal.username, action, audit_target, now_ms))
+    return true;
+  // Tells the reader of the log that further reads within the window are not listed.
+  detail["repeats_within_s"] = RepeatedReads::kWindowMs / 1000;
+  if (Audit(action, audit_target, detail.dump()))
+    return true;
+  reads.Forget(principal.username, action, audit_target);
+  return false;
+}
+
+bool IsValidPurpose(std::string_view purpose) {
+  const auto characters = static_cast<size_t>(
+      std::count_if(purpose.begin(), purpose.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return characters >= 4 && characters <= 200;
 }
 
 Response Attachment(std::string body, std::string_view content_type, std::string_view file_name) {
@@ -58,6 +77,11 @@ Response BadRequest(std::string_view message) {
 
 Response NotFound(std::string_view message) {
   return ApiError(http::status::not_found, "not_found", message);
+}
+
+Response AuditUnavailable() {
+  return ApiError(http::status::service_unavailable, "audit_unavailable",
+                  "审计日志不可用，暂不提供个人信息 (audit log unavailable)");
 }
 
 Response Internal(const Error& error) {
@@ -115,9 +139,10 @@ bool IsPhone(std::string_view text) {
          text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-std::string SessionCookie(std::string_view token, int64_t max_age_s) {
+std::string SessionCookie(std::string_view token, int64_t max_age_s, bool secure) {
   return std::string(kSessionCookieName) + "=" + std::string(token) +
-         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s) +
+         (secure ? "; Secure" : "");
 }
 
 Response Login(Call& call) {
@@ -131,20 +156,13 @@ Response Login(Call& call) {
                                            call.client_address, call.now_ms);
   if (!outcome)
     return Internal(outcome.error());
-  AuditEntry entry;
-  entry.at_ms = call.now_ms;
-  entry.actor = username;
-  entry.client_address = std::string(call.client_address);
-  entry.target = "users/" + username;
   using Status = LoginOutcome::Status;
   if (outcome->status != Status::kOk) {
-    entry.action = "auth.login_failed";
     const char* reason = outcome->status == Status::kThrottled  ? "throttled"
                          : outcome->status == Status::kDisabled ? "disabled"
                                                                 : "bad_credentials";
-    entry.detail = Json{{"reason", reason}}.dump();
-    if (auto appended = call.services.audit.Append(entry); !appended)
-      spdlog::error("audit log append failed: {}", appended.error().Message());
+    // Bounded: the username is cut, and a flood becomes counts (api/signin_audit.h).
+    RecordFailedSignIn(call, username, reason);
     if (outcome->status == Status::kThrottled) {
       auto response =
           ApiError(http::status::too_many_requests, "throttled",
@@ -159,16 +177,20 @@ Response Login(Call& call) {
     return ApiError(http::status::unauthorized, "bad_credentials",
                     "用户名或密码错误 (wrong username or password)");
   }
+  FlushFailedSignIns(call);
   const Principal& principal = *outcome->principal;
-  entry = AuditEntryFor(principal, std::string(call.client_address), "auth.login",
+  AuditEntry entry = AuditEntryFor(principal, std::string(call.client_address), "auth.login",
                         "users/" + principal.username, call.now_ms);
   if (auto appended = call.services.audit.Append(entry); !appended)
     spdlog::error("audit log append failed: {}", appended.error().Message());
-  auto response = JsonResponse(
-      http::status::ok, Json{{"token", outcome->token}, {"user", PrincipalToJson(principal)}});
+  Json user = PrincipalToJson(principal);
+  user["must_change_password"] = outcome->must_change_password;
+  auto response =
+      JsonResponse(http::status::ok, Json{{"token", outcome->token}, {"user", std::move(user)}});
   const int64_t max_age_s =
       std::max<int64_t>(1, (outcome->session_expires_at_ms - call.now_ms) / 1000);
-  response.set(http::field::set_cookie, SessionCookie(outcome->token, max_age_s));
+  response.set(http::field::set_cookie,
+               SessionCookie(outcome->token, max_age_s, call.services.secure_cookies));
   return response;
 }
 
@@ -219,10 +241,32 @@ Response Latest(Call& call) {
         break;
     }
   }
+  // Where each vehicle is now: recorded once per user and window (the map polls every 2.5 s).
+  if (!call.AuditRepeatedRead("positions.latest", "positions/latest"))
+    return AuditUnavailable();
   return JsonResponse(http::status::ok, Json{{"total", total},
                                              {"offset", paging->offset},
                                              {"limit", paging->limit},
                                              {"items", std::move(items)}});
+}
+
+// A vehicle's history says who was where, as 协查 does: the caller states a purpose, and the
+// read is in the audit log before the positions leave.
+std::optional<std::string> ReadTrackPurpose(const Call& call, Response& error) {
+  auto purpose = call.Param("purpose");
+  if (!purpose || !IsValidPurpose(*purpose)) {
+    error = BadRequest(kPurposeRequired);
+    return std::nullopt;
+  }
+  return purpose;
+}
+
+bool AuditTrackRead(const Call& call, std::string_view action, std::string_view terminal,
+                    int64_t from_ms, int64_t to_ms, const std::string& purpose, size_t count) {
+  return call.Audit(
+      std::string(action), "terminals/" + std::string(terminal),
+      Json{{"from_ms", from_ms}, {"to_ms", to_ms}, {"purpose", purpose}, {"positions", count}}
+          .dump());
 }
 
 // Parses the query; TrackService validates ranges and limits, and its errors are the 400s.
@@ -246,6 +290,10 @@ Response Movement(Call& call) {
   const int64_t to_ms = *to_parsed;
   if (from_ms < 0 || to_ms > kLatestMs || from_ms >= to_ms || to_ms - from_ms > kMaxSpanMs)
     return refused();
+  Response error;
+  auto purpose = ReadTrackPurpose(call, error);
+  if (!purpose)
+    return error;
   auto visible = VisibleTerminals(call);
   if (!visible)
     return Internal(visible.error());
@@ -257,6 +305,8 @@ Response Movement(Call& call) {
       return BadRequest(track.error().Message());
     return Internal(track.error());
   }
+  if (!AuditTrackRead(call, "track.movement", *terminal, from_ms, to_ms, *purpose, track->size()))
+    return AuditUnavailable();
   const track::Movement movement = track::DeriveMovement(*track);
   Json trips = Json::array();
   for (const track::Trip& trip : movement.trips) {
@@ -299,6 +349,10 @@ Response Track(Call& call) {
   }
   const int64_t from_ms = *from_parsed;
   const int64_t to_ms = *to_parsed;
+  Response error;
+  auto purpose = ReadTrackPurpose(call, error);
+  if (!purpose)
+    return error;
   auto visible = VisibleTerminals(call);
   if (!visible)
     return Internal(visible.error());
@@ -317,6 +371,8 @@ Response Track(Call& call) {
       return BadRequest(track.error().Message());
     return Internal(track.error());
   }
+  if (!AuditTrackRead(call, "track.read", *terminal, from_ms, to_ms, *purpose, track->size()))
+    return AuditUnavailable();
   Json positions = Json::array();
   for (const auto& position : *track)
     positions.push_back(PositionToJson(position));
@@ -421,8 +477,11 @@ std::optional<Response> RouteAuthenticated(Call& call) {
   const bool is_get = method == http::verb::get;
   const std::string_view path = call.path;
   const Role role = call.principal.role;
-  if (path == "/api/auth/me" && is_get)
-    return JsonResponse(http::status::ok, PrincipalToJson(call.principal));
+  if (path == "/api/auth/me" && is_get) {
+    Json me = PrincipalToJson(call.principal);
+    me["must_change_password"] = call.password_change_required;
+    return JsonResponse(http::status::ok, me);
+  }
   if (path == "/api/auth/logout" && method == http::verb::post) {
     if (auto token = SessionToken(call.request)) {
       if (auto ok = call.services.users.Logout(*token); !ok)
@@ -430,9 +489,11 @@ std::optional<Response> RouteAuthenticated(Call& call) {
     }
     call.Audit("auth.logout", "users/" + call.principal.username);
     auto response = JsonResponse(http::status::ok, Json{{"ok", true}});
-    response.set(http::field::set_cookie, SessionCookie("", 0));
+    response.set(http::field::set_cookie, SessionCookie("", 0, call.services.secure_cookies));
     return response;
   }
+  if (auto response = RouteAccounts(call))
+    return response;
   if (auto response = RouteRegistry(call))
     return response;
   if (auto response = RoutePasses(call))
@@ -555,17 +616,13 @@ Handler MakeApiHandler(ApiServices services) {
     services.now_ms = NowMs;
   if (!services.terminal_plates)
     services.terminal_plates = std::make_shared<TerminalPlates>();
+  if (!services.repeated_reads)
+    services.repeated_reads = std::make_shared<RepeatedReads>();
   return [services](const Request& request, std::string_view client_address) mutable -> Response {
     const std::string_view target = TargetOf(request);
     Call call{services, request, client_address, target, PathOf(target), services.now_ms(), {}};
     const std::string_view path = call.path;
     const bool is_get = request.method() == http::verb::get;
-    if (path == "/metrics" && is_get) {
-      Response response{http::status::ok, 11};
-      response.set(http::field::content_type, "text/plain; version=0.0.4");
-      response.body() = services.metrics.Render();
-      return response;
-    }
     if (path == "/healthz" && is_get)
       return JsonResponse(http::status::ok, Json{{"status", "ok"}});
     if (!path.starts_with("/api/")) {
@@ -575,6 +632,11 @@ Handler MakeApiHandler(ApiServices services) {
       }
       return NotFound("没有该页面 (no such page)");
     }
+    // Every body is checked here, before any route's parser sees it.
+    if (!JsonDepthWithin(request.body()))
+      return ApiError(
+          http::status::bad_request, "too_deep",
+          "JSON 嵌套层数过多 (JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels)");
     // Public API routes.
     if (path == "/api/auth/login" && request.method() == http::verb::post)
       return Login(call);
@@ -599,14 +661,34 @@ Handler MakeApiHandler(ApiServices services) {
     auto token = SessionToken(request);
     if (!token)
       return Unauthenticated();
-    auto principal = services.users.Authenticate(*token, call.now_ms);
-    if (!principal)
-      return Internal(principal.error());
-    if (!*principal)
+    auto session = services.users.AuthenticateSession(*token, call.now_ms);
+    if (!session)
+      return Internal(session.error());
+    if (!*session)
       return Unauthenticated();
-    call.principal = std::move(**principal);
+    call.principal = std::move((*session)->principal);
+    call.password_change_required = (*session)->must_change_password;
+    if (auto refused = PasswordChangeGate(call))
+      return std::move(*refused);
     if (auto response = RouteAuthenticated(call))
       return std::move(*response);
+    return NotFound("没有该接口 (no such route)");
+  };
+}
+
+Handler MakeMetricsHandler(gateway::Metrics& metrics) {
+  return [&metrics](const Request& request, std::string_view) -> Response {
+    const std::string_view path = PathOf(TargetOf(request));
+    if (request.method() != http::verb::get)
+      return NotFound("没有该接口 (no such route)");
+    if (path == "/metrics") {
+      Response response{http::status::ok, 11};
+      response.set(http::field::content_type, "text/plain; version=0.0.4");
+      response.body() = metrics.Render();
+      return response;
+    }
+    if (path == "/healthz")
+      return JsonResponse(http::status::ok, Json{{"status", "ok"}});
     return NotFound("没有该接口 (no such route)");
   };
 }

@@ -2,7 +2,8 @@
 // /api/openapi.json). Every /api route but sign-in, the UI configuration and the OpenAPI
 // document needs a session (cookie or bearer token); the role's permissions (api/roles.h,
 // docs/roles.md) decide the rest, and personal data is masked and its reads audited.
-// /metrics (Prometheus) and /healthz stay open for operations: they carry counts, no records.
+// /healthz stays open for operations; /metrics (Prometheus) is served on a listener of its own
+// (MakeMetricsHandler), not on the API's port.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "api/audit_log.h"
 #include "api/http_server.h"
+#include "api/repeated_reads.h"
 #include "api/users.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
@@ -85,9 +87,14 @@ struct ApiServices {
   MonitoringControl* monitoring = nullptr;  // rule engine and alarms; null: those routes 404
   track::Investigations* investigations = nullptr;  // 协查; null: those routes 404
   stats::StatsService* stats = nullptr;  // statistics and indicators; null: those routes 404
+  std::shared_ptr<RepeatedReads> repeated_reads{};  // null: MakeApiHandler makes one
+  bool secure_cookies = false;  // served over HTTPS: the session cookie is Secure
 };
 
 Handler MakeApiHandler(ApiServices services);
+// GET /metrics (Prometheus) and /healthz, for the separate metrics listener ([metrics] listen,
+// loopback by default): the API's port does not answer /metrics.
+Handler MakeMetricsHandler(gateway::Metrics& metrics);
 // WebSocket upgrades: /api/alarms/live, the alarm feed (the session cookie authenticates).
 UpgradeHandler MakeUpgradeHandler(ApiServices services);
 

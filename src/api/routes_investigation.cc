@@ -26,16 +26,9 @@ using Json = nlohmann::ordered_json;
 using InJson = nlohmann::json;
 
 constexpr int64_t kPassageLookBackMs = int64_t{7} * 24 * 3600 * 1000;
-constexpr size_t kMinPurposeChars = 4;
-constexpr size_t kMaxPurposeChars = 200;
 constexpr double kMaxContactRadiusM = 2'000;
 constexpr int64_t kMaxContactMarginMs = int64_t{24} * 3600 * 1000;
 constexpr size_t kMaxTrackPoints = 20'000;
-
-size_t Utf8Length(std::string_view text) {
-  return static_cast<size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
 
 // What every 协查 request carries: the window and the purpose.
 struct Common {
@@ -48,10 +41,8 @@ std::optional<Common> ReadCommon(const InJson& body, Response& error) {
   Common common;
   const auto purpose = body.find("purpose");
   if (purpose == body.end() || !purpose->is_string() ||
-      Utf8Length(purpose->get<std::string>()) < kMinPurposeChars ||
-      Utf8Length(purpose->get<std::string>()) > kMaxPurposeChars) {
-    error = BadRequest(
-        "请填写协查事由（4至200字），例如“疫情协查：确诊病例活动轨迹” (purpose: 4-200 characters)");
+      !IsValidPurpose(purpose->get<std::string>())) {
+    error = BadRequest(kPurposeRequired);
     return std::nullopt;
   }
   common.purpose = purpose->get<std::string>();

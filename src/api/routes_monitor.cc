@@ -16,6 +16,22 @@
 namespace baotong::api {
 namespace {
 
+// Free text of an alarm and its steps (notes typed by staff, subjects) may quote a driver's
+// phone or ID number: masked for whoever sees those masked (issue 13).
+Json ShownAlarm(const alarm::Alarm& item, const Principal& principal, int64_t now_ms) {
+  Json json = alarm::AlarmJson(item, now_ms);
+  MaskPersonalNumbersFor(json,
+                         {"subject", "detail", "dispatched_to", "dispatch_note", "outcome",
+                          "handle_note"},
+                         principal, std::nullopt);
+  return json;
+}
+Json ShownStep(const alarm::Step& step, const Principal& principal) {
+  Json json = alarm::StepJson(step);
+  MaskPersonalNumbersFor(json, {"to", "outcome", "note"}, principal, std::nullopt);
+  return json;
+}
+
 constexpr int64_t kVehicleTrackMs = 3600 * 1000;      // a clicked vehicle: its last hour
 constexpr int64_t kAlarmTrackMarginMs = 1800 * 1000;  // an alarm: 30 min either side
 constexpr size_t kTrackLimit = 5'000;
@@ -98,11 +114,16 @@ Response Vehicle(Call& call, MonitoringControl& monitoring, std::string_view ter
   if (auto page = monitoring.alarms().List(query, call.now_ms)) {
     for (const auto& item : page->items) {
       if (item.terminal == status->terminal)
-        alarms.push_back(alarm::AlarmJson(item, call.now_ms));
+        alarms.push_back(ShownAlarm(item, call.principal, call.now_ms));
     }
   }
   body["alarms"] = std::move(alarms);
   body["track"] = TrackJson(call, status->terminal, call.now_ms - kVehicleTrackMs, call.now_ms + 1);
+  // Its recent track and its drivers: who is where. The alarm centre reopens a vehicle often,
+  // so one entry per user, vehicle and window.
+  if (!call.AuditRepeatedRead("monitor.vehicle", "terminals/" + status->terminal,
+                              Json{{"drivers", body["drivers"].size()}}))
+    return AuditUnavailable();
   return JsonResponse(http::status::ok, body);
 }
 
@@ -155,7 +176,7 @@ Response ListAlarms(Call& call, MonitoringControl& monitoring) {
     return Internal(page.error());
   Json items = Json::array();
   for (const auto& item : page->items)
-    items.push_back(alarm::AlarmJson(item, call.now_ms));
+    items.push_back(ShownAlarm(item, call.principal, call.now_ms));
   Json counts = Json::object();
   if (call.principal.district) {
     alarm::AlarmQuery open;
@@ -208,10 +229,10 @@ Response AlarmDetail(Call& call, MonitoringControl& monitoring, std::string_view
     return Internal(steps.error());
   Json step_list = Json::array();
   for (const auto& step : *steps)
-    step_list.push_back(alarm::StepJson(step));
+    step_list.push_back(ShownStep(step, call.principal));
   return JsonResponse(
       http::status::ok,
-      Json{{"alarm", alarm::AlarmJson(*found, call.now_ms)},
+      Json{{"alarm", ShownAlarm(*found, call.principal, call.now_ms)},
            {"steps", std::move(step_list)},
            {"track", TrackJson(call, found->terminal, found->first_at_ms - kAlarmTrackMarginMs,
                                found->last_at_ms + kAlarmTrackMarginMs)}});
@@ -271,7 +292,7 @@ Response AlarmStep(Call& call, MonitoringControl& monitoring, std::string_view i
     }
   }
   call.Audit("alarm." + std::string(action), "alarms/" + std::to_string(found->id), detail.dump());
-  return JsonResponse(http::status::ok, Json{{"alarm", alarm::AlarmJson(*done, call.now_ms)}});
+  return JsonResponse(http::status::ok, Json{{"alarm", ShownAlarm(*done, call.principal, call.now_ms)}});
 }
 
 Json ZoneEntryJson(const ZoneEntry& entry) {
@@ -381,8 +402,15 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
   };
 
   void Publish(const alarm::AlarmUpdate& update) {
+    const int64_t now_ms = NowMs();
     const std::string message =
-        Json{{"type", "alarm"}, {"alarm", alarm::AlarmJson(update.alarm, NowMs())}}.dump();
+        Json{{"type", "alarm"}, {"alarm", alarm::AlarmJson(update.alarm, now_ms)}}.dump();
+    // District clients see personal numbers masked (the other readers of alarms see them).
+    Principal district_reader;
+    district_reader.role = Role::kDistrict;
+    const std::string masked_message =
+        Json{{"type", "alarm"}, {"alarm", ShownAlarm(update.alarm, district_reader, now_ms)}}
+            .dump();
     std::lock_guard lock(mutex_);
     std::erase_if(clients_, [](const Client& client) {
       auto socket = client.socket.lock();
@@ -392,7 +420,7 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
       if (client.district && *client.district != update.alarm.district)
         continue;
       if (auto socket = client.socket.lock())
-        socket->Send(message);
+        socket->Send(client.district ? masked_message : message);
     }
   }
 

@@ -163,7 +163,8 @@ TEST_F(InvestigationRoutesTest, TripsAndStopsOfAVehicleAreDerivedFromItsTrack) {
   ParkBothVehicles();
   const std::string target = std::string("/api/track/movement?terminal=") + kTiedongTerminal +
                              "&from=" + std::to_string(start_) +
-                             "&to=" + std::to_string(start_ + 3'600'000);
+                             "&to=" + std::to_string(start_ + 3'600'000) +
+                             "&purpose=test%20purpose";
   const auto response = Get(target);
   ASSERT_EQ(response.result(), http::status::ok) << response.body();
   const Json body = Body(response);
@@ -173,7 +174,8 @@ TEST_F(InvestigationRoutesTest, TripsAndStopsOfAVehicleAreDerivedFromItsTrack) {
   EXPECT_EQ(body["stops"][0]["end_ms"], start_ + 40 * 30'000);
   EXPECT_TRUE(body["trips"].empty());
   EXPECT_EQ(Get(target, Role::kHealth).result(), http::status::forbidden);
-  EXPECT_EQ(Get("/api/track/movement?terminal=1&from=2&to=1").result(), http::status::bad_request);
+  EXPECT_EQ(Get("/api/track/movement?terminal=1&from=2&to=1&purpose=test%20purpose").result(),
+            http::status::bad_request);
 }
 
 }  // namespace
