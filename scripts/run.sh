@@ -56,8 +56,18 @@ if ((trucks > 0)); then
   # The demo fleet's first trucks (terminals 013900000000...) around Anshan, one position every
   # 5 s each, for a day.
   build/baotong sim --server 127.0.0.1:7808 --terminals "$trucks" --rate 0.2 --seconds 86400 \
-    >/dev/null 2>&1 &
+    --auth-codes data/sim-auth-codes >/dev/null 2>&1 &
   sim_pid=$!
+  # Like real terminals they keep their auth codes (data/sim-auth-codes): the gateway never
+  # hands a registered terminal its code again. Demo data from before that file existed: the
+  # codes are revoked once (audited) so that the trucks' next registration gets new ones.
+  if [[ -f data/baotong.db && ! -f data/sim-auth-codes ]]; then
+    for ((i = 0; i < trucks; i++)); do
+      build/baotong terminal reprovision --data-dir data --phone "$(printf '0139%08d' "$i")" \
+        --await-registration --reason "演示车队 (demo fleet): auth codes file created" \
+        >/dev/null 2>&1 || true
+    done
+  fi
 fi
 
 cat <<MSG

@@ -1,8 +1,10 @@
 #include "sim/simulator.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "protocol/jt808/codec.h"
 #include "protocol/jt808/frame.h"
@@ -130,6 +133,46 @@ class AckedWriter {
 };
 
 // What every terminal reads and nobody changes while the simulation runs.
+// The auth codes file (SimOptions::auth_codes): loaded once, appended to by every worker.
+class AuthCodes {
+ public:
+  static Result<std::unique_ptr<AuthCodes>> Open(const std::filesystem::path& path) {
+    auto codes = std::unique_ptr<AuthCodes>(new AuthCodes());
+    if (std::FILE* in = std::fopen(path.c_str(), "r")) {
+      char phone[64], code[128];
+      while (std::fscanf(in, "%63s %127s", phone, code) == 2)
+        codes->codes_[phone] = code;  // later lines win
+      std::fclose(in);
+    }
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || (codes->file_ = ::fdopen(fd, "a")) == nullptr) {
+      if (fd >= 0)
+        ::close(fd);
+      return Fail(ErrorCode::kBadValue, "cannot open the auth codes file");
+    }
+    return codes;
+  }
+  ~AuthCodes() {
+    if (file_ != nullptr)
+      std::fclose(file_);
+  }
+  std::optional<std::string> Find(const std::string& phone) const {
+    auto it = codes_.find(phone);
+    return it == codes_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  void Save(const std::string& phone, const std::string& code) {
+    std::lock_guard lock(mutex_);
+    std::fprintf(file_, "%s %s\n", phone.c_str(), code.c_str());
+    std::fflush(file_);
+  }
+
+ private:
+  AuthCodes() = default;
+  std::unordered_map<std::string, std::string> codes_;  // read-only after Open
+  std::mutex mutex_;
+  std::FILE* file_ = nullptr;
+};
+
 struct Shared {
   const SimOptions* options = nullptr;
   const Scenario* scenario = nullptr;
@@ -139,6 +182,7 @@ struct Shared {
   Clock::time_point start;
   Nanos ack_timeout{0}, reply_timeout{0}, heartbeat{0};
   AckedWriter* acked = nullptr;
+  AuthCodes* auth_codes = nullptr;
 };
 
 class Terminal;
@@ -230,6 +274,12 @@ class Terminal {
     interval_ = SecondsToNanos(interval);
     // Start with a random serial, as a device that has been running for a while would.
     next_serial_ = static_cast<uint16_t>(index * 7 + 1);
+    if (worker.shared().auth_codes != nullptr) {
+      if (auto code = worker.shared().auth_codes->Find(std::string(phone_.digits()))) {
+        auth_code_ = std::move(*code);
+        has_code_ = true;
+      }
+    }
   }
 
   void Start() {
@@ -576,6 +626,8 @@ class Terminal {
       case RegisterResult::kOk:
         auth_code_ = reply.auth_code;
         has_code_ = true;
+        if (worker_.shared().auth_codes != nullptr)
+          worker_.shared().auth_codes->Save(std::string(phone_.digits()), auth_code_);
         registered_this_connection_ = true;
         if (!ever_registered_) {
           ever_registered_ = true;
@@ -926,6 +978,15 @@ Result<SimStats> RunSimulation(const SimOptions& options, const Scenario& scenar
       return Fail(ErrorCode::kBadValue, "cannot create the acked-out file");
     acked = std::make_unique<AckedWriter>(file);
     shared.acked = acked.get();
+  }
+
+  std::unique_ptr<AuthCodes> auth_codes;
+  if (options.auth_codes) {
+    auto opened = AuthCodes::Open(*options.auth_codes);
+    if (!opened)
+      return tl::unexpected(opened.error());
+    auth_codes = std::move(*opened);
+    shared.auth_codes = auth_codes.get();
   }
 
   const size_t thread_count = std::min(options.threads, std::max<size_t>(1, options.terminals));

@@ -35,6 +35,11 @@ struct SimOptions {
   std::optional<std::filesystem::path> scenario;
   // Written at the end: one line "terminal,serial,device_time_ms" per acknowledged position.
   std::optional<std::filesystem::path> acked_out;
+  // Auth codes kept across runs, as a real terminal keeps its code: lines "phone code", read at
+  // the start (a terminal with a code authenticates without registering) and appended to
+  // whenever a 0x8100 gives a code (mode 0600). A registered terminal that registers again gets
+  // no code from the gateway, so a restarted simulator needs this file to come back online.
+  std::optional<std::filesystem::path> auth_codes;
   size_t threads = 1;          // io_context threads
   double connect_rate = 2000;  // new connections per second (first connects and reconnects)
 
