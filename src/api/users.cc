@@ -6,6 +6,7 @@
 #include <array>
 #include <set>
 
+#include "api/common_passwords.h"
 #include "registry/validation.h"
 
 namespace baotong::api {
@@ -36,25 +37,39 @@ CREATE TABLE sessions(
 );
 CREATE INDEX sessions_by_user ON sessions(user_id);
 )sql",
+    // A one-time password (run.sh's first accounts, an administrator's reset) must be replaced
+    // before the account may do anything else.
+    R"sql(
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr std::string_view kUserColumns =
     "u.id, u.username, u.display_name, u.role, u.department, u.district, u.carrier_credit_code, "
-    "u.disabled, u.created_at_ms, u.password_hash";
+    "u.disabled, u.created_at_ms, u.password_hash, u.must_change_password";
 constexpr int64_t kLastSeenWriteIntervalMs = 60 * 1000;
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kMaxPasswordBytes = 1024;
 constexpr size_t kPruneAbove = 10000;
+// Longer usernames cannot exist (CheckUsername); they are refused before any lookup.
+constexpr size_t kMaxUsernameBytes = 32;
+constexpr size_t kKnownAddressesPerAccount = 8;
 
 template <typename T>
 tl::unexpected<Error> Forward(const Result<T>& result) {
   return tl::unexpected(result.error());
 }
 
-struct StoredUser {
+}  // namespace
+
+struct StoredUserRow {
   UserInfo info;
   std::string password_hash;
 };
+
+namespace {
+
+using StoredUser = StoredUserRow;
 
 // Reads the columns of kUserColumns starting at `first`.
 std::optional<StoredUser> ReadUser(const store::Statement& row, int first = 0) {
@@ -73,6 +88,7 @@ std::optional<StoredUser> ReadUser(const store::Statement& row, int first = 0) {
   user.info.disabled = row.Int(first + 7) != 0;
   user.info.created_at_ms = row.Int(first + 8);
   user.password_hash = row.Text(first + 9);
+  user.info.must_change_password = row.Int(first + 10) != 0;
   return user;
 }
 
@@ -127,15 +143,28 @@ std::string AsciiLower(std::string_view text) {
   return lower;
 }
 
-// Passwords that meet the length rule but appear at the top of every leaked-password list.
-constexpr std::string_view kCommonPasswords[] = {
-    "password12",   "password123",  "password1234", "passw0rd123",  "1234567890",    "0123456789",
-    "12345678910",  "1234567890a",  "a1234567890",  "qwertyuiop",   "qwerty1234",    "qwerty12345",
-    "qwerty123456", "1qaz2wsx3edc", "1q2w3e4r5t",   "1q2w3e4r5t6y", "abc1234567",    "abcd123456",
-    "abcd1234567",  "abcdefghij",   "admin12345",   "admin123456",  "administrator", "iloveyou123",
-    "woaini1314",   "woaini520520", "baotong123",   "baotong1234",  "anshan123456",  "zxcvbnm123",
-    "asdfghjkl1",   "asdfghjkl123", "1111111111",   "aa123456789",  "a123456789",
-};
+bool IsAsciiLetter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// On the list, or a listed word with digits and symbols around it ("monkey2024!",
+// "!!iloveyou123"): that is how people stretch a common password to a length rule.
+bool IsCommonOrPadded(const std::string& lower) {
+  if (IsCommonPassword(lower))
+    return true;
+  size_t begin = 0;
+  size_t end = lower.size();
+  while (begin < end && !IsAsciiLetter(lower[begin]) &&
+         static_cast<unsigned char>(lower[begin]) < 0x80)
+    ++begin;
+  while (end > begin && !IsAsciiLetter(lower[end - 1]) &&
+         static_cast<unsigned char>(lower[end - 1]) < 0x80)
+    --end;
+  if (begin == 0 && end == lower.size())
+    return false;
+  const std::string_view core = std::string_view(lower).substr(begin, end - begin);
+  return core.size() >= 4 && IsCommonPassword(core);
+}
 
 bool IsSequence(std::string_view text) {
   if (text.size() < 2)
@@ -182,20 +211,36 @@ Result<void> CheckUsername(std::string_view username) {
 Result<void> CheckPassword(std::string_view password, std::string_view username) {
   if (password.size() > kMaxPasswordBytes)
     return Fail(ErrorCode::kBadValue, "密码过长 (password: at most 1024 bytes)");
-  if (CodePoints(password) < 10)
-    return Fail(ErrorCode::kBadValue, "密码至少 10 个字符 (password: at least 10 characters)");
+  if (CodePoints(password) < kMinPasswordCharacters)
+    return Fail(ErrorCode::kBadValue, "密码至少 12 个字符 (password: at least 12 characters)");
   const std::string lower = AsciiLower(password);
+  if (IsCommonOrPadded(lower))
+    return Fail(ErrorCode::kBadValue,
+                "密码过于常见，请换一个 (password is on the list of common passwords)");
   const std::set<char> distinct(password.begin(), password.end());
-  const bool weak =
-      distinct.size() < 4 || IsSequence(lower) ||
-      (username.size() >= 3 && lower.find(AsciiLower(username)) != std::string::npos) ||
-      std::find(std::begin(kCommonPasswords), std::end(kCommonPasswords), lower) !=
-          std::end(kCommonPasswords);
+  const bool weak = distinct.size() < 4 || IsSequence(lower) ||
+                    (username.size() >= 3 && lower.find(AsciiLower(username)) != std::string::npos);
   if (weak)
     return Fail(ErrorCode::kBadValue,
                 "密码过于简单：不能是常见密码、连续或重复字符，也不能包含用户名 (password too "
                 "weak: common, sequential or repeated characters, or contains the username)");
   return {};
+}
+
+std::string GenerateOneTimePassword() {
+  // No look-alikes (0 O o 1 l I): it is read from a file or a screen and typed once.
+  constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  while (true) {
+    std::string password;
+    for (int group = 0; group < 4; ++group) {
+      if (group > 0)
+        password.push_back('-');
+      for (int i = 0; i < 4; ++i)
+        password.push_back(kAlphabet[randombytes_uniform(static_cast<uint32_t>(kAlphabet.size()))]);
+    }
+    if (CheckPassword(password, ""))
+      return password;
+  }
 }
 
 std::optional<std::string> SessionTokenFromCookie(std::string_view cookie_header) {
@@ -250,6 +295,7 @@ Result<std::string> UserStore::HashPassword(std::string_view password) const {
 }
 
 bool UserStore::VerifyPassword(const std::string& hash, std::string_view password) const {
+  verifications_.fetch_add(1);
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
@@ -307,8 +353,8 @@ Result<Principal> UserStore::CreateUser(const NewUser& user, int64_t now_ms) {
   std::lock_guard lock(database_mutex_);
   auto insert = database_.Prepare(
       "INSERT INTO users(username, display_name, password_hash, role, department, district, "
-      "carrier_credit_code, created_at_ms, password_changed_at_ms) VALUES(?, ?, ?, ?, ?, ?, ?, "
-      "?, ?) ON CONFLICT(username) DO NOTHING RETURNING id");
+      "carrier_credit_code, created_at_ms, password_changed_at_ms, must_change_password) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING RETURNING id");
   if (!insert)
     return Forward(insert);
   insert->Bind(1, std::string_view(principal.username))
@@ -319,7 +365,8 @@ Result<Principal> UserStore::CreateUser(const NewUser& user, int64_t now_ms) {
       .Bind(6, principal.district)
       .Bind(7, principal.carrier_credit_code)
       .Bind(8, now_ms)
-      .Bind(9, now_ms);
+      .Bind(9, now_ms)
+      .Bind(10, int64_t{user.must_change_password ? 1 : 0});
   auto row = insert->Step();
   if (!row)
     return Forward(row);
@@ -333,22 +380,90 @@ Result<Principal> UserStore::CreateUser(const NewUser& user, int64_t now_ms) {
 }
 
 Result<void> UserStore::SetPassword(std::string_view username, std::string_view password,
-                                    int64_t now_ms) {
+                                    int64_t now_ms, bool must_change) {
   if (auto ok = CheckPassword(password, username); !ok)
     return ok;
   auto hash = HashPassword(password);
   if (!hash)
     return Forward(hash);
+  return StorePassword(username, *hash, now_ms, must_change, std::nullopt);
+}
+
+Result<std::string> UserStore::ResetPassword(std::string_view username, int64_t now_ms) {
+  std::string password = GenerateOneTimePassword();
+  if (auto ok = SetPassword(username, password, now_ms, /*must_change=*/true); !ok)
+    return Forward(ok);
+  return password;
+}
+
+Result<PasswordChangeOutcome> UserStore::ChangePassword(
+    std::string_view username, std::string_view old_password, std::string_view new_password,
+    std::string_view keep_token, std::string_view client_address, int64_t now_ms) {
+  if (auto ok = CheckPassword(new_password, username); !ok)
+    return Forward(ok);
+  if (old_password == new_password)
+    return Fail(ErrorCode::kBadValue, "新密码不能与原密码相同 (the new password must differ)");
+  PasswordChangeOutcome outcome;
+  // The old password is guessed like a sign-in: same budget, same counters.
+  const Reservation attempt{std::string(username.substr(0, kMaxUsernameBytes)),
+                            std::string(client_address.substr(0, 64)), now_ms};
+  {
+    std::lock_guard lock(throttle_mutex_);
+    if (auto until = ReserveAttempt(attempt)) {
+      outcome.status = PasswordChangeOutcome::Status::kThrottled;
+      outcome.throttled_until_ms = *until;
+      return outcome;
+    }
+  }
+  auto user = FindStoredUser(username);
+  if (!user)
+    return Forward(user);
+  if (!*user || old_password.size() > kMaxPasswordBytes ||
+      !VerifyPassword((*user)->password_hash, old_password)) {
+    outcome.status = PasswordChangeOutcome::Status::kWrongPassword;
+    return outcome;
+  }
+  {
+    std::lock_guard lock(throttle_mutex_);
+    ReleaseAttempt(attempt);
+  }
+  auto hash = HashPassword(new_password);
+  if (!hash)
+    return Forward(hash);
+  if (auto ok = StorePassword(username, *hash, now_ms, /*must_change=*/false, keep_token); !ok)
+    return Forward(ok);
+  outcome.status = PasswordChangeOutcome::Status::kOk;
+  return outcome;
+}
+
+Result<std::optional<StoredUserRow>> UserStore::FindStoredUser(std::string_view username) {
+  std::lock_guard lock(database_mutex_);
+  auto select = database_.Prepare("SELECT " + std::string(kUserColumns) +
+                                  " FROM users u WHERE u.username = ?");
+  if (!select)
+    return Forward(select);
+  select->Bind(1, username);
+  auto row = select->Step();
+  if (!row)
+    return Forward(row);
+  if (!*row)
+    return std::optional<StoredUserRow>();
+  return ReadUser(*select);
+}
+
+Result<void> UserStore::StorePassword(std::string_view username, std::string_view hash,
+                                      int64_t now_ms, bool must_change,
+                                      std::optional<std::string_view> keep_token) {
   std::lock_guard lock(database_mutex_);
   auto transaction = store::Transaction::Begin(database_);
   if (!transaction)
     return Forward(transaction);
   auto update = database_.Prepare(
-      "UPDATE users SET password_hash = ?, password_changed_at_ms = ? WHERE username = ? "
-      "RETURNING id");
+      "UPDATE users SET password_hash = ?, password_changed_at_ms = ?, must_change_password = ? "
+      "WHERE username = ? RETURNING id");
   if (!update)
     return Forward(update);
-  update->Bind(1, std::string_view(*hash)).Bind(2, now_ms).Bind(3, username);
+  update->Bind(1, hash).Bind(2, now_ms).Bind(3, int64_t{must_change ? 1 : 0}).Bind(4, username);
   auto row = update->Step();
   if (!row)
     return Forward(row);
@@ -357,10 +472,13 @@ Result<void> UserStore::SetPassword(std::string_view username, std::string_view 
   const int64_t user_id = update->Int(0);
   if (auto done = update->Step(); !done)
     return Forward(done);
-  auto end_sessions = database_.Prepare("DELETE FROM sessions WHERE user_id = ?");
+  // Whoever knew the old password may hold a session: all end, but the one that changed it.
+  auto end_sessions =
+      database_.Prepare("DELETE FROM sessions WHERE user_id = ? AND token_sha256 != ?");
   if (!end_sessions)
     return Forward(end_sessions);
-  if (auto ok = end_sessions->Bind(1, user_id).Run(); !ok)
+  const std::string kept = keep_token ? Sha256Hex(*keep_token) : std::string();
+  if (auto ok = end_sessions->Bind(1, user_id).Bind(2, std::string_view(kept)).Run(); !ok)
     return ok;
   return transaction->Commit();
 }
@@ -429,75 +547,113 @@ Result<std::optional<UserInfo>> UserStore::FindUser(std::string_view username) {
   return std::optional<UserInfo>(std::move(user->info));
 }
 
-std::optional<int64_t> UserStore::LockedUntil(const std::map<std::string, FailureCounter>& counters,
-                                              const std::string& key, int64_t now_ms) const {
-  auto it = counters.find(key);
-  if (it == counters.end() || it->second.locked_until_ms <= now_ms)
-    return std::nullopt;
-  return it->second.locked_until_ms;
+namespace {
+
+// Drops attempts that have left the window.
+void Expire(std::deque<int64_t>& attempts, int64_t now_ms, int64_t window_ms) {
+  while (!attempts.empty() && attempts.front() <= now_ms - window_ms)
+    attempts.pop_front();
 }
 
-void UserStore::RecordFailure(std::map<std::string, FailureCounter>& counters,
-                              const std::string& key, int limit, int64_t now_ms) {
-  FailureCounter& counter = counters[key];
-  auto& failures = counter.failures;
-  failures.erase(failures.begin(), std::find_if(failures.begin(), failures.end(), [&](int64_t at) {
-                   return at > now_ms - options_.failure_window_ms;
-                 }));
-  failures.push_back(now_ms);
-  if (static_cast<int>(failures.size()) >= limit) {
-    counter.locked_until_ms = now_ms + options_.lockout_ms;
-    failures.clear();
+// Removes one attempt made at `at_ms` (any one: they are alike).
+void TakeBack(std::deque<int64_t>& attempts, int64_t at_ms) {
+  auto it = std::find(attempts.rbegin(), attempts.rend(), at_ms);
+  if (it != attempts.rend())
+    attempts.erase(std::next(it).base());
+}
+
+}  // namespace
+
+std::optional<int64_t> UserStore::ReserveAttempt(const Reservation& attempt) {
+  const int64_t now = attempt.at_ms;
+  const int64_t window = options_.failure_window_ms;
+  PruneCounters(now);
+  // When the oldest attempt that keeps a full budget full leaves the window.
+  const auto full_until = [&](std::deque<int64_t>& attempts, int limit) -> std::optional<int64_t> {
+    Expire(attempts, now, window);
+    if (limit <= 0 || static_cast<int>(attempts.size()) < limit)
+      return std::nullopt;
+    return attempts[attempts.size() - static_cast<size_t>(limit)] + window;
+  };
+  AttemptCounter& address = address_attempts_[attempt.address_key];
+  AttemptCounter& pair =
+      account_address_attempts_[attempt.account_key + '\n' + attempt.address_key];
+  AttemptCounter& account = account_attempts_[attempt.account_key];
+  std::optional<int64_t> until;
+  if (auto full = full_until(address.attempts, options_.max_failures_per_address))
+    until = full;
+  if (auto full = full_until(pair.attempts, options_.max_failures_per_account_address))
+    until = std::max(until.value_or(0), *full);
+  if (until)
+    return until;
+  // Many failures on the account from everywhere: slow strangers down, never the owner.
+  if (full_until(account.attempts, options_.max_failures_per_account)) {
+    const auto known = known_addresses_.find(attempt.account_key);
+    const bool owner_address =
+        known != known_addresses_.end() && std::find(known->second.begin(), known->second.end(),
+                                                     attempt.address_key) != known->second.end();
+    if (!owner_address) {
+      if (now < account.last_slowed_attempt_ms + options_.account_slowdown_ms)
+        return account.last_slowed_attempt_ms + options_.account_slowdown_ms;
+      account.last_slowed_attempt_ms = now;
+    }
   }
-  PruneCounters(now_ms);
+  address.attempts.push_back(now);
+  pair.attempts.push_back(now);
+  account.attempts.push_back(now);
+  return std::nullopt;
+}
+
+void UserStore::ReleaseAttempt(const Reservation& attempt) {
+  if (auto it = address_attempts_.find(attempt.address_key); it != address_attempts_.end())
+    TakeBack(it->second.attempts, attempt.at_ms);
+  if (auto it = account_attempts_.find(attempt.account_key); it != account_attempts_.end())
+    TakeBack(it->second.attempts, attempt.at_ms);
+  // Failures of this account from this address before a success do not count any more.
+  account_address_attempts_.erase(attempt.account_key + '\n' + attempt.address_key);
+  auto& known = known_addresses_[attempt.account_key];
+  std::erase(known, attempt.address_key);
+  known.push_back(attempt.address_key);
+  if (known.size() > kKnownAddressesPerAccount)
+    known.pop_front();
 }
 
 void UserStore::PruneCounters(int64_t now_ms) {
-  for (auto* counters : {&username_failures_, &address_failures_}) {
+  for (auto* counters : {&address_attempts_, &account_address_attempts_, &account_attempts_}) {
     if (counters->size() <= kPruneAbove)
       continue;
-    std::erase_if(*counters, [&](const auto& entry) {
-      const FailureCounter& counter = entry.second;
-      return counter.locked_until_ms <= now_ms &&
-             (counter.failures.empty() ||
-              counter.failures.back() <= now_ms - options_.failure_window_ms);
-    });
+    for (auto it = counters->begin(); it != counters->end();) {
+      Expire(it->second.attempts, now_ms, options_.failure_window_ms);
+      const bool idle = it->second.attempts.empty() &&
+                        it->second.last_slowed_attempt_ms <= now_ms - options_.account_slowdown_ms;
+      it = idle ? counters->erase(it) : std::next(it);
+    }
   }
 }
 
 Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_view password,
                                       std::string_view client_address, int64_t now_ms) {
   // Bounded keys: a hostile client cannot make the counters hold long strings.
-  const std::string user_key(username.substr(0, 64));
-  const std::string address_key(client_address.substr(0, 64));
+  const Reservation attempt{std::string(username.substr(0, kMaxUsernameBytes + 1)),
+                            std::string(client_address.substr(0, 64)), now_ms};
   LoginOutcome outcome;
   {
+    // Counted before the password is checked, under one lock: parallel attempts cannot
+    // overrun the budget.
     std::lock_guard lock(throttle_mutex_);
-    auto user_lock = LockedUntil(username_failures_, user_key, now_ms);
-    auto address_lock = LockedUntil(address_failures_, address_key, now_ms);
-    if (user_lock || address_lock) {
+    if (auto until = ReserveAttempt(attempt)) {
       outcome.status = LoginOutcome::Status::kThrottled;
-      outcome.throttled_until_ms = std::max(user_lock.value_or(0), address_lock.value_or(0));
+      outcome.throttled_until_ms = *until;
       return outcome;
     }
   }
 
+  // A username that cannot exist, or a password no account can have, fails without a lookup
+  // (the rules are public, so the quicker answer tells nothing).
   std::optional<StoredUser> user;
-  if (password.size() <= kMaxPasswordBytes) {
-    auto found = [&]() -> Result<std::optional<StoredUser>> {
-      std::lock_guard lock(database_mutex_);
-      auto select = database_.Prepare("SELECT " + std::string(kUserColumns) +
-                                      " FROM users u WHERE u.username = ?");
-      if (!select)
-        return Forward(select);
-      select->Bind(1, username);
-      auto row = select->Step();
-      if (!row)
-        return Forward(row);
-      if (!*row)
-        return std::optional<StoredUser>();
-      return ReadUser(*select);
-    }();
+  const bool plausible = password.size() <= kMaxPasswordBytes && CheckUsername(username);
+  if (plausible) {
+    auto found = FindStoredUser(username);
     if (!found)
       return Forward(found);
     user = std::move(*found);
@@ -506,7 +662,7 @@ Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_vie
   bool verified = false;
   if (user) {
     verified = VerifyPassword(user->password_hash, password);
-  } else {
+  } else if (plausible) {
     // Spend the same time as for a real account, so that response times do not tell which
     // usernames exist.
     std::call_once(dummy_hash_once_, [this] {
@@ -517,19 +673,16 @@ Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_vie
   }
 
   if (!verified) {
-    std::lock_guard lock(throttle_mutex_);
-    RecordFailure(username_failures_, user_key, options_.max_failures_per_username, now_ms);
-    RecordFailure(address_failures_, address_key, options_.max_failures_per_address, now_ms);
     outcome.status = LoginOutcome::Status::kBadCredentials;
-    return outcome;
-  }
-  if (user->info.disabled) {
-    outcome.status = LoginOutcome::Status::kDisabled;
     return outcome;
   }
   {
     std::lock_guard lock(throttle_mutex_);
-    username_failures_.erase(user_key);
+    ReleaseAttempt(attempt);
+  }
+  if (user->info.disabled) {
+    outcome.status = LoginOutcome::Status::kDisabled;
+    return outcome;
   }
 
   std::string token = NewToken();
@@ -543,7 +696,7 @@ Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_vie
       return Forward(insert);
     insert->Bind(1, std::string_view(Sha256Hex(token)))
         .Bind(2, user->info.principal.user_id)
-        .Bind(3, std::string_view(address_key))
+        .Bind(3, std::string_view(attempt.address_key))
         .Bind(4, now_ms)
         .Bind(5, now_ms)
         .Bind(6, expires_at);
@@ -554,12 +707,14 @@ Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_vie
   outcome.token = std::move(token);
   outcome.principal = std::move(user->info.principal);
   outcome.session_expires_at_ms = expires_at;
+  outcome.must_change_password = user->info.must_change_password;
   return outcome;
 }
 
-Result<std::optional<Principal>> UserStore::Authenticate(std::string_view token, int64_t now_ms) {
+Result<std::optional<Session>> UserStore::AuthenticateSession(std::string_view token,
+                                                              int64_t now_ms) {
   if (!LooksLikeToken(token))
-    return std::optional<Principal>();
+    return std::optional<Session>();
   const std::string token_hash = Sha256Hex(token);
   std::lock_guard lock(database_mutex_);
   auto select =
@@ -573,7 +728,7 @@ Result<std::optional<Principal>> UserStore::Authenticate(std::string_view token,
   if (!row)
     return Forward(row);
   if (!*row)
-    return std::optional<Principal>();
+    return std::optional<Session>();
   const int64_t created_at = select->Int(0);
   const int64_t last_seen = select->Int(1);
   auto user = ReadUser(*select, 2);
@@ -587,7 +742,7 @@ Result<std::optional<Principal>> UserStore::Authenticate(std::string_view token,
       return Forward(remove);
     if (auto ok = remove->Bind(1, std::string_view(token_hash)).Run(); !ok)
       return Forward(ok);
-    return std::optional<Principal>();
+    return std::optional<Session>();
   }
   if (now_ms - last_seen >= kLastSeenWriteIntervalMs) {
     auto touch = database_.Prepare("UPDATE sessions SET last_seen_ms = ? WHERE token_sha256 = ?");
@@ -596,7 +751,17 @@ Result<std::optional<Principal>> UserStore::Authenticate(std::string_view token,
     if (auto ok = touch->Bind(1, now_ms).Bind(2, std::string_view(token_hash)).Run(); !ok)
       return Forward(ok);
   }
-  return std::optional<Principal>(std::move(user->info.principal));
+  return std::optional<Session>(
+      Session{std::move(user->info.principal), user->info.must_change_password});
+}
+
+Result<std::optional<Principal>> UserStore::Authenticate(std::string_view token, int64_t now_ms) {
+  auto session = AuthenticateSession(token, now_ms);
+  if (!session)
+    return Forward(session);
+  if (!*session || (*session)->must_change_password)
+    return std::optional<Principal>();
+  return std::optional<Principal>(std::move((*session)->principal));
 }
 
 Result<void> UserStore::Logout(std::string_view token) {
