@@ -8,7 +8,22 @@
 #include "common/clock.h"
 
 namespace baotong::api {
-namespace {}  // namespace
+registry::ImportScope ImportScopeFor(const Principal& principal) {
+  registry::ImportScope scope;
+  scope.kinds.emplace();
+  for (registry::Kind kind : registry::kAllKinds) {
+    auto permission = ImportPermission(registry::KindName(kind));
+    if (permission && Allows(principal.role, *permission))
+      scope.kinds->push_back(kind);
+  }
+  // Scoped by the role, and by a scope field wherever one is set (an account should not have
+  // one of another role's, but if it does, it narrows rather than widens).
+  if (principal.role == Role::kCarrier || principal.carrier_credit_code)
+    scope.carrier_credit_code = principal.carrier_credit_code.value_or("");
+  if (principal.role == Role::kDistrict || principal.district)
+    scope.district = principal.district.value_or("");
+  return scope;
+}
 
 ImportJobs::ImportJobs(std::filesystem::path database_file, store::Database& database,
                        AuditLog& audit, TerminalHook on_terminals)
@@ -82,6 +97,7 @@ void ImportJobs::Run(int64_t id, Request request, Job& job) {
     job.done = done;
   };
   options.on_terminals = on_terminals_;
+  options.scope = ImportScopeFor(request.principal);
   auto result = registry::Import(registry, request.kind, request.bytes, options);
   const int64_t now_ms = NowMs();
   if (result) {

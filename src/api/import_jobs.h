@@ -20,6 +20,11 @@
 
 namespace baotong::api {
 
+// What `principal` may import (docs/roles.md): the kinds its role is given, and for a carrier
+// account only its company's records, for a district account only its district's. An account
+// of a scoped role without its scope set matches nothing (fail closed).
+registry::ImportScope ImportScopeFor(const Principal& principal);
+
 class ImportJobs {
  public:
   using TerminalHook = std::function<Result<void>(std::span<const registry::Terminal>)>;

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "api/audit_log.h"
+#include "api/import_jobs.h"
+#include "api/users.h"
 #include "app/provisioning.h"
 #include "common/clock.h"
 #include "registry/importer.h"
@@ -53,10 +55,45 @@ int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std
         << '\n';
     return 1;
   }
+  // The import acts as the named account, within what its role may import and its scope
+  // (docs/roles.md), as it would through the API. Without such an account, the default user
+  // "cli" is the machine's operator, who holds the database file: the whole registry.
+  ImportOptions import_options;
+  std::string department = options.department;
+  {
+    auto users = api::UserStore::Open(**database);
+    if (!users) {
+      err << "baotong import: " << users.error().Message() << '\n';
+      return 1;
+    }
+    auto account = (*users)->FindUser(options.user);
+    if (!account) {
+      err << "baotong import: " << account.error().Message() << '\n';
+      return 1;
+    }
+    if (*account) {
+      if ((*account)->disabled) {
+        err << "baotong import: 账号已停用 (the account is disabled): " << options.user << '\n';
+        return 2;
+      }
+      import_options.scope = api::ImportScopeFor((*account)->principal);
+      department = (*account)->principal.department;
+    } else if (options.user != kOperatorUser) {
+      err << "baotong import: 没有该账号 (no such account): " << options.user
+          << "; 不指定 --user 则以平台运维身份导入 (omit --user to import as the operator)\n";
+      return 2;
+    }
+  }
+  if (!import_options.scope.AllowsKind(*kind)) {
+    err << "baotong import: 账号 " << options.user << " 无权导入 " << KindChineseName(*kind)
+        << " (this account may not import " << KindName(*kind) << ")\n";
+    return 2;
+  }
+
   RegistryStore store(**database);
   ImportLog log(**database);
   const std::string file_name = std::filesystem::path(options.file).filename().string();
-  auto id = log.Start(*kind, file_name, options.user, options.department, NowMs());
+  auto id = log.Start(*kind, file_name, options.user, department, NowMs());
   if (!id) {
     err << "baotong import: " << id.error().Message() << '\n';
     return 1;
@@ -67,7 +104,6 @@ int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std
     return 1;
   }
 
-  ImportOptions import_options;
   import_options.format = format;
   // Imported terminals may connect at once, as with an import through the API.
   std::unique_ptr<store::SqliteStore> positions;
@@ -112,7 +148,7 @@ int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std
     api::AuditEntry entry;
     entry.at_ms = NowMs();
     entry.actor = options.user;
-    entry.department = options.department;
+    entry.department = department;
     entry.action = "registry.import";
     entry.target = kind_name;
     entry.detail = detail.dump();
@@ -169,9 +205,12 @@ void AddImportCommand(CLI::App& app, int& exit_code) {
       ->required();
   command->add_option("file", options->file, "CSV or JSON file (see docs/registry.md)")->required();
   command->add_option("--data-dir", options->data_dir, "Directory of registry.db (default data)");
-  command->add_option("--user", options->user, "Recorded as the importing user (default cli)");
+  command->add_option("--user", options->user,
+                      "Import as this account, within its role and scope (default cli: the "
+                      "operator, every kind)");
   command->add_option("--department", options->department,
-                      "Recorded as the importing department (default 大数据局)");
+                      "Recorded as the importing department when --user is not an account "
+                      "(default 大数据局)");
   command->add_option("--format", options->format, "csv or json (default: detected)");
   command->add_option("--rejections-out", options->rejections_out,
                       "Write every rejected row to this CSV (行号,列,原因)");

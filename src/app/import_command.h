@@ -6,15 +6,21 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace baotong::app {
+
+// The user an import runs as when no account is named: the operator of the machine.
+inline constexpr std::string_view kOperatorUser = "cli";
 
 struct ImportCommandOptions {
   std::string kind;  // carriers | vehicles | drivers | terminals | health_records | sites
   std::string file;
   std::string data_dir = "data";
-  std::string user = "cli";
-  std::string department = "大数据局";
+  // An account: the import is limited to what its role may import and to its scope (a carrier
+  // its own company's records). kOperatorUser without such an account: everything.
+  std::string user = std::string(kOperatorUser);
+  std::string department = "大数据局";        // recorded only when `user` is not an account
   std::optional<std::string> format;          // csv | json; detected when absent
   std::optional<std::string> rejections_out;  // write every rejection here as CSV
   bool progress = true;                       // the \r progress line on `err`

@@ -479,11 +479,13 @@ class RowReader {
   bool ok_ = true;
 };
 
-// What every row parser shares: today's date and the references it checks.
+// What every row parser shares: today's date, the references it checks and whose records the
+// import may write.
 struct Context {
   RegistryStore& store;
   int today_number;
-  std::unordered_set<std::string> carriers;  // credit codes in the store
+  std::unordered_map<std::string, std::string> carriers;  // credit code -> district, as stored
+  const ImportScope& scope;
 };
 
 void CheckCarrier(RowReader& reader, Context& context, int column, const std::string& code) {
@@ -813,6 +815,187 @@ Result<void> KeepAbsent(RegistryStore&, const HeaderMap&, Site&) {
 // The column a duplicate is reported against: the key's first column.
 constexpr int kKeyColumn = 0;
 
+// ---- Scope: whose records a row may write.
+
+// The company and district a record belongs to (either may be unknown).
+struct Owner {
+  std::optional<std::string> carrier;
+  std::optional<std::string> district;
+};
+
+Owner OwnerOfCarrierCode(const Context& context, const std::optional<std::string>& code) {
+  Owner owner{code, std::nullopt};
+  if (code) {
+    if (auto found = context.carriers.find(*code); found != context.carriers.end())
+      owner.district = found->second;
+  }
+  return owner;
+}
+
+bool InScope(const ImportScope& scope, const Owner& owner) {
+  if (scope.carrier_credit_code &&
+      (scope.carrier_credit_code->empty() || owner.carrier != scope.carrier_credit_code))
+    return false;
+  if (scope.district && (scope.district->empty() || owner.district != scope.district))
+    return false;
+  return true;
+}
+
+// "本企业" or "本区县": what the scope is, in the words of a rejection.
+std::string ScopeWords(const ImportScope& scope) {
+  if (scope.carrier_credit_code)
+    return "本企业（" + *scope.carrier_credit_code + "）";
+  return "本区县（" + scope.district.value_or("") + "）";
+}
+
+std::string OutsideNewReason(const ImportScope& scope, Kind kind) {
+  return "超出导入范围：只能导入" + ScopeWords(scope) + "的" + std::string(KindChineseName(kind)) +
+         "记录，本行未导入 (outside this account's scope: only its own " +
+         (scope.carrier_credit_code ? "company's" : "district's") + " records)";
+}
+
+std::string OutsideStoredReason(const ImportScope& scope, Kind kind) {
+  return "超出导入范围：该" + std::string(KindChineseName(kind)) + "已登记且不属于" +
+         ScopeWords(scope) +
+         "，不能修改或转入；如需变更请联系交通运输局 (already registered "
+         "outside this account's scope: it cannot be changed or moved here)";
+}
+
+// Where the record belongs, as it would be written and as stored now (nullopt: not stored).
+struct Owners {
+  int column = kKeyColumn;  // the column a rejection of the new owner is reported against
+  Owner written;
+  std::optional<Owner> stored;
+};
+
+Result<Owners> OwnersOf(Context& context, const Carrier& record) {
+  Owners owners{context.scope.carrier_credit_code ? kCarrierCreditCode : kCarrierDistrict,
+                Owner{record.credit_code, record.district}, std::nullopt};
+  auto stored = context.store.FindCarrier(record.credit_code);
+  if (!stored)
+    return tl::unexpected(stored.error());
+  if (*stored)
+    owners.stored = Owner{(*stored)->credit_code, (*stored)->district};
+  return owners;
+}
+
+Result<Owners> OwnersOf(Context& context, const Vehicle& record) {
+  Owners owners{kVehicleCarrier, OwnerOfCarrierCode(context, record.carrier_credit_code),
+                std::nullopt};
+  auto stored = context.store.FindVehicle(record.plate, record.plate_color);
+  if (!stored)
+    return tl::unexpected(stored.error());
+  if (*stored)
+    owners.stored = OwnerOfCarrierCode(context, (*stored)->carrier_credit_code);
+  return owners;
+}
+
+Result<Owners> OwnersOf(Context& context, const Driver& record) {
+  Owners owners{kDriverCarrier, OwnerOfCarrierCode(context, record.carrier_credit_code),
+                std::nullopt};
+  auto stored = context.store.FindDriver(record.id_number);
+  if (!stored)
+    return tl::unexpected(stored.error());
+  if (*stored)
+    owners.stored = OwnerOfCarrierCode(context, (*stored)->carrier_credit_code);
+  return owners;
+}
+
+// A terminal belongs to the company of the vehicle it is fitted to; an unfitted one to nobody.
+Result<Owner> OwnerOfFitting(Context& context, const std::optional<std::string>& plate,
+                             const std::optional<PlateColor>& color) {
+  if (!plate)
+    return Owner{};
+  auto vehicle = context.store.FindVehicle(*plate, color.value_or(PlateColor::kYellow));
+  if (!vehicle)
+    return tl::unexpected(vehicle.error());
+  if (!*vehicle)
+    return Owner{};
+  return OwnerOfCarrierCode(context, (*vehicle)->carrier_credit_code);
+}
+
+Result<Owners> OwnersOf(Context& context, const Terminal& record) {
+  auto written = OwnerOfFitting(context, record.plate, record.plate_color);
+  if (!written)
+    return tl::unexpected(written.error());
+  Owners owners{kTerminalPlate, std::move(*written), std::nullopt};
+  auto stored = context.store.FindTerminal(record.phone);
+  if (!stored)
+    return tl::unexpected(stored.error());
+  if (*stored) {
+    auto stored_owner = OwnerOfFitting(context, (*stored)->plate, (*stored)->plate_color);
+    if (!stored_owner)
+      return tl::unexpected(stored_owner.error());
+    owners.stored = std::move(*stored_owner);
+  }
+  return owners;
+}
+
+// Health records belong to a person, not to a company or a district: only city-wide
+// importers (卫健委, the administrators) write them.
+Result<Owners> OwnersOf(Context&, const HealthRecord&) {
+  return Owners{kKeyColumn, Owner{}, std::nullopt};
+}
+
+Result<Owners> OwnersOf(Context& context, const Site& record) {
+  Owners owners{kSiteDistrict, Owner{std::nullopt, record.district}, std::nullopt};
+  auto stored = context.store.Get(Kind::kSites, record.code);
+  if (!stored)
+    return tl::unexpected(stored.error());
+  if (*stored) {
+    const auto& district = (**stored)["district"];
+    owners.stored =
+        Owner{std::nullopt,
+              district.is_string() ? std::optional(district.get<std::string>()) : std::nullopt};
+  }
+  return owners;
+}
+
+template <typename Record>
+constexpr Kind KindOf();
+template <>
+constexpr Kind KindOf<Carrier>() {
+  return Kind::kCarriers;
+}
+template <>
+constexpr Kind KindOf<Vehicle>() {
+  return Kind::kVehicles;
+}
+template <>
+constexpr Kind KindOf<Driver>() {
+  return Kind::kDrivers;
+}
+template <>
+constexpr Kind KindOf<Terminal>() {
+  return Kind::kTerminals;
+}
+template <>
+constexpr Kind KindOf<HealthRecord>() {
+  return Kind::kHealthRecords;
+}
+template <>
+constexpr Kind KindOf<Site>() {
+  return Kind::kSites;
+}
+
+// Rejects the row when the record it would write, or the stored record it would replace, is
+// outside the importer's scope. Runs inside the import's write transaction (BEGIN IMMEDIATE),
+// so nothing can change the stored owner between this check and the write.
+template <typename Record>
+Result<void> CheckScope(Context& context, RowReader& reader, const Record& record) {
+  if (context.scope.CityWide())
+    return {};
+  auto owners = OwnersOf(context, record);
+  if (!owners)
+    return tl::unexpected(owners.error());
+  if (owners->stored && !InScope(context.scope, *owners->stored)) {
+    reader.Reject(kKeyColumn, OutsideStoredReason(context.scope, KindOf<Record>()));
+  } else if (!InScope(context.scope, owners->written)) {
+    reader.Reject(owners->column, OutsideNewReason(context.scope, KindOf<Record>()));
+  }
+  return {};
+}
+
 // Rows of the file, from CSV or JSON, as cells under a header.
 class RowSource {
  public:
@@ -927,8 +1110,16 @@ tl::expected<void, ImportError> ImportRows(RowSource& source, const HeaderMap& h
             ErrorCode::kStorage,
             "读取登记库失败：" + context.store.database().LastMessage() + " (storage error)");
       }
+      // After KeepAbsent: the record exactly as it would be written.
+      if (auto checked = CheckScope(context, reader, record); !checked) {
+        return ImportFailure(
+            ErrorCode::kStorage,
+            "读取登记库失败：" + context.store.database().LastMessage() + " (storage error)");
+      }
+    }
+    if (reader.ok())
       chunk.push_back(std::move(record));
-    } else
+    else
       ++result.rejected;
     if (static_cast<int64_t>(chunk.size()) >= kChunkRows || rows_done % kChunkRows == 0) {
       if (auto flushed = flush(); !flushed)
@@ -953,6 +1144,10 @@ tl::expected<void, ImportError> ImportRows(RowSource& source, const HeaderMap& h
 }
 
 }  // namespace
+
+bool ImportScope::AllowsKind(Kind kind) const {
+  return !kinds || std::find(kinds->begin(), kinds->end(), kind) != kinds->end();
+}
 
 std::optional<ImportFormat> ParseImportFormat(std::string_view name) {
   if (name == "csv")
@@ -1009,6 +1204,11 @@ ordered_json ImportResultJson(const ImportResult& result) {
 tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
                                                std::string_view bytes,
                                                const ImportOptions& options) {
+  if (!options.scope.AllowsKind(kind)) {
+    return ImportFailure(ErrorCode::kUnsupported, "无权导入" + std::string(KindChineseName(kind)) +
+                                                      " (this account may not import " +
+                                                      std::string(KindName(kind)) + ")");
+  }
   ImportResult result;
   result.kind = kind;
   auto text = DecodeUploadedText(bytes);
@@ -1081,9 +1281,17 @@ tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
       return ImportFailure(ErrorCode::kBadValue, "today must be a YYYY-MM-DD date");
     today = *given;
   }
-  Context context{store, DateNumber(today), {}};
-  if (kind == Kind::kVehicles || kind == Kind::kDrivers) {
-    auto codes = store.database().Prepare("SELECT credit_code FROM carriers");
+  Context context{store, DateNumber(today), {}, options.scope};
+
+  // Everything below reads and writes in one write transaction: the references and owners a
+  // row is checked against cannot change before it is written.
+  auto transaction = store::Transaction::Begin(store.database());
+  if (!transaction) {
+    return ImportFailure(ErrorCode::kStorage,
+                         "登记库正忙或不可写：" + store.database().LastMessage());
+  }
+  if (kind == Kind::kVehicles || kind == Kind::kDrivers || !options.scope.CityWide()) {
+    auto codes = store.database().Prepare("SELECT credit_code, district FROM carriers");
     if (!codes)
       return ImportFailure(ErrorCode::kStorage, "读取登记库失败 (storage error)");
     while (true) {
@@ -1092,14 +1300,8 @@ tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
         return ImportFailure(ErrorCode::kStorage, "读取登记库失败 (storage error)");
       if (!*row)
         break;
-      context.carriers.insert(codes->Text(0));
+      context.carriers.emplace(codes->Text(0), codes->Text(1));
     }
-  }
-
-  auto transaction = store::Transaction::Begin(store.database());
-  if (!transaction) {
-    return ImportFailure(ErrorCode::kStorage,
-                         "登记库正忙或不可写：" + store.database().LastMessage());
   }
   const int64_t now_ms = options.now_ms != 0 ? options.now_ms : NowMs();
   std::vector<Terminal> terminals;

@@ -69,6 +69,24 @@ struct ImportError {
   std::string message;  // Chinese first, e.g. "缺少必填列：车牌号码"
 };
 
+// Whose records an import may write (issue 13). Every row is checked, in the transaction that
+// writes it, against the record as it would be written and against the stored record it would
+// replace: a row outside the scope is rejected with a reason and changes nothing. The default
+// scope is the whole registry (the platform's administrators, the CLI's operator, the demo).
+struct ImportScope {
+  std::optional<std::vector<Kind>> kinds;  // the kinds it may import; nullopt: every kind
+  // Set for a carrier account: only that company's records (vehicles and drivers naming it,
+  // terminals fitted to its vehicles). An empty code matches nothing.
+  std::optional<std::string> carrier_credit_code;
+  // Set for a district account: only records of that district (a carrier's, its vehicles',
+  // its drivers' and its vehicles' terminals' district; a site's). An empty one matches nothing.
+  std::optional<std::string> district;
+
+  bool AllowsKind(Kind kind) const;
+  // No carrier and no district limit: rows need no ownership check.
+  bool CityWide() const { return !carrier_credit_code && !district; }
+};
+
 struct ImportOptions {
   std::optional<ImportFormat> format;  // nullopt: '[' first means JSON, else CSV
   std::string today;                   // "YYYY-MM-DD" for ID checks; empty: today in China
@@ -81,6 +99,8 @@ struct ImportOptions {
   // After a terminals import commits: the accepted terminals (e.g. to provision the gateway).
   // An error here is reported as a warning; the import stays committed.
   std::function<Result<void>(std::span<const Terminal>)> on_terminals;
+  // Whose records the import may write; a kind outside it fails the whole import.
+  ImportScope scope;
 };
 
 tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
