@@ -34,6 +34,11 @@ Response FromPassError(const Error& error) {
       return ApiError(http::status::conflict, "conflict",
                       "通行证当前状态不允许此操作 (not allowed in the pass's current state)");
     default:
+  // Check messages, notes and cargo text may quote an ID number or a phone (issue 13).
+  for (auto& member :
+       MaskPersonalNumbersFor(json, {"checks", "review", "revocation", "cargo", "origin"},
+                              principal, application.carrier_credit_code))
+    json["masked"].push_back(std::move(member));
       return Internal(error);
   }
 }
