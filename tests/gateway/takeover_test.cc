@@ -189,7 +189,7 @@ TEST_F(TakeoverTest, PhoneIsLockedAcrossConnectionsThenUnlocks) {
   options.max_auth_failures_per_connection = 2;
   options.auth_failures_per_phone = 4;
   options.auth_failure_window = 10s;
-  options.auth_lockout = 800ms;
+  options.auth_lockout = 1500ms;
   StartGateway(options);
   const std::string code = RegisterGenuine();
   for (int connection = 0; connection < 2; ++connection) {
@@ -207,7 +207,7 @@ TEST_F(TakeoverTest, PhoneIsLockedAcrossConnectionsThenUnlocks) {
   // Other phones are not affected.
   TestTerminal other(gateway_->port(), "013900000088");
   other.RegisterAndAuthenticate();
-  std::this_thread::sleep_for(900ms);
+  std::this_thread::sleep_for(1600ms);
   TestTerminal after(gateway_->port(), kPhone);
   EXPECT_EQ(AuthResult(after, code), 0);
   EXPECT_NE(metrics_.Render().find("baotong_auth_lockouts_total 1"), std::string::npos);
