@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev libspdlog-dev libfmt-dev
   libboost-dev libsqlite3-dev sqlite3 libtomlplusplus-dev   # gateway, HTTP, track store, config
+  libssl-dev                        # HTTPS (Boost.Beast over OpenSSL 3)
   libsodium-dev libxlsxwriter-dev   # passwords (argon2id), pass signatures (Ed25519), Excel exports
   libqrencode-dev libpng-dev        # QR codes of entry passes (SVG and PNG)
   chromium fonts-wqy-microhei   # browser tests (playwright-core) and Chinese text in screenshots

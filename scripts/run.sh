@@ -75,7 +75,7 @@ cat <<MSG
 保通 Baotong is running.
   Dashboard 管理页面:   http://127.0.0.1:8080/   (accounts: see above; password in data/initial-password)
   JT/T 808 terminals:  tcp 0.0.0.0:7808      (${trucks} simulated trucks connected)
-  HTTP API, metrics:   http://127.0.0.1:8080/metrics
+  Metrics (loopback):  http://127.0.0.1:9108/metrics
   API description:     http://127.0.0.1:8080/api/openapi.json (bearer token from POST /api/auth/login)
   Data:                ./data (SQLite)
 Press Ctrl-C to stop.

@@ -1,54 +1,143 @@
 #include "api/http_server.h"
 
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "api/http_util.h"
+
 namespace baotong::api {
+
+size_t RequestBodyLimit(const HttpOptions& options, http::verb method, std::string_view target) {
+  const std::string_view path = PathOf(target);
+  if (path.starts_with("/api/auth/"))
+    return options.auth_body_bytes;
+  if (method == http::verb::post && (path == "/api/imports" || path == "/api/indicators/import"))
+    return options.max_body_bytes;
+  return options.api_body_bytes;
+}
+
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(5);
+// How long the accept loop waits when the process is out of descriptors (or memory): retrying
+// at once would spin a core while nothing can be accepted.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 // Messages a WebSocket client may be behind before it is disconnected.
 constexpr size_t kMaxPushBacklog = 4096;
+constexpr std::string_view kRefusedTooLarge =
+    R"json({"error":{"code":"too_large","message":"请求内容过大 (body too large)"}})json";
+
+// Counts open connections per client address and in all. A slot is held for a connection's
+// whole life (a WebSocket's included) and released when its last owner lets go.
+class ConnectionLimits : public std::enable_shared_from_this<ConnectionLimits> {
+ public:
+  using Slot = std::shared_ptr<const void>;
+  ConnectionLimits(size_t per_address, size_t total) : per_address_(per_address), total_(total) {}
+
+  // Empty when a cap is reached.
+  Slot Acquire(const std::string& address) {
+    std::lock_guard lock(mu_);
+    if (total_ && open_ >= total_)
+      return nullptr;
+    size_t& count = by_address_[address];
+    if (per_address_ && count >= per_address_) {
+      if (count == 0)
+        by_address_.erase(address);
+      return nullptr;
+    }
+    ++count;
+    ++open_;
+    // Not null (a null slot reads as "refused"); the deleter gives the place back.
+    return Slot(this,
+                [self = shared_from_this(), address](const void*) { self->Release(address); });
+  }
+
+ private:
+  void Release(const std::string& address) {
+    std::lock_guard lock(mu_);
+    --open_;
+    auto found = by_address_.find(address);
+    if (found != by_address_.end() && --found->second == 0)
+      by_address_.erase(found);
+  }
+
+  const size_t per_address_;
+  const size_t total_;
+  std::mutex mu_;
+  std::unordered_map<std::string, size_t> by_address_;
+  size_t open_ = 0;
+};
+
+// What every connection shares; it outlives them (HttpServer::State owns it).
+struct Shared {
+  HttpOptions options;
+  Handler handler;
+  UpgradeHandler upgrade;
+  std::string content_security_policy;
+};
+
+void AddSecurityHeaders(Response& response, const Shared& shared) {
+  if (response.find("Content-Security-Policy") == response.end())
+    response.set("Content-Security-Policy", shared.content_security_policy);
+  response.set("X-Frame-Options", "DENY");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("Referrer-Policy", "same-origin");
+  if (shared.options.tls())
+    response.set("Strict-Transport-Security", "max-age=31536000");
+}
+
+template <typename Stream>
+constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
 // An accepted WebSocket: messages from any thread are posted to the connection's strand and
 // written one at a time; reads only watch for the client's close (and answer pings).
-class WebSocketSession : public PushSocket, public std::enable_shared_from_this<WebSocketSession> {
+template <typename Stream>
+class WebSocketSession : public PushSocket,
+                         public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
-  explicit WebSocketSession(beast::tcp_stream stream) : socket_(std::move(stream)) {}
+  WebSocketSession(Stream stream, ConnectionLimits::Slot slot)
+      : socket_(std::move(stream)), slot_(std::move(slot)) {}
 
   void Accept(Request request, std::function<void(std::shared_ptr<PushSocket>)> on_open) {
     beast::get_lowest_layer(socket_).expires_never();
     socket_.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
     socket_.text(true);
     request_ = std::move(request);
-    socket_.async_accept(
-        request_, [self = shared_from_this(), on_open = std::move(on_open)](beast::error_code ec) {
-          if (ec)
-            return;
-          self->open_ = true;
-          on_open(self);
-          self->ReadUntilClosed();
-        });
+    socket_.async_accept(request_, [self = this->shared_from_this(),
+                                    on_open = std::move(on_open)](beast::error_code ec) {
+      if (ec)
+        return;
+      self->open_ = true;
+      on_open(self);
+      self->ReadUntilClosed();
+    });
   }
 
   bool Send(std::string message) override {
     if (!open_)
       return false;
     asio::post(socket_.get_executor(),
-               [self = shared_from_this(), message = std::move(message)]() mutable {
+               [self = this->shared_from_this(), message = std::move(message)]() mutable {
                  self->Enqueue(std::move(message));
                });
     return true;
@@ -72,7 +161,7 @@ class WebSocketSession : public PushSocket, public std::enable_shared_from_this<
 
   void WriteNext() {
     socket_.async_write(asio::buffer(outbox_.front()),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this()](beast::error_code ec, size_t) {
                           if (ec) {
                             self->open_ = false;
                             return;
@@ -84,7 +173,7 @@ class WebSocketSession : public PushSocket, public std::enable_shared_from_this<
   }
 
   void ReadUntilClosed() {
-    socket_.async_read(inbox_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    socket_.async_read(inbox_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) {
         self->open_ = false;
         return;
@@ -94,44 +183,92 @@ class WebSocketSession : public PushSocket, public std::enable_shared_from_this<
     });
   }
 
-  beast::websocket::stream<beast::tcp_stream> socket_;
+  beast::websocket::stream<Stream> socket_;
+  ConnectionLimits::Slot slot_;
   Request request_;
   beast::flat_buffer inbox_;
   std::deque<std::string> outbox_;  // strand only
   std::atomic<bool> open_{false};
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// One HTTP connection (plain or TLS): reads a request's header first, then its body under the
+// route's limit (RequestBodyLimit), so an oversized body is refused before it is buffered.
+template <typename Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(tcp::socket socket, const Handler& handler, const UpgradeHandler& upgrade,
-             size_t max_body)
-      : stream_(std::move(socket)), handler_(handler), upgrade_(upgrade), max_body_(max_body) {
-    beast::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec)
-      client_address_ = remote.address().to_string();
-  }
+  Connection(Stream stream, const Shared& shared, std::string client_address,
+             ConnectionLimits::Slot slot)
+      : stream_(std::move(stream)),
+        shared_(shared),
+        client_address_(std::move(client_address)),
+        slot_(std::move(slot)) {}
 
-  void Start() { Read(); }
+  void Start() {
+    if constexpr (kIsTls<Stream>) {
+      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec)
+                                  return;  // not TLS, an old protocol, or gone: just close
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
+  }
 
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(max_body_);
-    stream_.expires_after(kIdleTimeout);
-    http::async_read(
+    // The header is read under the largest limit; the route's own is set once the target is
+    // known (a Content-Length above it is refused at once, a chunked body when it passes it).
+    parser_->body_limit(std::max({shared_.options.max_body_bytes, shared_.options.api_body_bytes,
+                                  shared_.options.auth_body_bytes}));
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec)
+      return OnRead(ec);
+    const auto& header = parser_->get();
+    const size_t limit =
+        RequestBodyLimit(shared_.options, header.method(),
+                         std::string_view(header.target().data(), header.target().size()));
+    if (auto length = parser_->content_length(); length && *length > limit)
+      return OnRead(http::error::body_limit);
+    if (limit > shared_.options.api_body_bytes && shared_.options.admit_large_body) {
+      std::optional<Response> refusal;
+      try {
+        refusal = shared_.options.admit_large_body(header, client_address_);
+      } catch (const std::exception& error) {
+        spdlog::error("http {}: {}", std::string(header.target()), error.what());
+        refusal = Refusal(
+            http::status::internal_server_error,
+            R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json");
+      }
+      if (refusal) {
+        refusal->version(header.version());
+        refusal->keep_alive(false);  // the unread body would follow on this connection
+        return Write(std::move(*refusal));
+      }
+    }
+    parser_->body_limit(limit);
+    if (parser_->is_done())
+      return OnRead({});
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code read_ec, size_t) {
+                       self->OnRead(read_ec);
+                     });
   }
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout)
       return Close();
-    if (ec == http::error::body_limit) {
-      return Write(Refusal(
-          http::status::payload_too_large,
-          R"json({"error":{"code":"too_large","message":"请求内容过大 (body too large)"}})json"));
-    }
+    if (ec == http::error::body_limit)
+      return Write(Refusal(http::status::payload_too_large, kRefusedTooLarge));
     if (ec) {
       return Write(Refusal(
           http::status::bad_request,
@@ -142,7 +279,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return Upgrade(std::move(request));
     Response response;
     try {
-      response = handler_(request, client_address_);
+      response = shared_.handler(request, client_address_);
     } catch (const std::exception& error) {
       // Exceptions stop at this edge; the connection and the server carry on.
       spdlog::error("http {} {}: {}", std::string(request.method_string()),
@@ -159,9 +296,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Upgrade(Request request) {
     UpgradeDecision decision;
-    if (upgrade_) {
+    if (shared_.upgrade) {
       try {
-        decision = upgrade_(request, client_address_);
+        decision = shared_.upgrade(request, client_address_);
       } catch (const std::exception& error) {
         spdlog::error("websocket {}: {}", std::string(request.target()), error.what());
         decision.refusal = Refusal(
@@ -180,7 +317,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       refusal.keep_alive(false);
       return Write(std::move(refusal));
     }
-    std::make_shared<WebSocketSession>(std::move(stream_))
+    std::make_shared<WebSocketSession<Stream>>(std::move(stream_), std::move(slot_))
         ->Accept(std::move(request), std::move(decision.on_open));
   }
 
@@ -195,9 +332,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Write(Response response) {
     response_ = std::make_unique<Response>(std::move(response));
+    AddSecurityHeaders(*response_, shared_);
     response_->prepare_payload();
     http::async_write(stream_, *response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         if (ec || !self->response_->keep_alive())
                           return self->Close();
                         self->Read();
@@ -205,64 +343,168 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (kIsTls<Stream>) {
+      beast::get_lowest_layer(stream_).expires_after(kTlsShutdownTimeout);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_)
+            .socket()
+            .shutdown(tcp::socket::shutdown_send, ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
+  const Shared& shared_;
+  std::string client_address_;
+  ConnectionLimits::Slot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<Response> response_;
-  const Handler& handler_;
-  const UpgradeHandler& upgrade_;
-  size_t max_body_;
-  std::string client_address_;
 };
+
+bool OutOfDescriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
 
 }  // namespace
 
 struct HttpServer::State {
-  HttpOptions options;
-  Handler handler;
+  Shared shared;
+  std::unique_ptr<ssl::context> tls;  // set when options.tls()
+  std::shared_ptr<ConnectionLimits> limits;
   asio::io_context context;
   tcp::acceptor acceptor{context};
-  // Destroyed before the context: what it holds (open WebSockets) must go first.
-  UpgradeHandler upgrade;
+  asio::steady_timer backoff{context};
+  bool backing_off = false;  // one accept (or backoff wait) is in flight at a time
   std::vector<std::thread> threads;
   bool started = false;
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(context), [this](beast::error_code ec,
-                                                             tcp::socket socket) {
-      if (ec == asio::error::operation_aborted)
-        return;
-      if (!ec) {
-        std::make_shared<Connection>(std::move(socket), handler, upgrade, options.max_body_bytes)
-            ->Start();
-      }
-      Accept();
-    });
+    acceptor.async_accept(asio::make_strand(context),
+                          [this](beast::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted)
+                              return;
+                            if (OutOfDescriptors(ec)) {
+                              if (!backing_off)
+                                spdlog::warn("HTTP accept: {}; retrying every {} ms", ec.message(),
+                                             kAcceptBackoff.count());
+                              backing_off = true;
+                              backoff.expires_after(kAcceptBackoff);
+                              backoff.async_wait([this](beast::error_code wait_ec) {
+                                if (!wait_ec)
+                                  Accept();
+                              });
+                              return;
+                            }
+                            backing_off = false;
+                            if (!ec)
+                              OnAccepted(std::move(socket));
+                            Accept();
+                          });
+  }
+
+  void OnAccepted(tcp::socket socket) {
+    beast::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec)
+      return;  // already gone
+    std::string address = remote.address().to_string();
+    auto slot = limits->Acquire(address);
+    if (!slot) {
+      // Over a cap: close at once, before any byte is read or a buffer allocated.
+      spdlog::debug("HTTP connection from {} refused: connection cap reached", address);
+      socket.close(ec);
+      return;
+    }
+    if (tls) {
+      using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+      std::make_shared<Connection<TlsStream>>(TlsStream(std::move(socket), *tls), shared,
+                                              std::move(address), std::move(slot))
+          ->Start();
+    } else {
+      std::make_shared<Connection<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared,
+                                                      std::move(address), std::move(slot))
+          ->Start();
+    }
   }
 };
 
 HttpServer::HttpServer(HttpOptions options, Handler handler, UpgradeHandler upgrade)
     : state_(std::make_unique<State>()) {
-  state_->options = std::move(options);
-  state_->handler = std::move(handler);
-  state_->upgrade = std::move(upgrade);
+  Shared& shared = state_->shared;
+  shared.options = std::move(options);
+  shared.handler = std::move(handler);
+  shared.upgrade = std::move(upgrade);
+  shared.content_security_policy = shared.options.content_security_policy.empty()
+                                       ? ContentSecurityPolicy("")
+                                       : shared.options.content_security_policy;
+  state_->limits = std::make_shared<ConnectionLimits>(shared.options.max_connections_per_address,
+                                                      shared.options.max_connections);
 }
 
 HttpServer::~HttpServer() {
   Stop();
+  // Open WebSockets (held by the upgrade handler's subscribers) go before the context.
+  state_->shared.upgrade = nullptr;
 }
+
+namespace {
+
+// TLS 1.2 and 1.3 only, forward-secret AEAD suites for 1.2; the certificate chain and key from
+// PEM files.
+Result<std::unique_ptr<ssl::context>> MakeTlsContext(const HttpOptions& options) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+  SSL_CTX* native = context->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native,
+                              "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                              "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                              "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1) {
+    return Fail(ErrorCode::kBadValue, "cannot configure TLS");
+  }
+  beast::error_code ec;
+  context->use_certificate_chain_file(options.certificate_file, ec);
+  if (ec) {
+    spdlog::error("HTTPS certificate {}: {}", options.certificate_file, ec.message());
+    return Fail(ErrorCode::kBadValue, "cannot read the HTTPS certificate (http.certificate)");
+  }
+  context->use_private_key_file(options.private_key_file, ssl::context::pem, ec);
+  if (ec) {
+    spdlog::error("HTTPS private key {}: {}", options.private_key_file, ec.message());
+    return Fail(ErrorCode::kBadValue, "cannot read the HTTPS private key (http.private_key)");
+  }
+  if (SSL_CTX_check_private_key(native) != 1)
+    return Fail(ErrorCode::kBadValue, "the HTTPS private key does not match the certificate");
+  return context;
+}
+
+}  // namespace
 
 Result<void> HttpServer::Start() {
   State& state = *state_;
+  const HttpOptions& options = state.shared.options;
+  if (!options.certificate_file.empty() || !options.private_key_file.empty()) {
+    if (!options.tls())
+      return Fail(ErrorCode::kBadValue, "HTTPS needs both a certificate and a private key");
+    auto context = MakeTlsContext(options);
+    if (!context)
+      return tl::unexpected(context.error());
+    state.tls = std::move(*context);
+  }
   beast::error_code ec;
-  auto address = asio::ip::make_address(state.options.listen_address, ec);
+  auto address = asio::ip::make_address(options.listen_address, ec);
   if (ec)
     return Fail(ErrorCode::kBadValue, "HTTP listen address is not an IP address");
-  tcp::endpoint endpoint(address, state.options.port);
+  tcp::endpoint endpoint(address, options.port);
   state.acceptor.open(endpoint.protocol(), ec);
   if (!ec)
     state.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -271,12 +513,12 @@ Result<void> HttpServer::Start() {
   if (!ec)
     state.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    spdlog::error("HTTP server cannot listen on {}:{}: {}", state.options.listen_address,
-                  state.options.port, ec.message());
+    spdlog::error("HTTP server cannot listen on {}:{}: {}", options.listen_address, options.port,
+                  ec.message());
     return Fail(ErrorCode::kResourceLimit, "HTTP server cannot listen on its address and port");
   }
   state.Accept();
-  for (size_t i = 0; i < std::max<size_t>(1, state.options.threads); ++i) {
+  for (size_t i = 0; i < std::max<size_t>(1, options.threads); ++i) {
     state.threads.emplace_back([&state] { state.context.run(); });
   }
   state.started = true;

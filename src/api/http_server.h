@@ -1,5 +1,6 @@
-// A small HTTP/1.1 server (Boost.Beast) for the JSON API and /metrics. Handlers run on the
-// server's own threads, never on the gateway's.
+// A small HTTP/1.1 server (Boost.Beast, HTTPS through OpenSSL when configured) for the JSON
+// API, and a second one for /metrics. Handlers run on the server's own threads, never on the
+// gateway's. Every response carries the security headers (CSP, X-Frame-Options, ...).
 #pragma once
 
 #include <boost/beast/http.hpp>
@@ -39,13 +40,42 @@ struct UpgradeDecision {
 using UpgradeHandler =
     std::function<UpgradeDecision(const Request&, std::string_view client_address)>;
 
+using RequestHeader = boost::beast::http::request_header<>;
+// Asked once the header of a request with a large body (an import) is read, before its body is:
+// a refusal (401 without a session) keeps strangers from making the server buffer megabytes.
+using LargeBodyCheck =
+    std::function<std::optional<Response>(const RequestHeader&, std::string_view client_address)>;
+
 struct HttpOptions {
   std::string listen_address = "0.0.0.0";
   uint16_t port = 8080;  // 0 picks a free port (tests)
   // A sign-in (argon2id), an export or a waiting long-poll holds a thread: several serve the rest.
   size_t threads = 8;
+  // Request bodies are limited by route, from the request's header, before any body is read:
+  // imports (registry files, the indicators CSV) up to max_body_bytes; sign-in and the other
+  // /api/auth routes auth_body_bytes; every other request api_body_bytes.
   size_t max_body_bytes = 64 << 20;  // imports of 100,000 rows are ~15 MiB
+  size_t api_body_bytes = 1 << 20;
+  size_t auth_body_bytes = 8 << 10;
+  LargeBodyCheck admit_large_body;  // null: anyone may send up to max_body_bytes
+  // Open connections (WebSockets included) from one client address, and in all; 0: no cap.
+  // Behind a reverse proxy every connection comes from the proxy's address.
+  size_t max_connections_per_address = 64;
+  size_t max_connections = 4096;
+  // HTTPS when both are set: PEM files, TLS 1.2 and newer only (HttpServer::Start fails when
+  // they do not load). The session cookie is then Secure and responses carry HSTS.
+  std::string certificate_file;
+  std::string private_key_file;
+  // Sent with every response; empty: ContentSecurityPolicy("") of api/http_util.h (serve
+  // passes the map's tile server).
+  std::string content_security_policy;
+
+  bool tls() const { return !certificate_file.empty() && !private_key_file.empty(); }
 };
+
+// The body limit of a request with this method and target (see HttpOptions).
+size_t RequestBodyLimit(const HttpOptions& options, boost::beast::http::verb method,
+                        std::string_view target);
 
 class HttpServer {
  public:

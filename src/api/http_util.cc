@@ -70,3 +70,80 @@ std::optional<std::string> QueryParam(std::string_view target, std::string_view 
 }
 
 }  // namespace baotong::api
+
+namespace baotong::api {
+
+bool JsonDepthWithin(std::string_view body, size_t max_depth) {
+  size_t start = body.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || (body[start] != '{' && body[start] != '['))
+    return true;
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = start; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;  // the escaped character cannot end the string
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth)
+        return false;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// "https://{s}.tiles.example:8443/{z}/{x}/{y}.png" -> "https://*.tiles.example:8443"; empty
+// when the URL is not http(s) or its host has characters a CSP source cannot carry.
+std::string TileSource(std::string_view tile_url) {
+  size_t scheme_end = tile_url.find("://");
+  if (scheme_end == std::string_view::npos)
+    return "";
+  std::string_view scheme = tile_url.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http")
+    return "";
+  std::string_view rest = tile_url.substr(scheme_end + 3);
+  std::string_view host = rest.substr(0, rest.find('/'));
+  std::string source(scheme);
+  source += "://";
+  // Leaflet's {s} subdomain placeholder, wherever it stands in the host, becomes a wildcard.
+  if (host.starts_with("{s}.")) {
+    source += "*.";
+    host.remove_prefix(4);
+  }
+  if (host.empty())
+    return "";
+  for (char c : host) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' ||
+                         c == ']';
+    if (!allowed)
+      return "";
+  }
+  source += host;
+  return source;
+}
+
+}  // namespace
+
+std::string ContentSecurityPolicy(std::string_view tile_url) {
+  std::string img_src = "img-src 'self' data: blob:";
+  if (std::string tiles = TileSource(tile_url); !tiles.empty())
+    img_src += " " + tiles;
+  // style-src 'unsafe-inline': ECharts writes its tooltips as HTML with style attributes, and
+  // Leaflet sets inline styles; scripts stay 'self' only, which is what stops injected markup.
+  return "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
+         "frame-ancestors 'none'; form-action 'self'; style-src 'self' 'unsafe-inline'; " +
+         img_src + "; connect-src 'self'; font-src 'self' data:";
+}
+
+}  // namespace baotong::api

@@ -29,6 +29,20 @@ std::string_view PathOf(std::string_view target);
 // The decoded value of query parameter `name`; nullopt when absent or badly escaped.
 std::optional<std::string> QueryParam(std::string_view target, std::string_view name);
 
+// Nesting deeper than this in a request body is refused before any parser sees it: the
+// parser's memory grows with depth (a 30 MB "[[[[...]]]]" took 1.7 GB).
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Whether `body`, if it is JSON (its first non-blank character is '{' or '['), nests arrays and
+// objects at most `max_depth` deep. Brackets inside strings do not count. Bodies that are not
+// JSON (CSV imports) pass: a top-level scalar cannot nest.
+bool JsonDepthWithin(std::string_view body, size_t max_depth = kMaxJsonDepth);
+
+// The Content-Security-Policy of every response: scripts, styles and connections from the
+// server itself only; images also from the map's tile server (the origin of `tile_url`, e.g.
+// "https://{s}.tiles.example/{z}/{x}/{y}.png" -> "https://*.tiles.example").
+std::string ContentSecurityPolicy(std::string_view tile_url);
+
 template <typename T>
 std::optional<T> ParseNumber(std::string_view text) {
   T value{};

@@ -676,6 +676,22 @@ Handler MakeApiHandler(ApiServices services) {
   };
 }
 
+LargeBodyCheck MakeLargeBodyCheck(ApiServices services) {
+  if (!services.now_ms)
+    services.now_ms = NowMs;
+  return [services](const RequestHeader& header, std::string_view) -> std::optional<Response> {
+    auto token = SessionToken(Request(header));
+    if (!token)
+      return Unauthenticated();
+    auto principal = services.users.Authenticate(*token, services.now_ms());
+    if (!principal)
+      return Internal(principal.error());
+    if (!*principal)
+      return Unauthenticated();
+    return std::nullopt;
+  };
+}
+
 Handler MakeMetricsHandler(gateway::Metrics& metrics) {
   return [&metrics](const Request& request, std::string_view) -> Response {
     const std::string_view path = PathOf(TargetOf(request));

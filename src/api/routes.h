@@ -92,6 +92,8 @@ struct ApiServices {
 };
 
 Handler MakeApiHandler(ApiServices services);
+// For HttpOptions::admit_large_body: imports' large bodies are read only with a live session.
+LargeBodyCheck MakeLargeBodyCheck(ApiServices services);
 // GET /metrics (Prometheus) and /healthz, for the separate metrics listener ([metrics] listen,
 // loopback by default): the API's port does not answer /metrics.
 Handler MakeMetricsHandler(gateway::Metrics& metrics);

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -70,6 +72,27 @@ const toml::table* Section(const toml::table& root, std::string_view name) {
 
 }  // namespace
 
+bool SplitListenAddress(std::string_view text, std::string& address, uint16_t& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.starts_with('[') && host.ends_with(']'))
+    host = host.substr(1, host.size() - 2);
+  std::string_view digits = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || value > 65535)
+    return false;
+  boost::system::error_code bad_address;
+  boost::asio::ip::make_address(std::string(host), bad_address);
+  if (bad_address)
+    return false;
+  address = std::string(host);
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
 Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& path,
                                     std::string& message) {
   ServeConfig config;
@@ -84,8 +107,8 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
   }
   auto bad = [&] { return Fail(ErrorCode::kBadValue, "bad configuration value"); };
   if (!CheckKeys(root,
-                 {"data_dir", "gateway", "store", "http", "map", "auth", "pass", "monitor", "alarm",
-                  "log"},
+                 {"data_dir", "gateway", "store", "http", "metrics", "map", "auth", "pass",
+                  "monitor", "alarm", "log"},
                  "", message))
     return bad();
   std::string data_dir = config.data_dir.string();
@@ -165,8 +188,10 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
   }
   if (const auto* http = Section(root, "http")) {
-    if (!CheckKeys(*http, {"listen", "port", "threads", "web_root", "max_body_mib"}, "http",
-                   message))
+    if (!CheckKeys(*http,
+                   {"listen", "port", "threads", "web_root", "max_body_mib", "certificate",
+                    "private_key", "max_connections_per_address", "max_connections"},
+                   "http", message))
       return bad();
     std::string web_root = config.web_root.string();
     size_t max_body_mib = config.http.max_body_bytes >> 20;
@@ -174,7 +199,16 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
         !Read(*http, "port", config.http.port, message, "http") ||
         !Read(*http, "threads", config.http.threads, message, "http") ||
         !Read(*http, "web_root", web_root, message, "http") ||
-        !Read(*http, "max_body_mib", max_body_mib, message, "http")) {
+        !Read(*http, "max_body_mib", max_body_mib, message, "http") ||
+        !Read(*http, "certificate", config.http.certificate_file, message, "http") ||
+        !Read(*http, "private_key", config.http.private_key_file, message, "http") ||
+        !Read(*http, "max_connections_per_address", config.http.max_connections_per_address,
+              message, "http") ||
+        !Read(*http, "max_connections", config.http.max_connections, message, "http")) {
+      return bad();
+    }
+    if (config.http.certificate_file.empty() != config.http.private_key_file.empty()) {
+      message = "http.certificate and http.private_key go together (HTTPS needs both)";
       return bad();
     }
     if (max_body_mib == 0 || max_body_mib > 1024) {
@@ -183,6 +217,18 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
     config.web_root = web_root;
     config.http.max_body_bytes = max_body_mib << 20;
+  }
+  if (const auto* metrics = Section(root, "metrics")) {
+    if (!CheckKeys(*metrics, {"listen"}, "metrics", message) ||
+        !Read(*metrics, "listen", config.metrics_listen, message, "metrics"))
+      return bad();
+    std::string address;
+    uint16_t port = 0;
+    if (!config.metrics_listen.empty() &&
+        !SplitListenAddress(config.metrics_listen, address, port)) {
+      message = "metrics.listen must be \"address:port\" (e.g. \"127.0.0.1:9108\") or empty";
+      return bad();
+    }
   }
   if (const auto* map = Section(root, "map")) {
     if (!CheckKeys(*map, {"tile_url", "tile_attribution", "center_lat", "center_lon", "zoom"},

@@ -23,6 +23,9 @@ struct ServeConfig {
   gateway::GatewayOptions gateway;
   store::SqliteOptions sqlite;
   api::HttpOptions http;
+  // Where /metrics (Prometheus) is served, "address:port"; empty: nowhere. Not on the API's port:
+  // the counts describe the deployment, so they stay on loopback unless an operator opens them.
+  std::string metrics_listen = "127.0.0.1:9108";
   std::filesystem::path web_root = "web/dist";  // the dashboard's built files
   api::UiConfig ui;
   api::UserStoreOptions users;
@@ -34,6 +37,9 @@ struct ServeConfig {
   alarm::AlarmPolicy alarm_policy = alarm::DefaultAlarmPolicy();
   std::string log_level = "info";
 };
+
+// "127.0.0.1:9108" or "[::1]:9108" -> address and port; false when it is neither.
+bool SplitListenAddress(std::string_view text, std::string& address, uint16_t& port);
 
 // Reads `path` (or returns the defaults when there is none). Unknown keys and values of the
 // wrong type are errors with the key's name in `message`, so a typo does not go unnoticed.

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/http_util.h"
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
@@ -196,11 +197,35 @@ int RunServe(const ServeOverrides& overrides) {
                             nullptr, monitoring->get()};
   services.stats = statistics->get();
   services.investigations = &investigations;
+  services.secure_cookies = config->http.tls();
+  // The dashboard's map loads tiles from the configured server: the only other image source.
+  config->http.content_security_policy = api::ContentSecurityPolicy(config->ui.tile_url);
+  config->http.admit_large_body = api::MakeLargeBodyCheck(services);
   api::HttpServer http(config->http, api::MakeApiHandler(services),
                        api::MakeUpgradeHandler(services));
   if (auto started = http.Start(); !started) {
     std::cerr << "baotong serve: " << started.error().Message() << '\n';
     return 1;
+  }
+  // /metrics on a listener of its own (loopback by default). Without it the platform still
+  // serves: a second server on the same machine, say, only loses its counters.
+  std::unique_ptr<api::HttpServer> metrics_http;
+  std::string metrics_where = "off";
+  if (!config->metrics_listen.empty()) {
+    api::HttpOptions metrics_options;
+    SplitListenAddress(config->metrics_listen, metrics_options.listen_address,
+                       metrics_options.port);  // checked by LoadServeConfig
+    metrics_options.threads = 1;
+    metrics_options.max_connections_per_address = 16;
+    metrics_options.max_connections = 64;
+    metrics_http = std::make_unique<api::HttpServer>(metrics_options,
+                                                     api::MakeMetricsHandler(metrics));
+    if (auto started = metrics_http->Start(); started) {
+      metrics_where = metrics_options.listen_address + ":" + std::to_string(metrics_http->port());
+    } else {
+      spdlog::error("no /metrics: cannot listen on {} ([metrics] listen)", config->metrics_listen);
+      metrics_http.reset();
+    }
   }
 
   std::signal(SIGINT, RequestStop);
@@ -209,12 +234,15 @@ int RunServe(const ServeOverrides& overrides) {
   // Scripts wait for this line.
   std::cout << "baotong listening: jt808 " << config->gateway.listen_address << ":"
             << gateway.port() << ", http " << config->http.listen_address << ":" << http.port()
-            << ", data " << config->data_dir.string() << std::endl;
+            << ", metrics " << metrics_where << ", data " << config->data_dir.string()
+            << (config->http.tls() ? ", https" : "") << std::endl;
   while (!g_stop_requested)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   spdlog::info("stopping: closing connections and committing queued positions");
   http.Stop();
+  if (metrics_http)
+    metrics_http->Stop();
   gateway.Stop();
   (*monitoring)->AttachGateway(nullptr);
   return 0;

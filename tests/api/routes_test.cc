@@ -17,7 +17,9 @@ using testing::kPassword;
 class ApiTest : public ApiFixture {};
 
 TEST_F(ApiTest, MetricsAreInPrometheusFormat) {
-  auto response = Get("/metrics", std::nullopt);
+  // Served by the metrics listener ([metrics] listen), not on the API's port.
+  EXPECT_EQ(Get("/metrics", std::nullopt).result(), http::status::not_found);
+  auto response = MakeMetricsHandler(metrics_)(Request{http::verb::get, "/metrics", 11}, "");
   EXPECT_EQ(response.result(), http::status::ok);
   EXPECT_NE(response.body().find("# TYPE baotong_sessions gauge"), std::string::npos);
   EXPECT_NE(response.body().find("baotong_ack_latency_ms_bucket{le=\"+Inf\"}"), std::string::npos);
