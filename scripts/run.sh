@@ -17,19 +17,22 @@ if [[ ${BAOTONG_DEMO:-1} != 0 && ! -f data/registry.db ]]; then
   echo "Loading the demo city (演示数据, synthetic) into ./data"
   build/baotong demo --data-dir data >/dev/null
 fi
-# The first accounts, one per department role, share a generated password that is written to a
-# file only its owner can read (it is never printed).
+# The first accounts, one per department role, each get their own generated one-time password,
+# written to data/initial-passwords/<account> that only its owner can read (never printed); each
+# account must change it at its first sign-in.
 if [[ -z $(build/baotong user list --data-dir data) ]]; then
-  password_file=data/initial-password
-  (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$password_file")
-  create() { build/baotong user add --data-dir data "$@" <"$password_file" >/dev/null; }
-  create --username admin --role admin --display-name 平台管理员
-  create --username jiaotong --role transport --display-name 交通运输局用户
-  create --username gongan --role police --display-name 公安局用户
-  create --username weijian --role health --display-name 卫健委用户
-  create --username tiedong --role district --district 铁东区 --display-name 铁东区用户
-  create --username kakou --role checkpoint --display-name 卡口操作员
-  echo "Created accounts admin, jiaotong, gongan, weijian, tiedong, kakou; password in $password_file"
+  create() {
+    build/baotong user add --data-dir data --username "$1" \
+      --one-time-password-file "data/initial-passwords/$1" "${@:2}" </dev/null >/dev/null
+  }
+  create admin --role admin --display-name 平台管理员
+  create jiaotong --role transport --display-name 交通运输局用户
+  create gongan --role police --display-name 公安局用户
+  create weijian --role health --display-name 卫健委用户
+  create tiedong --role district --district 铁东区 --display-name 铁东区用户
+  create kakou --role checkpoint --display-name 卡口操作员
+  echo "Created accounts admin, jiaotong, gongan, weijian, tiedong, kakou; each one's one-time" \
+    "password is in data/initial-passwords/<account> (to be changed at the first sign-in)"
 fi
 
 trucks=${BAOTONG_TRUCKS:-50}
@@ -73,7 +76,7 @@ fi
 cat <<MSG
 
 保通 Baotong is running.
-  Dashboard 管理页面:   http://127.0.0.1:8080/   (accounts: see above; password in data/initial-password)
+  Dashboard 管理页面:   http://127.0.0.1:8080/   (accounts: see above; passwords in data/initial-passwords/)
   JT/T 808 terminals:  tcp 0.0.0.0:7808      (${trucks} simulated trucks connected)
   Metrics (loopback):  http://127.0.0.1:9108/metrics
   API description:     http://127.0.0.1:8080/api/openapi.json (bearer token from POST /api/auth/login)

@@ -1,5 +1,7 @@
 #include "app/admin_command.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -98,6 +100,32 @@ int Report(const Error& error, std::ostream& err) {
 
 }  // namespace
 
+bool WriteSecretFile(const std::string& path, std::string_view secret, std::ostream& err) {
+  const std::filesystem::path file(path);
+  std::error_code ignored;
+  if (file.has_parent_path() && !std::filesystem::exists(file.parent_path())) {
+    std::filesystem::create_directories(file.parent_path(), ignored);
+    ::chmod(file.parent_path().c_str(), 0700);
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    err << "无法新建密码文件 (cannot create the password file, it must not exist yet): " << path
+        << '\n';
+    return false;
+  }
+  std::string text(secret);
+  text.push_back('\n');
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  std::fill(text.begin(), text.end(), '\0');
+  const bool closed = ::close(fd) == 0;
+  if (!written || !closed) {
+    err << "密码文件写入失败 (cannot write the password file): " << path << '\n';
+    ::unlink(path.c_str());
+    return false;
+  }
+  return true;
+}
+
 int RunUserAdd(const UserAddOptions& options, std::istream& password_in, std::ostream& out,
                std::ostream& err) {
   auto role = api::ParseRole(options.role);
@@ -116,20 +144,41 @@ int RunUserAdd(const UserAddOptions& options, std::istream& password_in, std::os
   // Validate what can be validated before asking for the password.
   if (auto ok = api::CheckUsername(user.username); !ok)
     return Report(ok.error(), err);
-  auto password = ReadPassword(password_in, err);
-  if (!password)
-    return 1;
-  user.password = std::move(*password);
+  if (options.one_time_password_file) {
+    user.password = api::GenerateOneTimePassword();
+    user.must_change_password = true;
+  } else {
+    auto password = ReadPassword(password_in, err);
+    if (!password)
+      return 1;
+    user.password = std::move(*password);
+    user.must_change_password = options.must_change;
+  }
 
   auto stores = OpenStores(options.data_dir, err);
   if (!stores)
     return 1;
+  // The file first: an account whose one-time password was lost would need a reset.
+  if (options.one_time_password_file) {
+    if (auto taken = stores->users->FindUser(user.username); taken && *taken) {
+      err << "用户名已存在 (username already taken)\n";
+      return 1;
+    }
+    if (!WriteSecretFile(*options.one_time_password_file, user.password, err))
+      return 1;
+  }
   auto created = stores->users->CreateUser(user, NowMs());
   std::fill(user.password.begin(), user.password.end(), '\0');
-  if (!created)
+  if (!created) {
+    if (options.one_time_password_file)
+      ::unlink(options.one_time_password_file->c_str());
     return Report(created.error(), err);
+  }
   if (!Audit(*stores->audit, "user.create", "users/" + created->username,
-             Json{{"role", api::RoleId(created->role)}, {"department", created->department}}, err))
+             Json{{"role", api::RoleId(created->role)},
+                  {"department", created->department},
+                  {"must_change_password", user.must_change_password}},
+             err))
     return 1;
   out << api::PrincipalToJson(*created).dump() << '\n';
   return 0;
@@ -146,6 +195,7 @@ int RunUserList(const std::string& data_dir, std::ostream& out, std::ostream& er
     Json json = api::PrincipalToJson(user.principal);
     json.erase("permissions");
     json["disabled"] = user.disabled;
+    json["must_change_password"] = user.must_change_password;
     json["created_at_ms"] = user.created_at_ms;
     out << json.dump() << '\n';
   }
@@ -153,20 +203,55 @@ int RunUserList(const std::string& data_dir, std::ostream& out, std::ostream& er
 }
 
 int RunUserPasswd(const std::string& data_dir, const std::string& username,
-                  std::istream& password_in, std::ostream& out, std::ostream& err) {
+                  std::istream& password_in, std::ostream& out, std::ostream& err,
+                  bool must_change) {
   auto password = ReadPassword(password_in, err);
   if (!password)
     return 1;
   auto stores = OpenStores(data_dir, err);
   if (!stores)
     return 1;
-  auto ok = stores->users->SetPassword(username, *password, NowMs());
+  auto ok = stores->users->SetPassword(username, *password, NowMs(), must_change);
   std::fill(password->begin(), password->end(), '\0');
   if (!ok)
     return Report(ok.error(), err);
-  if (!Audit(*stores->audit, "user.password_set", "users/" + username, Json::object(), err))
+  if (!Audit(*stores->audit, "user.password_set", "users/" + username,
+             Json{{"must_change_password", must_change}}, err))
     return 1;
   out << Json{{"ok", true}, {"username", username}}.dump() << '\n';
+  return 0;
+}
+
+int RunUserReset(const std::string& data_dir, const std::string& username,
+                 const std::optional<std::string>& one_time_password_file, std::ostream& out,
+                 std::ostream& err) {
+  auto stores = OpenStores(data_dir, err);
+  if (!stores)
+    return 1;
+  auto found = stores->users->FindUser(username);
+  if (!found)
+    return Report(found.error(), err);
+  if (!*found) {
+    err << "用户不存在 (no such user)\n";
+    return 1;
+  }
+  std::string password = api::GenerateOneTimePassword();
+  if (one_time_password_file && !WriteSecretFile(*one_time_password_file, password, err))
+    return 1;
+  auto ok = stores->users->SetPassword(username, password, NowMs(), /*must_change=*/true);
+  if (!ok) {
+    if (one_time_password_file)
+      ::unlink(one_time_password_file->c_str());
+    return Report(ok.error(), err);
+  }
+  if (!Audit(*stores->audit, "user.password_reset", "users/" + username,
+             Json{{"must_change_password", true}}, err))
+    return 1;
+  Json result{{"ok", true}, {"username", username}, {"must_change_password", true}};
+  if (!one_time_password_file)
+    result["one_time_password"] = password;
+  std::fill(password.begin(), password.end(), '\0');
+  out << result.dump() << '\n';
   return 0;
 }
 
@@ -222,6 +307,11 @@ void AddAdminCommands(CLI::App& app, int& exit_code) {
   add->add_option("--carrier", add_options->carrier_credit_code,
                   "Company credit code, 统一社会信用代码 (role carrier)");
   add->add_option("--data-dir", add_options->data_dir, "Directory of the embedded database");
+  add->add_option("--one-time-password-file", add_options->one_time_password_file,
+                  "Generate a one-time password into this new 0600 file (no stdin); it must be "
+                  "changed at the first sign-in");
+  add->add_flag("--must-change", add_options->must_change,
+                "The password from stdin must be changed at the first sign-in");
   add->callback([&exit_code, add_options] {
     exit_code = RunUserAdd(*add_options, std::cin, std::cout, std::cerr);
   });
@@ -231,11 +321,24 @@ void AddAdminCommands(CLI::App& app, int& exit_code) {
   list->callback(
       [&exit_code, data_dir] { exit_code = RunUserList(*data_dir, std::cout, std::cerr); });
 
+  auto must_change = std::make_shared<bool>(false);
   auto* passwd = user->add_subcommand("passwd", "Set a password (from stdin); ends its sessions");
   passwd->add_option("--username", *username, "Account")->required();
   passwd->add_option("--data-dir", *data_dir, "Directory of the embedded database");
-  passwd->callback([&exit_code, data_dir, username] {
-    exit_code = RunUserPasswd(*data_dir, *username, std::cin, std::cout, std::cerr);
+  passwd->add_flag("--must-change", *must_change, "To be changed at the next sign-in");
+  passwd->callback([&exit_code, data_dir, username, must_change] {
+    exit_code = RunUserPasswd(*data_dir, *username, std::cin, std::cout, std::cerr, *must_change);
+  });
+
+  auto reset_file = std::make_shared<std::optional<std::string>>();
+  auto* reset = user->add_subcommand(
+      "reset", "Generate a one-time password (must be changed at the next sign-in); ends sessions");
+  reset->add_option("--username", *username, "Account")->required();
+  reset->add_option("--data-dir", *data_dir, "Directory of the embedded database");
+  reset->add_option("--one-time-password-file", *reset_file,
+                    "Write it to this new 0600 file instead of printing it");
+  reset->callback([&exit_code, data_dir, username, reset_file] {
+    exit_code = RunUserReset(*data_dir, *username, *reset_file, std::cout, std::cerr);
   });
 
   auto* disable = user->add_subcommand("disable", "Disable an account and end its sessions");

@@ -2,7 +2,10 @@
 // from the command line. This is how the first administrator is created:
 //   printf '%s\n' "$PASSWORD" | baotong user add --username admin --role admin
 // Passwords are read from standard input (one line), never from arguments, so that they do not
-// show in the process list or the shell history.
+// show in the process list or the shell history. Passwords follow api::CheckPassword (at least
+// 12 characters, not a common one). Instead of reading one, `user add` and `user reset` can
+// generate a one-time password into a new 0600 file (--one-time-password-file): the account
+// must change it at its first sign-in.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,6 +13,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace baotong::app {
 
@@ -24,6 +28,9 @@ struct UserAddOptions {
   std::string department;
   std::optional<std::string> district;
   std::optional<std::string> carrier_credit_code;
+  // Generate a one-time password into this new file (mode 0600) instead of reading stdin.
+  std::optional<std::string> one_time_password_file;
+  bool must_change = false;  // a password read from stdin must be changed at first sign-in
 };
 
 // Each returns the exit code: 0 done, 1 refused or failed (the reason on `err`), 2 bad usage.
@@ -32,7 +39,16 @@ int RunUserAdd(const UserAddOptions& options, std::istream& password_in, std::os
                std::ostream& err);
 int RunUserList(const std::string& data_dir, std::ostream& out, std::ostream& err);
 int RunUserPasswd(const std::string& data_dir, const std::string& username,
-                  std::istream& password_in, std::ostream& out, std::ostream& err);
+                  std::istream& password_in, std::ostream& out, std::ostream& err,
+                  bool must_change = false);
+// A generated one-time password, to be changed at the next sign-in; the user's sessions end.
+// Written to `one_time_password_file` (a new 0600 file) when given, else printed on `out` as
+// {"username":...,"one_time_password":...}.
+int RunUserReset(const std::string& data_dir, const std::string& username,
+                 const std::optional<std::string>& one_time_password_file, std::ostream& out,
+                 std::ostream& err);
+// Writes `secret` and a newline to a new file only its owner can read (fails if it exists).
+bool WriteSecretFile(const std::string& path, std::string_view secret, std::ostream& err);
 int RunUserDisable(const std::string& data_dir, const std::string& username, std::ostream& out,
                    std::ostream& err);
 // Prints {"ok":true,"entries":N,"head_hash":"..."} and returns 0, or

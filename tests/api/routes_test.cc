@@ -74,7 +74,8 @@ TEST_F(ApiTest, WrongPasswordsAreRefusedThenThrottledAndAudited) {
   filter.action = "auth.login_failed";
   auto failures = audit_->List(0, 100, filter);
   ASSERT_TRUE(failures);
-  EXPECT_EQ(failures->total, 6);
+  // The first is written whole; the 5 after it are counted into a summary (api/signin_audit.h).
+  EXPECT_EQ(failures->total, 1);
 }
 
 TEST_F(ApiTest, EveryApiRouteButThePublicOnesNeedsASession) {

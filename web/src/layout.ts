@@ -2,6 +2,7 @@
 // header with the user, their department and role, the language switch and 退出.
 import { canInvestigate, canReadStats } from './analysis-api';
 import { api } from './api';
+import { canManageUsers } from './pages/account';
 import { clear, el } from './dom';
 import { currentLang, setLang, t } from './i18n';
 import {
@@ -79,6 +80,11 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
       ...passLinks,
     );
   }
+
+  // Issue 13: one's own password, and the accounts for users.manage.
+  if (canManageUsers())
+    nav.append(link('#/users', currentLang() === 'zh' ? '用户管理' : 'Users', 'nav-users'));
+  nav.append(link('#/account', currentLang() === 'zh' ? '账号与密码' : 'Account', 'nav-account'));
 
   const sidebar = el(
     'aside',

@@ -8,6 +8,13 @@ import { api, setUnauthorizedHandler } from './api';
 import { clear, el } from './dom';
 import { setLang, currentLang, t } from './i18n';
 import { type Layout, renderLayout } from './layout';
+import {
+  canManageUsers,
+  mustChangePassword,
+  renderAccount,
+  renderForcedPasswordChange,
+  renderUsers,
+} from './pages/account';
 import { renderAlarmDetail, renderAlarmList } from './pages/alarms';
 import { renderCheckpoint } from './pages/checkpoint';
 import { renderImports } from './pages/imports';
@@ -92,6 +99,23 @@ async function route(forceLayout = false): Promise<void> {
     if (mine !== routing) return;
     forceLayout = true;
   }
+  // A one-time password: nothing but the change until it is done (the server refuses the rest).
+  if (mustChangePassword()) {
+    layout = null;
+    renderForcedPasswordChange(
+      root,
+      () => {
+        location.hash = landingRoute();
+        void route(true);
+      },
+      () => {
+        void api.logout().catch(() => undefined);
+        session.user = null;
+        location.hash = '#/login';
+      },
+    );
+    return;
+  }
   if (path.length === 0) {
     location.replace(landingRoute());
     return;
@@ -131,6 +155,10 @@ async function route(forceLayout = false): Promise<void> {
     cleanup = canReadAlarms() ? renderZones(content) : forbidden(content);
   } else if (section === 'investigate') {
     cleanup = canInvestigate() ? renderInvestigate(content, kindName) : forbidden(content);
+  } else if (section === 'account') {
+    renderAccount(content);
+  } else if (section === 'users') {
+    cleanup = canManageUsers() ? renderUsers(content) : forbidden(content);
   } else if (section === 'stats') {
     cleanup = canReadStats()
       ? lazyPage(content, () => import('./pages/stats').then((m) => m.renderStats))
