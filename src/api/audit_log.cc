@@ -1,9 +1,15 @@
 #include "api/audit_log.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/secret_file.h"
 
 namespace baotong::api {
 namespace {
@@ -43,7 +49,22 @@ BEGIN SELECT RAISE(ABORT, 'audit_head must match the last audit_log entry'); END
 CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
 BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
 )sql",
+    // Version 2 (issue 13): the chain is keyed from `keyed_from_id` on; the row is written once,
+    // with its own MAC, when a log first opens with a key (AuditLog::Open).
+    R"sql(
+CREATE TABLE audit_keying(
+  singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
+  keyed_from_id INTEGER NOT NULL,
+  mac TEXT NOT NULL);
+CREATE TRIGGER audit_keying_no_update BEFORE UPDATE ON audit_keying
+BEGIN SELECT RAISE(ABORT, 'audit_keying is written once'); END;
+CREATE TRIGGER audit_keying_no_delete BEFORE DELETE ON audit_keying
+BEGIN SELECT RAISE(ABORT, 'audit_keying is written once'); END;
+)sql",
 };
+
+constexpr std::string_view kKeyFileName = "audit-chain.key";
+constexpr std::string_view kKeyFileHeader = "baotong-audit-key v1";
 
 constexpr std::string_view kRecordColumns =
     "id, at_ms, actor, role, department, client_address, action, target, detail, prev_hash, hash";
@@ -54,13 +75,65 @@ tl::unexpected<Error> Forward(const Result<T>& result) {
   return tl::unexpected(result.error());
 }
 
-void Field(crypto_hash_sha256_state& state, std::string_view bytes) {
-  const std::string prefix = std::to_string(bytes.size()) + ":";
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(prefix.data()),
-                            prefix.size());
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()),
-                            bytes.size());
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(","), 1);
+void Field(std::string& encoded, std::string_view bytes) {
+  encoded += std::to_string(bytes.size());
+  encoded += ':';
+  encoded += bytes;
+  encoded += ',';
+}
+
+// The unambiguous encoding of an entry that both hashes cover (see the header).
+std::string Encode(int64_t id, const AuditEntry& entry, std::string_view prev_hash) {
+  std::string encoded;
+  Field(encoded, std::to_string(id));
+  Field(encoded, std::to_string(entry.at_ms));
+  Field(encoded, entry.actor);
+  Field(encoded, entry.role);
+  Field(encoded, entry.department);
+  Field(encoded, entry.client_address);
+  Field(encoded, entry.action);
+  Field(encoded, entry.target);
+  Field(encoded, entry.detail);
+  Field(encoded, prev_hash);
+  return encoded;
+}
+
+std::string Hex(const unsigned char* digest) {
+  std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest, crypto_hash_sha256_BYTES);
+  return std::string(hex.data(), crypto_hash_sha256_BYTES * 2);
+}
+
+std::string Mac(const crypto::SecretBytes& key, std::string_view message) {
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  return Hex(mac.data());
+}
+
+// The MAC of the switch-over point, so that moving it (to verify keyed entries as unkeyed
+// ones) is detected.
+std::string KeyingMac(const crypto::SecretBytes& key, int64_t keyed_from_id) {
+  return Mac(key, "audit_keying|keyed_from_id=" + std::to_string(keyed_from_id));
+}
+
+// data_dir/audit-chain.key beside the database file; nullopt for a database without a file.
+std::optional<std::filesystem::path> KeyFileOf(store::Database& database) {
+  const char* file = sqlite3_db_filename(database.handle(), "main");
+  if (file == nullptr || *file == '\0')
+    return std::nullopt;
+  return std::filesystem::path(file).parent_path() / kKeyFileName;
+}
+
+Result<crypto::SecretBytes> KeyFrom(const std::vector<crypto::SecretEntry>& entries) {
+  for (const auto& entry : entries) {
+    if (entry.name == "hmac-sha256" && entry.bytes.size() == 32)
+      return entry.bytes;
+  }
+  return Fail(ErrorCode::kBadValue, "audit key file holds no 32-byte hmac-sha256 key");
 }
 
 AuditRecord ReadRecord(const store::Statement& row) {
@@ -102,24 +175,20 @@ AuditEntry AuditEntryFor(const Principal& principal, std::string client_address,
   return entry;
 }
 
-std::string AuditLog::EntryHash(int64_t id, const AuditEntry& entry, std::string_view prev_hash) {
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  Field(state, std::to_string(id));
-  Field(state, std::to_string(entry.at_ms));
-  Field(state, entry.actor);
-  Field(state, entry.role);
-  Field(state, entry.department);
-  Field(state, entry.client_address);
-  Field(state, entry.action);
-  Field(state, entry.target);
-  Field(state, entry.detail);
-  Field(state, prev_hash);
+std::string AuditLog::UnkeyedEntryHash(int64_t id, const AuditEntry& entry,
+                                       std::string_view prev_hash) {
+  const std::string encoded = Encode(id, entry, prev_hash);
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256_final(&state, digest.data());
-  std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-  return std::string(hex.data(), crypto_hash_sha256_BYTES * 2);
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(encoded.data()),
+                     encoded.size());
+  return Hex(digest.data());
+}
+
+std::string AuditLog::EntryHash(int64_t id, const AuditEntry& entry,
+                                std::string_view prev_hash) const {
+  if (id < keyed_from_id_)
+    return UnkeyedEntryHash(id, entry, prev_hash);
+  return Mac(key_, Encode(id, entry, prev_hash));
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Database& database) {
@@ -127,7 +196,82 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Database& database) {
     return Fail(ErrorCode::kUnsupported, "libsodium could not be initialised");
   if (auto ok = database.Migrate(kComponent, kMigrations); !ok)
     return Forward(ok);
-  return std::unique_ptr<AuditLog>(new AuditLog(database));
+  std::unique_ptr<AuditLog> log(new AuditLog(database));
+  bool newly_keyed = false;
+  {
+    auto transaction = store::Transaction::Begin(database);
+    if (!transaction)
+      return Forward(transaction);
+    auto keying = database.Prepare("SELECT keyed_from_id FROM audit_keying");
+    if (!keying)
+      return Forward(keying);
+    auto keying_row = keying->Step();
+    if (!keying_row)
+      return Forward(keying_row);
+    const bool keyed = *keying_row;
+    if (keyed)
+      log->keyed_from_id_ = keying->Int(0);
+    keying->Reset();
+    // Once the chain is keyed, a missing key file must not be replaced by a new key: every
+    // keyed entry would then read as altered.
+    auto file = KeyFileOf(database);
+    Result<std::vector<crypto::SecretEntry>> entries =
+        !file   ? Result<std::vector<crypto::SecretEntry>>(std::vector<crypto::SecretEntry>{
+                      {"hmac-sha256", crypto::SecretBytes::Random(32)}})
+        : keyed ? crypto::LoadSecrets(*file, kKeyFileHeader)
+                : crypto::LoadOrCreateSecrets(*file, kKeyFileHeader, [] {
+                    std::vector<crypto::SecretEntry> made;
+                    made.push_back({"hmac-sha256", crypto::SecretBytes::Random(32)});
+                    return made;
+                  });
+    if (!entries) {
+      if (entries.error().code == ErrorCode::kNotFound)
+        return Fail(ErrorCode::kNotFound,
+                    "audit: the chain is keyed but audit-chain.key is missing (restore it from "
+                    "the backup; a new key would make every keyed entry read as altered)");
+      return Forward(entries);
+    }
+    auto key = KeyFrom(*entries);
+    if (!key)
+      return Forward(key);
+    log->key_ = std::move(*key);
+    if (!keyed) {
+      // Entries written so far keep their plain hashes; keyed ones chain after them.
+      auto head = database.Prepare("SELECT last_id FROM audit_head");
+      if (!head)
+        return Forward(head);
+      auto head_row = head->Step();
+      if (!head_row)
+        return Forward(head_row);
+      log->keyed_from_id_ = (*head_row ? head->Int(0) : 0) + 1;
+      head->Reset();
+      auto insert = database.Prepare("INSERT INTO audit_keying VALUES(1, ?, ?)");
+      if (!insert)
+        return Forward(insert);
+      if (auto ok = insert->Bind(1, log->keyed_from_id_)
+                        .Bind(2, KeyingMac(log->key_, log->keyed_from_id_))
+                        .Run();
+          !ok)
+        return Forward(ok);
+      if (auto ok = transaction->Commit(); !ok)
+        return Forward(ok);
+      newly_keyed = log->keyed_from_id_ > 1;
+    }
+  }
+  if (newly_keyed) {
+    // A keyed entry right away pins the unkeyed part: its MAC covers the last plain hash.
+    AuditEntry entry;
+    entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    entry.actor = "system";
+    entry.action = "audit.chain_keyed";
+    entry.target = "audit";
+    entry.detail = nlohmann::json{{"keyed_from_id", log->keyed_from_id_}}.dump();
+    if (auto ok = log->Append(entry); !ok)
+      return Forward(ok);
+  }
+  return log;
 }
 
 Result<int64_t> AuditLog::Append(const AuditEntry& entry) {
@@ -221,7 +365,7 @@ Result<void> AuditLog::WriteBatchLocked(const std::deque<PendingAppend*>& batch)
   return transaction->Commit();
 }
 
-Result<AuditVerifyReport> AuditLog::Verify() {
+Result<AuditVerifyReport> AuditLog::Verify(const std::optional<AuditAnchor>& anchor) {
   std::lock_guard lock(database_mutex_);
   // A write transaction gives one consistent view even if another process appends meanwhile.
   auto transaction = store::Transaction::Begin(database_);
@@ -242,6 +386,24 @@ Result<AuditVerifyReport> AuditLog::Verify() {
   const int64_t head_entries = head->Int(2);
   report.head_hash = head_last_hash;
   head->Reset();
+
+  auto keying = database_.Prepare("SELECT keyed_from_id, mac FROM audit_keying");
+  if (!keying)
+    return Forward(keying);
+  auto keying_row = keying->Step();
+  if (!keying_row)
+    return Forward(keying_row);
+  if (!*keying_row)
+    return Bad(report, 1, "审计链密钥记录缺失 (the audit_keying row is missing)");
+  const std::string stored_mac = keying->Text(1);
+  const std::string expected_mac = KeyingMac(key_, keyed_from_id_);
+  if (keying->Int(0) != keyed_from_id_ || stored_mac.size() != expected_mac.size() ||
+      sodium_memcmp(stored_mac.data(), expected_mac.data(), expected_mac.size()) != 0)
+    return Bad(report, keying->Int(0),
+               "审计链切换点被改动 (the point where keyed hashes begin was altered)");
+  report.keyed_from_id = keyed_from_id_;
+  keying->Reset();
+  std::optional<std::string> anchor_hash_seen;
 
   auto select =
       database_.Prepare("SELECT " + std::string(kRecordColumns) + " FROM audit_log ORDER BY id");
@@ -271,6 +433,8 @@ Result<AuditVerifyReport> AuditLog::Verify() {
     if (EntryHash(record.id, record.entry, record.prev_hash) != record.hash)
       return Bad(report, record.id,
                  "记录内容被修改：哈希不符 (entry altered: its hash does not match its fields)");
+    if (anchor && record.id == anchor->entries)
+      anchor_hash_seen = record.hash;
     prev_hash = std::move(record.hash);
     ++expected_id;
     ++report.entries;
@@ -280,6 +444,18 @@ Result<AuditVerifyReport> AuditLog::Verify() {
     return Bad(report, last_id + 1,
                "末尾记录缺失或链头不符 (entries removed at the tail, or the head does not match "
                "the last entry)");
+  if (anchor) {
+    if (anchor->entries > report.entries)
+      return Bad(report, report.entries + 1,
+                 "审计链比外部保存的链头短：末尾记录被删除 (the chain is shorter than the anchor "
+                 "kept elsewhere: entries were removed)");
+    if (anchor->entries > 0 && anchor_hash_seen != anchor->head_hash)
+      return Bad(report, anchor->entries,
+                 "审计链与外部保存的链头不符：记录被改写 (the chain does not contain the anchor "
+                 "kept elsewhere at its position: entries were rewritten)");
+    if (anchor->entries == 0 && anchor->head_hash != kZeroHash)
+      return Bad(report, 1, "链头无效 (an anchor of 0 entries has the zero hash)");
+  }
   return report;
 }
 

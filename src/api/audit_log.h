@@ -13,10 +13,20 @@
 // SQLite triggers refuse UPDATE and DELETE on audit_log; the head can only be changed together
 // with an append.
 //
-// Limits. The chain detects edits made with ordinary tools and any edit that does not rewrite
-// every later hash and the head. Someone with write access to the file who recomputes the whole
-// chain cannot be detected from the file alone (the hash has no secret): record the head hash
-// that `baotong audit verify` prints somewhere else (e.g. in a daily report) and compare.
+// Keyed (issue 13). From entry `keyed_from_id` on, hash is HMAC-SHA256 of the same encoding
+// under a 32-byte key in data_dir/audit-chain.key (0600, created on first use), so that whoever
+// can write the database but not read the key cannot recompute the chain. Entries written
+// before a database was first opened by a keyed build keep their plain SHA-256 hashes and are
+// verified as before; audit_keying records the switch-over id with its own MAC (moving it is
+// detected), and a keyed "audit.chain_keyed" entry is appended at once, pinning the plain part.
+//
+// Anchors. Entry ids are contiguous, so (entries, head_hash) names one point of the chain.
+// `baotong audit head` prints it for a department to keep elsewhere; Verify(anchor) fails when
+// the chain no longer holds that hash at that position (rewritten, or truncated below it).
+//
+// Limits. Someone who holds the key file as well as the database can still rewrite the chain
+// consistently; only anchors kept elsewhere detect that. Losing the key file makes the keyed
+// part unverifiable (back it up with the database, but keep the copies apart).
 //
 // Thread-safe. Appends from several threads are committed together (group commit): while one
 // transaction is being written, others queue, and the next transaction takes the whole queue,
@@ -37,6 +47,7 @@
 
 #include "api/roles.h"
 #include "common/error.h"
+#include "common/secret_file.h"
 #include "store/sqlite/database.h"
 
 namespace baotong::api {
@@ -68,8 +79,15 @@ struct AuditVerifyReport {
   bool ok = true;
   int64_t entries = 0;  // entries read
   std::optional<int64_t> first_bad_id;
-  std::string reason;     // Chinese, then English in parentheses; empty when ok
-  std::string head_hash;  // the last entry's hash as the head records it (compare off-site)
+  std::string reason;         // Chinese, then English in parentheses; empty when ok
+  std::string head_hash;      // the last entry's hash as the head records it (compare off-site)
+  int64_t keyed_from_id = 1;  // entries from this id on carry keyed hashes
+};
+
+// A point of the chain kept elsewhere: its first `entries` entries end with `head_hash`.
+struct AuditAnchor {
+  int64_t entries = 0;
+  std::string head_hash;
 };
 
 struct AuditFilter {
@@ -96,14 +114,21 @@ class AuditLog {
   // Appends several entries in one transaction (all or none); returns the last id.
   Result<int64_t> AppendMany(std::span<const AuditEntry> entries);
 
-  // Walks the whole chain and the head.
-  Result<AuditVerifyReport> Verify();
+  // Walks the whole chain and the head; with an anchor, also checks that the chain still holds
+  // the anchor's hash at its position.
+  Result<AuditVerifyReport> Verify(const std::optional<AuditAnchor>& anchor = std::nullopt);
 
   // Newest first.
   Result<AuditPage> List(int64_t offset, int64_t limit, const AuditFilter& filter = {});
 
-  // The hash of an entry as described above (exposed for tests and tools).
-  static std::string EntryHash(int64_t id, const AuditEntry& entry, std::string_view prev_hash);
+  // The hash of an entry as described above (exposed for tests and tools): keyed from
+  // keyed_from_id() on, plain SHA-256 before.
+  std::string EntryHash(int64_t id, const AuditEntry& entry, std::string_view prev_hash) const;
+  // The plain SHA-256 hash (entries before the switch-over, and what a forger without the key
+  // can compute).
+  static std::string UnkeyedEntryHash(int64_t id, const AuditEntry& entry,
+                                      std::string_view prev_hash);
+  int64_t keyed_from_id() const { return keyed_from_id_; }
 
  private:
   struct PendingAppend {
@@ -117,6 +142,8 @@ class AuditLog {
   Result<void> WriteBatchLocked(const std::deque<PendingAppend*>& batch);
 
   store::Database& database_;
+  crypto::SecretBytes key_;    // HMAC-SHA256 key of the chain
+  int64_t keyed_from_id_ = 1;  // the switch-over point (audit_keying)
   std::mutex database_mutex_;  // one transaction at a time on the connection
   std::mutex queue_mutex_;
   std::condition_variable written_;

@@ -168,6 +168,30 @@ std::optional<Response> AuditReveal(const Call& call, std::string action, std::s
   return std::nullopt;
 }
 
+// Issue 13 item 4: a role that sees ID numbers or phones masked may look a record up by the
+// whole value (the store matches them no other way), and such a lookup is in the audit log
+// before the answer leaves. `matched` is what the store reports q equalled.
+std::optional<Response> AuditMaskedLookup(const Call& call, Kind kind,
+                                          const std::vector<std::string>& matched) {
+  Json fields = Json::array();
+  const auto own_carrier = ScopeOf(call.principal).carrier_credit_code;
+  for (const auto& field : matched) {
+    const PersonalField personal =
+        field == "phone" ? PersonalField::kPhone : PersonalField::kIdNumber;
+    // A carrier's listing holds only its own records, whose fields it sees unmasked.
+    if (!SeesUnmasked(call.principal, personal,
+                      own_carrier ? std::optional<std::string_view>(*own_carrier) : std::nullopt))
+      fields.push_back(field);
+  }
+  if (fields.empty())
+    return std::nullopt;
+  Json detail{{"kind", registry::KindName(kind)}, {"matched_fields", std::move(fields)}};
+  if (!call.Audit("registry.lookup_masked", std::string(call.target), detail.dump()))
+    return ApiError(http::status::service_unavailable, "audit_unavailable",
+                    "审计日志不可用，暂不提供按身份证号或电话查询 (audit log unavailable)");
+  return std::nullopt;
+}
+
 Response List(Call& call, Kind kind) {
   Response error;
   auto paging = ReadPaging(call, 50, registry::kMaxListLimit, error);
@@ -183,6 +207,8 @@ Response List(Call& call, Kind kind) {
     return Internal(page.error());
   auto revealed = MaskAll(page->items, kind, call.principal);
   if (auto refused = AuditReveal(call, "registry.read", std::string(call.target), revealed))
+    return std::move(*refused);
+  if (auto refused = AuditMaskedLookup(call, kind, page->q_matched_personal))
     return std::move(*refused);
   Json items = Json::array();
   for (auto& item : page->items)

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,9 @@
 #include "api/audit_log.h"
 #include "api/users.h"
 #include "common/clock.h"
+#include "common/field_cipher.h"
+#include "pass/pass_store.h"
+#include "registry/registry_store.h"
 #include "store/sqlite/database.h"
 
 namespace baotong::app {
@@ -268,22 +272,153 @@ int RunUserDisable(const std::string& data_dir, const std::string& username, std
   return 0;
 }
 
-int RunAuditVerify(const std::string& data_dir, std::ostream& out, std::ostream& err) {
+namespace {
+
+// The anchor to check, from a file written by `audit head` or from the two options.
+std::optional<std::optional<api::AuditAnchor>> ReadAnchor(const AuditAnchorOptions& options,
+                                                          std::ostream& err) {
+  if (!options.file && !options.head_hash && !options.entries)
+    return std::optional<api::AuditAnchor>();
+  api::AuditAnchor anchor;
+  if (options.file) {
+    if (options.head_hash || options.entries) {
+      err << "--anchor 与 --anchor-hash/--anchor-entries 只能选一种 (give a file or the values)\n";
+      return std::nullopt;
+    }
+    std::ifstream in(*options.file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      err << "无法读取链头文件 (cannot read the anchor file)\n";
+      return std::nullopt;
+    }
+    Json json = Json::parse(line, nullptr, false);
+    if (json.is_discarded() || !json.contains("entries") || !json["entries"].is_number_integer() ||
+        !json.contains("head_hash") || !json["head_hash"].is_string()) {
+      err << "链头文件应为 audit head 的输出 (the anchor file is not what `audit head` prints)\n";
+      return std::nullopt;
+    }
+    anchor.entries = json["entries"].get<int64_t>();
+    anchor.head_hash = json["head_hash"].get<std::string>();
+  } else {
+    if (!options.head_hash || !options.entries) {
+      err << "--anchor-hash 与 --anchor-entries 须同时给出 (give both)\n";
+      return std::nullopt;
+    }
+    anchor.entries = *options.entries;
+    anchor.head_hash = *options.head_hash;
+  }
+  if (anchor.entries < 0 || anchor.head_hash.size() != 64) {
+    err << "链头无效 (an anchor is a count of entries and a 64-character hash)\n";
+    return std::nullopt;
+  }
+  return std::optional<api::AuditAnchor>(anchor);
+}
+
+}  // namespace
+
+int RunAuditVerify(const std::string& data_dir, std::ostream& out, std::ostream& err,
+                   const AuditAnchorOptions& anchor_options) {
+  auto anchor = ReadAnchor(anchor_options, err);
+  if (!anchor)
+    return 2;
   auto stores = OpenStores(data_dir, err);
   if (!stores)
     return 1;
-  auto report = stores->audit->Verify();
+  auto report = stores->audit->Verify(*anchor);
   if (!report)
     return Report(report.error(), err);
   Json json{{"ok", report->ok}, {"entries", report->entries}};
   if (report->ok) {
     json["head_hash"] = report->head_hash;
+    json["keyed_from_id"] = report->keyed_from_id;
+    if (*anchor)
+      json["anchor_entries"] = (*anchor)->entries;
   } else {
     json["first_bad_id"] = report->first_bad_id ? Json(*report->first_bad_id) : Json(nullptr);
     json["reason"] = report->reason;
   }
   out << json.dump() << '\n';
   return report->ok ? 0 : 1;
+}
+
+int RunAuditHead(const std::string& data_dir, std::ostream& out, std::ostream& err) {
+  auto stores = OpenStores(data_dir, err);
+  if (!stores)
+    return 1;
+  auto report = stores->audit->Verify();
+  if (!report)
+    return Report(report.error(), err);
+  if (!report->ok) {
+    err << "审计链校验未通过，不输出链头 (the chain does not verify: " << report->reason << ")\n";
+    return 1;
+  }
+  out << Json{{"entries", report->entries}, {"head_hash", report->head_hash}}.dump() << '\n';
+  return 0;
+}
+
+int RunKeysRotate(const std::string& data_dir, const std::string& algorithm, std::ostream& out,
+                  std::ostream& err) {
+  auto stores = OpenStores(data_dir, err);
+  if (!stores)
+    return 1;
+  store::Database& database = *stores->database;
+  // Seals a database still in plain text first (what opening the registry does).
+  if (auto migrated = registry::RegistryStore::Migrate(database); !migrated)
+    return Report(migrated.error(), err);
+  auto count_of = [&](const char* sql) -> Result<int64_t> {
+    auto query = database.Prepare(sql);
+    if (!query)
+      return tl::unexpected(query.error());
+    auto row = query->Step();
+    if (!row)
+      return tl::unexpected(row.error());
+    return *row ? query->Int(0) : 0;
+  };
+  auto has_passes = count_of("SELECT count(*) FROM sqlite_master WHERE name = 'passes'");
+  auto passes_sealed = count_of(
+      "SELECT count(*) FROM component_migrations WHERE component = 'pass_sealed'");
+  if (!has_passes || !passes_sealed)
+    return Report(!has_passes ? has_passes.error() : passes_sealed.error(), err);
+  if (*has_passes > 0 && *passes_sealed == 0) {
+    err << "通行证尚未加密：请先启动一次 baotong serve (pass bodies are not sealed yet: start "
+           "baotong serve once, then rotate)\n";
+    return 1;
+  }
+  const auto key_file = std::filesystem::path(data_dir) / crypto::FieldCipher::kFileName;
+  auto cipher = crypto::FieldCipher::AddKey(key_file, algorithm);
+  if (!cipher)
+    return Report(cipher.error(), err);
+  int64_t registry_values = 0;
+  int64_t pass_bodies = 0;
+  {
+    auto transaction = store::Transaction::Begin(database);
+    if (!transaction)
+      return Report(transaction.error(), err);
+    auto resealed = registry::RegistryStore::Reseal(database, **cipher);
+    if (!resealed)
+      return Report(resealed.error(), err);
+    registry_values = *resealed;
+    if (*has_passes > 0) {
+      auto bodies = pass::PassStore::Reseal(database, **cipher);
+      if (!bodies)
+        return Report(bodies.error(), err);
+      pass_bodies = *bodies;
+    }
+    if (auto committed = transaction->Commit(); !committed)
+      return Report(committed.error(), err);
+  }
+  // Only now, with nothing left under them, the old keys go.
+  if (auto retired = crypto::FieldCipher::RetireOldKeys(key_file); !retired)
+    return Report(retired.error(), err);
+  Json detail{{"key_id", (*cipher)->current_key_id()},
+              {"algorithm", (*cipher)->current_algorithm()},
+              {"registry_values", registry_values},
+              {"pass_bodies", pass_bodies}};
+  if (!Audit(*stores->audit, "keys.rotate", "keys/registry-fields", detail, err))
+    return 1;
+  detail["ok"] = true;
+  out << detail.dump() << '\n';
+  return 0;
 }
 
 void AddAdminCommands(CLI::App& app, int& exit_code) {
@@ -352,8 +487,30 @@ void AddAdminCommands(CLI::App& app, int& exit_code) {
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "Check the audit log's hash chain");
   verify->add_option("--data-dir", *data_dir, "Directory of the embedded database");
-  verify->callback(
-      [&exit_code, data_dir] { exit_code = RunAuditVerify(*data_dir, std::cout, std::cerr); });
+  auto anchor = std::make_shared<AuditAnchorOptions>();
+  verify->add_option("--anchor", anchor->file,
+                     "A head printed by `baotong audit head` earlier and kept elsewhere");
+  verify->add_option("--anchor-hash", anchor->head_hash, "The head hash of an anchor");
+  verify->add_option("--anchor-entries", anchor->entries, "The entry count of an anchor");
+  verify->callback([&exit_code, data_dir, anchor] {
+    exit_code = RunAuditVerify(*data_dir, std::cout, std::cerr, *anchor);
+  });
+  auto* head = audit->add_subcommand(
+      "head", "Verify the chain and print its head {entries, head_hash} to keep elsewhere");
+  head->add_option("--data-dir", *data_dir, "Directory of the embedded database");
+  head->callback(
+      [&exit_code, data_dir] { exit_code = RunAuditHead(*data_dir, std::cout, std::cerr); });
+
+  auto* keys = app.add_subcommand("keys", "Keys of the personal fields at rest");
+  keys->require_subcommand(1);
+  auto* rotate = keys->add_subcommand(
+      "rotate", "Seal every personal field under a new key (stop the server first)");
+  auto algorithm = std::make_shared<std::string>("aes-256-gcm");
+  rotate->add_option("--data-dir", *data_dir, "Directory of the embedded database");
+  rotate->add_option("--algorithm", *algorithm, "aes-256-gcm (default) or sm4-gcm");
+  rotate->callback([&exit_code, data_dir, algorithm] {
+    exit_code = RunKeysRotate(*data_dir, *algorithm, std::cout, std::cerr);
+  });
 }
 
 }  // namespace baotong::app

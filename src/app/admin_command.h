@@ -9,6 +9,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <istream>
 #include <optional>
 #include <ostream>
@@ -51,8 +52,26 @@ int RunUserReset(const std::string& data_dir, const std::string& username,
 bool WriteSecretFile(const std::string& path, std::string_view secret, std::ostream& err);
 int RunUserDisable(const std::string& data_dir, const std::string& username, std::ostream& out,
                    std::ostream& err);
-// Prints {"ok":true,"entries":N,"head_hash":"..."} and returns 0, or
-// {"ok":false,"entries":N,"first_bad_id":ID,"reason":"..."} and returns 1.
-int RunAuditVerify(const std::string& data_dir, std::ostream& out, std::ostream& err);
+// A chain head kept elsewhere (issue 13): the JSON line `baotong audit head` prints, in a
+// file, or its two values given directly.
+struct AuditAnchorOptions {
+  std::optional<std::string> file;
+  std::optional<std::string> head_hash;
+  std::optional<int64_t> entries;
+};
+
+// Prints {"ok":true,"entries":N,"head_hash":"...","keyed_from_id":K} and returns 0, or
+// {"ok":false,"entries":N,"first_bad_id":ID,"reason":"..."} and returns 1. With an anchor, the
+// chain must also still hold the anchor's hash at the anchor's position.
+int RunAuditVerify(const std::string& data_dir, std::ostream& out, std::ostream& err,
+                   const AuditAnchorOptions& anchor = {});
+// Verifies the chain, then prints its head {"entries":N,"head_hash":"..."} (one line, the
+// anchor format) for a department to keep elsewhere.
+int RunAuditHead(const std::string& data_dir, std::ostream& out, std::ostream& err);
+// `baotong keys rotate`: a new field key (aes-256-gcm or sm4-gcm) seals every personal field
+// and pass body again in one transaction; the old keys are then dropped from the key file.
+// Run it with the server stopped (a running server holds the old keys only).
+int RunKeysRotate(const std::string& data_dir, const std::string& algorithm, std::ostream& out,
+                  std::ostream& err);
 
 }  // namespace baotong::app
