@@ -44,6 +44,7 @@ fuzz() {
 fuzz jt808_stream_fuzz jt808
 fuzz registry_import_fuzz registry
 fuzz indicators_import_fuzz indicators
+fuzz json_depth_fuzz json
 
 echo "== ASan+UBSan build and tests =="
 scripts/build.sh asan

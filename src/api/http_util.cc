@@ -74,6 +74,9 @@ std::optional<std::string> QueryParam(std::string_view target, std::string_view 
 namespace baotong::api {
 
 bool JsonDepthWithin(std::string_view body, size_t max_depth) {
+  // nlohmann::json skips a UTF-8 byte order mark, so the check must look past it too.
+  if (body.starts_with("\xEF\xBB\xBF"))
+    body.remove_prefix(3);
   size_t start = body.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos || (body[start] != '{' && body[start] != '['))
     return true;
@@ -139,10 +142,10 @@ std::string ContentSecurityPolicy(std::string_view tile_url) {
   std::string img_src = "img-src 'self' data: blob:";
   if (std::string tiles = TileSource(tile_url); !tiles.empty())
     img_src += " " + tiles;
-  // style-src 'unsafe-inline': ECharts writes its tooltips as HTML with style attributes, and
-  // Leaflet sets inline styles; scripts stay 'self' only, which is what stops injected markup.
+  // No 'unsafe-inline' even for styles: the dashboard sets styles through the CSSOM (which CSP
+  // allows) and draws chart tooltips on the canvas; browser scenario i runs every page so.
   return "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
-         "frame-ancestors 'none'; form-action 'self'; style-src 'self' 'unsafe-inline'; " +
+         "frame-ancestors 'none'; form-action 'self'; style-src 'self'; " +
          img_src + "; connect-src 'self'; font-src 'self' data:";
 }
 

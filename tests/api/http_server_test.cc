@@ -167,6 +167,8 @@ TEST(JsonDepthWithin, CountsBracketsOutsideStringsOnly) {
   // Not JSON (a CSV import): no limit applies.
   EXPECT_TRUE(JsonDepthWithin("name,code\n" + std::string(1000, '[')));
   EXPECT_TRUE(JsonDepthWithin(""));
+  // A byte order mark, which nlohmann::json skips, does not hide what follows it.
+  EXPECT_FALSE(JsonDepthWithin("\xEF\xBB\xBF" + std::string(65, '[') + std::string(65, ']')));
 }
 
 // Item 7 (server side): every response, API, static and error alike, carries the headers.

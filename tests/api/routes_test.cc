@@ -120,7 +120,9 @@ TEST_F(ApiTest, TrackReturnsStoredPositionsInRange) {
     positions[i].speed_dkmh = 625;
   }
   ASSERT_TRUE(store_.Append(positions));
-  auto response = Get("/api/track?terminal=013912345678&from=1650415800000&to=1650415920000");
+  auto response =
+      Get("/api/track?terminal=013912345678&from=1650415800000&to=1650415920000"
+          "&purpose=test%20purpose");
   ASSERT_EQ(response.result(), http::status::ok) << response.body();
   Json body = Body(response);
   EXPECT_EQ(body["count"], 2);
@@ -131,9 +133,11 @@ TEST_F(ApiTest, TrackReturnsStoredPositionsInRange) {
 
 TEST_F(ApiTest, BadTrackRequestsAreExplained) {
   for (const char* target :
-       {"/api/track?terminal=0139&from=5", "/api/track?terminal=abc&from=1&to=2",
-        "/api/track?terminal=0139&from=2&to=1", "/api/track?terminal=0139&from=0&to=99999999999",
-        "/api/track?terminal=0139&from=1&to=2&limit=0"}) {
+       {"/api/track?terminal=0139&from=5&purpose=test%20purpose",
+        "/api/track?terminal=abc&from=1&to=2&purpose=test%20purpose",
+        "/api/track?terminal=0139&from=2&to=1&purpose=test%20purpose",
+        "/api/track?terminal=0139&from=0&to=99999999999&purpose=test%20purpose",
+        "/api/track?terminal=0139&from=1&to=2&limit=0&purpose=test%20purpose"}) {
     auto response = Get(target);
     EXPECT_EQ(response.result(), http::status::bad_request) << target;
     EXPECT_EQ(ErrorCode(response), "bad_request") << target;
@@ -157,8 +161,10 @@ TEST_F(ApiTest, LatestPositionsCarryThePlateAndAreScopedForCarriers) {
   Json own = Body(Get("/api/positions/latest", Role::kCarrier));
   ASSERT_EQ(own["total"], 1) << own.dump();
   EXPECT_EQ(own["items"][0]["terminal"], "013900000001");
-  EXPECT_EQ(Get("/api/track?terminal=013900000002&from=1&to=2", Role::kCarrier).result(),
-            http::status::forbidden);
+  EXPECT_EQ(
+      Get("/api/track?terminal=013900000002&from=1&to=2&purpose=test%20purpose", Role::kCarrier)
+          .result(),
+      http::status::forbidden);
   EXPECT_EQ(Get("/api/positions/latest?limit=0").result(), http::status::bad_request);
 }
 
