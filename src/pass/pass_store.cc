@@ -49,34 +49,113 @@ constexpr std::array<const char*, 1> kMigrations = {kSchemaV1};
 
 constexpr const char* kMaxPlate = "\xF4\x8F\xBF\xBF";  // above every UTF-8 character
 
-// Bodies hold drivers' ID numbers and names and the check findings: sealed at rest (issue 13;
-// common/field_cipher.h), bound to the pass id. Component "pass_sealed" version 1 sealed the
-// bodies written before.
+// A stored application is the JSON of ApplicationJson with what names or judges people — the
+// drivers' ID numbers and names, the check findings, review and revocation texts, the pass token
+// — taken out and sealed into "sealed" (issue 13; common/field_cipher.h), bound to the pass id.
+// The rest (plate, company, cargo, origin, destinations, times) stays readable, so that the
+// statistics can count freight without opening anyone's data.
+constexpr std::array<const char*, 6> kSealedMembers = {
+    "driver_id_numbers", "driver_names", "checks", "review", "revocation", "token"};
+constexpr const char* kSealedMember = "sealed";
+
 std::string BodyContext(int64_t id) {
   return "passes.body|" + std::to_string(id);
 }
 
-Result<PassApplication> ReadBody(const crypto::FieldCipher& cipher, const std::string& sealed,
-                                 int64_t id) {
-  auto body = cipher.Open(sealed, BodyContext(id));
-  if (!body)
+std::string BodyOf(const crypto::FieldCipher& cipher, const PassApplication& pass) {
+  ordered_json body = ApplicationJson(pass, 0);
+  ordered_json personal = ordered_json::object();
+  for (const char* member : kSealedMembers) {
+    if (auto found = body.find(member); found != body.end()) {
+      personal[member] = std::move(*found);
+      body.erase(member);
+    }
+  }
+  body[kSealedMember] = cipher.Seal(personal.dump(), BodyContext(pass.id));
+  return body.dump();
+}
+
+// The application's JSON from a stored body in any form this store has written: the current
+// one, plain JSON (before issue 13) and the whole body sealed (an early build of issue 13).
+Result<nlohmann::json> OpenBody(const crypto::FieldCipher& cipher, const std::string& stored,
+                                int64_t id) {
+  const auto refused = [] {
     return Fail(ErrorCode::kStorage,
                 "pass: a stored application does not open (altered, or another key file)");
-  nlohmann::json json = nlohmann::json::parse(*body, nullptr, false);
-  auto pass = ApplicationFromJson(json);
-  if (json.is_discarded() || !pass)
+  };
+  if (!stored.starts_with('{')) {
+    auto whole = cipher.Open(stored, BodyContext(id));
+    if (!whole)
+      return refused();
+    auto json = nlohmann::json::parse(*whole, nullptr, false);
+    if (!json.is_object())
+      return refused();
+    return json;
+  }
+  auto json = nlohmann::json::parse(stored, nullptr, false);
+  if (!json.is_object())
+    return Fail(ErrorCode::kStorage, "pass: a stored application does not parse");
+  const auto sealed = json.find(kSealedMember);
+  if (sealed == json.end())
+    return json;
+  if (!sealed->is_string())
+    return refused();
+  auto personal_text = cipher.Open(sealed->get<std::string>(), BodyContext(id));
+  if (!personal_text)
+    return refused();
+  auto personal = nlohmann::json::parse(*personal_text, nullptr, false);
+  if (!personal.is_object())
+    return refused();
+  json.erase(kSealedMember);
+  json.update(personal);
+  return json;
+}
+
+Result<PassApplication> ReadBody(const crypto::FieldCipher& cipher, const std::string& stored,
+                                 int64_t id) {
+  auto json = OpenBody(cipher, stored, id);
+  if (!json)
+    return tl::unexpected(json.error());
+  auto pass = ApplicationFromJson(*json);
+  if (!pass)
     return Fail(ErrorCode::kStorage, "pass: a stored application does not parse");
   pass->id = id;
   return *pass;
 }
 
-std::string BodyOf(const crypto::FieldCipher& cipher, const PassApplication& pass) {
-  return cipher.Seal(ApplicationJson(pass, 0).dump(), BodyContext(pass.id));
+// Writes every body again in the current form under the cipher's newest key (what a migration
+// and a key rotation both do); returns how many. The caller holds the transaction.
+Result<int64_t> RewriteBodies(store::Database& database, const crypto::FieldCipher& cipher) {
+  auto select = database.Prepare("SELECT id, body FROM passes");
+  auto update = database.Prepare("UPDATE passes SET body = ? WHERE id = ?");
+  if (!select || !update)
+    return Fail(ErrorCode::kStorage, "pass: cannot prepare the sealing of bodies");
+  // Read everything first, then write (an UPDATE during the walk could revisit rows).
+  std::vector<std::pair<int64_t, std::string>> bodies;
+  auto walked = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
+    auto pass = ReadBody(cipher, row.Text(1), row.Int(0));
+    if (!pass)
+      return tl::unexpected(pass.error());
+    bodies.emplace_back(row.Int(0), BodyOf(cipher, *pass));
+    return {};
+  });
+  if (!walked)
+    return tl::unexpected(walked.error());
+  for (const auto& [id, body] : bodies) {
+    update->Bind(1, std::string_view(body)).Bind(2, id);
+    auto ran = update->Run();
+    update->Reset();
+    if (!ran)
+      return tl::unexpected(ran.error());
+  }
+  return static_cast<int64_t>(bodies.size());
 }
 
 constexpr std::string_view kSealedComponent = "pass_sealed";
+// 1: whole bodies sealed (an early build); 2: the personal members sealed, the rest readable.
+constexpr int64_t kSealedVersion = 2;
 
-// Seals the bodies of a database written before issue 13, once, in one transaction.
+// Brings the bodies of an older database to the current form, once, in one transaction.
 Result<void> SealBodies(store::Database& database, const crypto::FieldCipher& cipher) {
   auto transaction = store::Transaction::Begin(database);
   if (!transaction)
@@ -90,33 +169,18 @@ Result<void> SealBodies(store::Database& database, const crypto::FieldCipher& ci
     return tl::unexpected(row.error());
   const int64_t version = applied->Int(0);
   applied->Reset();
-  if (version > 1)
+  if (version > kSealedVersion)
     return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
-  if (version == 1)
+  if (version == kSealedVersion)
     return {};
-  auto select = database.Prepare("SELECT id, body FROM passes");
-  auto update = database.Prepare("UPDATE passes SET body = ? WHERE id = ?");
-  if (!select || !update)
-    return Fail(ErrorCode::kStorage, "pass: cannot prepare the sealing of bodies");
-  std::vector<std::pair<int64_t, std::string>> bodies;
-  auto read = select->ForEachRow([&](const store::Statement& row) {
-    bodies.emplace_back(row.Int(0), cipher.Seal(row.Text(1), BodyContext(row.Int(0))));
-  });
-  if (!read)
-    return read;
-  for (const auto& [id, body] : bodies) {
-    update->Bind(1, std::string_view(body)).Bind(2, id);
-    auto ran = update->Run();
-    update->Reset();
-    if (!ran)
-      return ran;
-  }
+  if (auto rewritten = RewriteBodies(database, cipher); !rewritten)
+    return tl::unexpected(rewritten.error());
   auto record = database.Prepare(
-      "INSERT INTO component_migrations VALUES(?, 1, "
+      "INSERT INTO component_migrations VALUES(?, ?, "
       "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
   if (!record)
     return tl::unexpected(record.error());
-  if (auto ok = record->Bind(1, kSealedComponent).Run(); !ok)
+  if (auto ok = record->Bind(1, kSealedComponent).Bind(2, kSealedVersion).Run(); !ok)
     return ok;
   return transaction->Commit();
 }
@@ -145,31 +209,7 @@ bool InFleet(const CheckFacts& facts, const std::string& carrier) {
 }  // namespace
 
 Result<int64_t> PassStore::Reseal(store::Database& database, const crypto::FieldCipher& cipher) {
-  int64_t sealed = 0;
-  auto select = database.Prepare("SELECT id, body FROM passes");
-  auto update = database.Prepare("UPDATE passes SET body = ? WHERE id = ?");
-  if (!select || !update)
-    return Fail(ErrorCode::kStorage, "pass: cannot prepare the re-sealing of bodies");
-  // Read everything first, then write (an UPDATE during the walk could revisit rows).
-  std::vector<std::pair<int64_t, std::string>> bodies;
-  auto walked = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto body = cipher.Open(row.Text(1), BodyContext(row.Int(0)));
-    if (!body)
-      return Fail(ErrorCode::kStorage, "pass: a stored application does not open");
-    bodies.emplace_back(row.Int(0), cipher.Seal(*body, BodyContext(row.Int(0))));
-    return {};
-  });
-  if (!walked)
-    return tl::unexpected(walked.error());
-  for (const auto& [id, body] : bodies) {
-    update->Bind(1, std::string_view(body)).Bind(2, id);
-    auto ran = update->Run();
-    update->Reset();
-    if (!ran)
-      return tl::unexpected(ran.error());
-    ++sealed;
-  }
-  return sealed;
+  return RewriteBodies(database, cipher);
 }
 
 std::string_view PassStateId(PassState state) {
