@@ -104,6 +104,32 @@ TEST_F(ReadAuditTest, AVehiclesLiveStateIsAudited) {
   EXPECT_EQ(reads[0].entry.target, "terminals/013900000001");
 }
 
+TEST_F(ReadAuditTest, TheAuditLogNamesPeopleByTheirMaskedNumbersOnly) {
+  // An unmasked read of a driver, and a 协查-style purpose that quotes an ID number and a phone.
+  ASSERT_EQ(Get("/api/registry/drivers/210302198507150011").result(), http::status::ok);
+  const int64_t now = NowMs();
+  const std::string window = "?terminal=013900000001&from=" + std::to_string(now - 3'600'000) +
+                             "&to=" + std::to_string(now) +
+                             "&purpose=%E5%8F%B8%E6%9C%BA210302198507150011%2013912345678";
+  ASSERT_EQ(Get("/api/track" + window).result(), http::status::ok);
+  AuditFilter filter;
+  auto page = audit_->List(0, 100, filter);
+  ASSERT_TRUE(page);
+  bool found_driver = false;
+  for (const auto& record : page->items) {
+    const std::string text = record.entry.target + record.entry.detail;
+    EXPECT_EQ(text.find("210302198507150011"), std::string::npos) << text;
+    EXPECT_EQ(text.find("13912345678"), std::string::npos) << text;
+    found_driver |= record.entry.target.find("210302********0011") != std::string::npos;
+    if (record.entry.action == "track.read") {
+      EXPECT_EQ(Json::parse(record.entry.detail)["purpose"], "司机210302********0011 139****5678");
+      // Numbers stay numbers: only strings are masked.
+      EXPECT_TRUE(Json::parse(record.entry.detail)["from_ms"].is_number_integer());
+    }
+  }
+  EXPECT_TRUE(found_driver);
+}
+
 TEST(RepeatedReadsTest, AWindowOpensPerUserActionAndTargetAndAgainAfterItEnds) {
   RepeatedReads reads;
   const int64_t start = 1'000'000;
