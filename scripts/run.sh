@@ -58,9 +58,6 @@ done
 if ((trucks > 0)); then
   # The demo fleet's first trucks (terminals 013900000000...) around Anshan, one position every
   # 5 s each, for a day.
-  build/baotong sim --server 127.0.0.1:7808 --terminals "$trucks" --rate 0.2 --seconds 86400 \
-    --auth-codes data/sim-auth-codes >/dev/null 2>&1 &
-  sim_pid=$!
   # Like real terminals they keep their auth codes (data/sim-auth-codes): the gateway never
   # hands a registered terminal its code again. Demo data from before that file existed: the
   # codes are revoked once (audited) so that the trucks' next registration gets new ones.
@@ -71,6 +68,9 @@ if ((trucks > 0)); then
         >/dev/null 2>&1 || true
     done
   fi
+  build/baotong sim --server 127.0.0.1:7808 --terminals "$trucks" --rate 0.2 --seconds 86400 \
+    --auth-codes data/sim-auth-codes >/dev/null 2>&1 &
+  sim_pid=$!
 fi
 
 cat <<MSG

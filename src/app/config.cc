@@ -132,6 +132,9 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     auto idle = static_cast<uint32_t>(duration_cast<seconds>(options.idle_timeout).count());
     auto auth = static_cast<uint32_t>(duration_cast<seconds>(options.auth_timeout).count());
     auto command = static_cast<uint32_t>(duration_cast<seconds>(options.command_timeout).count());
+    auto failure_window =
+        static_cast<uint32_t>(duration_cast<seconds>(options.auth_failure_window).count());
+    auto lockout = static_cast<uint32_t>(duration_cast<seconds>(options.auth_lockout).count());
     if (!Read(*gateway, "listen", options.listen_address, message, "gateway") ||
         !Read(*gateway, "port", options.port, message, "gateway") ||
         !Read(*gateway, "io_threads", options.io_threads, message, "gateway") ||
@@ -150,6 +153,14 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
         !Read(*gateway, "auth_lockout_s", lockout, message, "gateway")) {
       return bad();
     }
+    if (options.max_auth_failures_per_connection == 0 || options.auth_failures_per_phone == 0) {
+      message =
+          "gateway.max_auth_failures_per_connection and auth_failures_per_phone must be at "
+          "least 1";
+      return bad();
+    }
+    options.auth_failure_window = std::chrono::seconds(failure_window);
+    options.auth_lockout = std::chrono::seconds(lockout);
     options.idle_timeout = std::chrono::seconds(idle);
     options.auth_timeout = std::chrono::seconds(auth);
     options.command_timeout = std::chrono::seconds(command);
@@ -163,9 +174,6 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
     uint32_t compact_every_s = static_cast<uint32_t>(config.sqlite.compact_every_ms / 1000);
     if (!Read(*store, "max_batch", config.gateway.writer.max_batch, message, "store") ||
-    auto failure_window =
-        static_cast<uint32_t>(duration_cast<seconds>(options.auth_failure_window).count());
-    auto lockout = static_cast<uint32_t>(duration_cast<seconds>(options.auth_lockout).count());
         !Read(*store, "max_queued", config.gateway.writer.max_queued, message, "store") ||
         !Read(*store, "compact_every_rows", config.sqlite.compact_every_rows, message, "store") ||
         !Read(*store, "compact_every_s", compact_every_s, message, "store") ||
@@ -176,14 +184,6 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     if (config.gateway.writer.max_batch == 0 ||
         config.gateway.writer.max_queued < config.gateway.writer.max_batch) {
       message = "store.max_batch must be at least 1 and at most store.max_queued";
-    if (options.max_auth_failures_per_connection == 0 || options.auth_failures_per_phone == 0) {
-      message =
-          "gateway.max_auth_failures_per_connection and auth_failures_per_phone must be at "
-          "least 1";
-      return bad();
-    }
-    options.auth_failure_window = std::chrono::seconds(failure_window);
-    options.auth_lockout = std::chrono::seconds(lockout);
       return bad();
     }
   }

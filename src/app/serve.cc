@@ -147,7 +147,6 @@ int RunServe(const ServeOverrides& overrides) {
     (*monitoring)->OnPosition(positions);
   };
 
-  gateway::Metrics metrics;
   // A terminal whose code the [gateway] reregister_same_identity policy replaced is audited.
   config->gateway.on_reregistered = [&audit](const gateway::Reregistration& event) {
     api::AuditEntry entry;
@@ -164,6 +163,7 @@ int RunServe(const ServeOverrides& overrides) {
     if (auto appended = (*audit)->Append(entry); !appended)
       spdlog::error("cannot audit a terminal re-registration: {}", appended.error().Message());
   };
+  gateway::Metrics metrics;
   gateway::Gateway gateway(config->gateway, **store, **store, metrics);
   (*monitoring)->AttachGateway(&gateway);
   if (auto started = gateway.Start(); !started) {
