@@ -160,27 +160,17 @@ Result<void> SealBodies(store::Database& database, const crypto::FieldCipher& ci
   auto transaction = store::Transaction::Begin(database);
   if (!transaction)
     return tl::unexpected(transaction.error());
-  auto applied = database.Prepare(
-      "SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");
+  auto applied = database.ComponentVersion(kSealedComponent);
   if (!applied)
     return tl::unexpected(applied.error());
-  applied->Bind(1, kSealedComponent);
-  if (auto row = applied->Step(); !row)
-    return tl::unexpected(row.error());
-  const int64_t version = applied->Int(0);
-  applied->Reset();
+  const int64_t version = *applied;
   if (version > kSealedVersion)
     return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
   if (version == kSealedVersion)
     return {};
   if (auto rewritten = RewriteBodies(database, cipher); !rewritten)
     return tl::unexpected(rewritten.error());
-  auto record = database.Prepare(
-      "INSERT INTO component_migrations VALUES(?, ?, "
-      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
-  if (!record)
-    return tl::unexpected(record.error());
-  if (auto ok = record->Bind(1, kSealedComponent).Bind(2, kSealedVersion).Run(); !ok)
+  if (auto ok = database.RecordComponentVersion(kSealedComponent, kSealedVersion); !ok)
     return ok;
   return transaction->Commit();
 }

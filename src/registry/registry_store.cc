@@ -610,16 +610,10 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
   auto transaction = store::Transaction::Begin(database);
   if (!transaction)
     return tl::unexpected(transaction.error());
-  auto applied = database.Prepare(
-      "SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");
+  auto applied = database.ComponentVersion(kSealedComponent);
   if (!applied)
     return tl::unexpected(applied.error());
-  applied->Bind(1, kSealedComponent);
-  auto row = applied->Step();
-  if (!row)
-    return tl::unexpected(row.error());
-  const int64_t version = applied->Int(0);
-  applied->Reset();
+  const int64_t version = *applied;
   if (version > 1)
     return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
   if (version == 1)
@@ -709,12 +703,7 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
     return copied;
   if (auto swapped = database.Exec(kSealedSwap); !swapped)
     return swapped;
-  auto record = database.Prepare(
-      "INSERT INTO component_migrations VALUES(?, 1, "
-      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
-  if (!record)
-    return tl::unexpected(record.error());
-  if (auto ok = record->Bind(1, kSealedComponent).Run(); !ok)
+  if (auto ok = database.RecordComponentVersion(kSealedComponent, 1); !ok)
     return ok;
   return transaction->Commit();
 }

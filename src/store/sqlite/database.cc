@@ -185,33 +185,42 @@ Result<void> Database::Migrate(std::string_view component,
     auto transaction = Transaction::Begin(*this);
     if (!transaction)
       return tl::unexpected(transaction.error());
-    // Read inside the write transaction: another process may have migrated meanwhile.
-    auto current_query =
-        Prepare("SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");
-    if (!current_query)
-      return tl::unexpected(current_query.error());
-    current_query->Bind(1, component);
-    auto row = current_query->Step();
-    if (!row)
-      return tl::unexpected(row.error());
-    const int64_t current = current_query->Int(0);
+    auto version_now = ComponentVersion(component);
+    if (!version_now)
+      return tl::unexpected(version_now.error());
+    const int64_t current = *version_now;
     if (current > newest)
       return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
     if (current >= version)
       continue;
     if (auto ok = Exec(migrations[static_cast<size_t>(version - 1)]); !ok)
       return ok;
-    auto record = Prepare(
-        "INSERT INTO component_migrations VALUES(?, ?, "
-        "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
-    if (!record)
-      return tl::unexpected(record.error());
-    if (auto ok = record->Bind(1, component).Bind(2, version).Run(); !ok)
+    if (auto ok = RecordComponentVersion(component, version); !ok)
       return ok;
     if (auto ok = transaction->Commit(); !ok)
       return ok;
   }
   return {};
+}
+
+Result<int64_t> Database::ComponentVersion(std::string_view component) {
+  auto query =
+      Prepare("SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");
+  if (!query)
+    return tl::unexpected(query.error());
+  query->Bind(1, component);
+  if (auto row = query->Step(); !row)
+    return tl::unexpected(row.error());
+  return query->Int(0);
+}
+
+Result<void> Database::RecordComponentVersion(std::string_view component, int64_t version) {
+  auto record = Prepare(
+      "INSERT INTO component_migrations VALUES(?, ?, "
+      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+  if (!record)
+    return tl::unexpected(record.error());
+  return record->Bind(1, component).Bind(2, version).Run();
 }
 
 int64_t Database::LastInsertRowId() const {

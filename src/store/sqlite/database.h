@@ -87,6 +87,11 @@ class Database {
   // Applies the migrations of `component` it has not applied yet, each in its own
   // transaction. migrations[i] is version i + 1. A database newer than this build is an error.
   Result<void> Migrate(std::string_view component, std::span<const char* const> migrations);
+  // The newest version of `component` recorded in component_migrations (0 when none). Read it
+  // inside the write transaction that migrates: another process may have migrated meanwhile.
+  Result<int64_t> ComponentVersion(std::string_view component);
+  // Records that `component` now stands at `version` (in the transaction that brought it there).
+  Result<void> RecordComponentVersion(std::string_view component, int64_t version);
 
   int64_t LastInsertRowId() const;
   int64_t Changes() const;
