@@ -11,28 +11,31 @@ constexpr int64_t kHourMs = 3600 * 1000;
 constexpr int64_t kDayMs = 24 * kHourMs;
 
 void Add(std::vector<Check>& findings, const PassRules& rules, std::string code,
-         std::string message) {
+         std::string message, std::optional<int> driver_index = std::nullopt) {
   Outcome outcome = rules.OutcomeOf(code);
-  findings.push_back(Check{std::move(code), outcome, std::move(message)});
+  findings.push_back(Check{std::move(code), outcome, std::move(message), driver_index});
 }
 
 // A dated certificate against the end of the pass: missing, expired in the window, or fine.
 // `who` prefixes the message ("驾驶员张三的"), `name` is the certificate's (驾驶证).
 void CheckDate(const std::optional<std::string>& valid_until, int64_t until_ms,
                const std::string& code_prefix, const std::string& who, std::string_view name,
-               const PassRules& rules, std::vector<Check>& findings) {
+               const PassRules& rules, std::vector<Check>& findings,
+               std::optional<int> driver_index = std::nullopt) {
   std::optional<std::string> date =
       valid_until ? registry::NormaliseDate(*valid_until) : std::nullopt;
   if (!date) {
     Add(findings, rules, code_prefix + ".missing",
         who + "未登记" + std::string(name) + "有效期 (" + std::string(name) +
-            " validity not registered)");
+            " validity not registered)",
+        driver_index);
     return;
   }
   if (!DateCovers(*date, until_ms)) {
     Add(findings, rules, code_prefix + ".expired_in_window",
         who + std::string(name) + "有效期至" + *date + "，不能覆盖通行期（至" +
-            ChinaMinute(until_ms) + "） (expires before the pass ends)");
+            ChinaMinute(until_ms) + "） (expires before the pass ends)",
+        driver_index);
   }
 }
 
@@ -161,27 +164,40 @@ void CheckDrivers(const PassApplication& application, const CheckFacts& facts,
                   const PassRules& rules, std::vector<Check>& findings) {
   const int64_t until = CoverUntilMs(application);
   const bool dangerous = application.cargo && application.cargo->dangerous;
-  for (const auto& item : facts.drivers) {
+  for (size_t i = 0; i < facts.drivers.size(); ++i) {
+    const DriverFacts& item = facts.drivers[i];
+    const int index = static_cast<int>(i);
     if (!item.driver) {
       Add(findings, rules, "driver.unknown",
-          "驾驶员" + item.id_number + "未在平台登记 (driver not registered)");
+          "驾驶员" + item.id_number + "未在平台登记 (driver not registered)", index);
       continue;
     }
     const registry::Driver& driver = *item.driver;
+    if (driver.carrier_credit_code != application.carrier_credit_code) {
+      // Only the applicant's own drivers; nothing more is said about someone else's.
+      Add(findings, rules, "driver.carrier_mismatch",
+          DriverLabel(item) +
+              "不是申请企业登记的驾驶员 (the driver is not registered to the "
+              "applying carrier)",
+          index);
+      continue;
+    }
     const std::string who = DriverLabel(item) + "的";
-    CheckDate(driver.licence_valid_until, until, "driver.licence", who, "驾驶证", rules, findings);
+    CheckDate(driver.licence_valid_until, until, "driver.licence", who, "驾驶证", rules, findings,
+              index);
     CheckDate(driver.qualification_valid_until, until, "driver.qualification", who, "从业资格证",
-              rules, findings);
+              rules, findings, index);
     if (!facts.vehicle)
       continue;
     for (const auto& reason : registry::DriverFitsVehicle(driver, facts.vehicle->vehicle_class)) {
       if (reason.code == "licence.class") {
         Add(findings, rules, "driver.licence_class",
-            DriverLabel(item) + "：" + reason.message + " (licence class does not fit)");
+            DriverLabel(item) + "：" + reason.message + " (licence class does not fit)", index);
       } else if (!dangerous) {
         // With dangerous cargo, cargo.dangerous.qualification says the same.
         Add(findings, rules, "driver.qualification_category",
-            DriverLabel(item) + "：" + reason.message + " (qualification category does not fit)");
+            DriverLabel(item) + "：" + reason.message + " (qualification category does not fit)",
+            index);
       }
     }
   }
@@ -204,11 +220,14 @@ void CheckCargo(const PassApplication& application, const CheckFacts& facts, con
             std::string(registry::VehicleClassName(facts.vehicle->vehicle_class)) +
             "，不能运输危险货物 (dangerous goods need a hazardous-goods vehicle)");
   }
-  for (const auto& item : facts.drivers) {
-    if (item.driver && !HasDangerousQualification(*item.driver)) {
+  for (size_t i = 0; i < facts.drivers.size(); ++i) {
+    const DriverFacts& item = facts.drivers[i];
+    if (item.driver && item.driver->carrier_credit_code == application.carrier_credit_code &&
+        !HasDangerousQualification(*item.driver)) {
       Add(findings, rules, "cargo.dangerous.qualification",
           DriverLabel(item) +
-              "无危险货物道路运输从业资格 (driver lacks the dangerous-goods qualification)");
+              "无危险货物道路运输从业资格 (driver lacks the dangerous-goods qualification)",
+          static_cast<int>(i));
     }
   }
   if (application.route_id) {
@@ -230,23 +249,30 @@ void CheckHealth(const PassApplication& application, const CheckFacts& facts,
     return;
   const int64_t reference = HealthReferenceMs(application, now_ms);
   const int64_t validity = int64_t{rules.health_validity_hours} * kHourMs;
-  for (const auto& item : facts.drivers) {
+  for (size_t i = 0; i < facts.drivers.size(); ++i) {
+    const DriverFacts& item = facts.drivers[i];
+    const int index = static_cast<int>(i);
     if (!item.driver)
       continue;  // driver.unknown already says so
+    if (item.driver->carrier_credit_code != application.carrier_credit_code)
+      continue;  // driver.carrier_mismatch: nothing about another carrier's driver
     if (!item.newest_health) {
-      Add(findings, rules, "health.missing", DriverLabel(item) + "无健康记录 (no health record)");
+      Add(findings, rules, "health.missing", DriverLabel(item) + "无健康记录 (no health record)",
+          index);
       continue;
     }
     const registry::HealthRecord& record = *item.newest_health;
     if (IsPositive(record.result)) {
       Add(findings, rules, "health.positive",
           DriverLabel(item) + "于" + ChinaMinute(record.tested_at) + "的" + record.kind + "结果为" +
-              record.result + " (latest result positive)");
+              record.result + " (latest result positive)",
+          index);
     } else if (record.tested_at + validity < reference) {
       Add(findings, rules, "health.stale",
           DriverLabel(item) + "的" + record.kind + "于" + ChinaMinute(record.tested_at) + "，至" +
               ChinaMinute(reference) + "已超过" + std::to_string(rules.health_validity_hours) +
-              "小时 (health record too old)");
+              "小时 (health record too old)",
+          index);
     }
   }
 }
@@ -275,6 +301,22 @@ std::vector<Check> RunChecks(const PassApplication& application, const CheckFact
   CheckHealth(application, facts, rules, now_ms, findings);
   CheckDestination(application, facts, rules, findings);
   return findings;
+}
+
+bool IsHealthFinding(std::string_view code) {
+  return code.starts_with("health.");
+}
+
+Check ShownCheck(const Check& check, const std::vector<std::string>& driver_names,
+                 bool reads_health_results) {
+  if (reads_health_results || !IsHealthFinding(check.code))
+    return check;
+  std::string who = "驾驶员";
+  if (check.driver_index && static_cast<size_t>(*check.driver_index) < driver_names.size())
+    who += driver_names[static_cast<size_t>(*check.driver_index)];
+  return Check{std::string(kHealthNotQualified), check.outcome,
+               who + "的健康记录不符合要求 (the driver's health record does not qualify)",
+               check.driver_index};
 }
 
 PassStatus StatusAfterChecks(const std::vector<Check>& findings, const PassRules& rules) {

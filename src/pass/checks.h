@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pass/model.h"
@@ -58,6 +59,17 @@ void CheckDestination(const PassApplication& application, const CheckFacts& fact
 // destination and route).
 std::vector<Check> RunChecks(const PassApplication& application, const CheckFacts& facts,
                              const PassRules& rules, int64_t now_ms);
+
+// Whether a finding is about a driver's health record (health.*): its code and message tell a
+// health result, which only 卫健委 may read (docs/roles.md).
+bool IsHealthFinding(std::string_view code);
+// What every health finding looks like to a viewer who may not read health results.
+inline constexpr std::string_view kHealthNotQualified = "health.not_qualified";
+// A finding as a viewer sees it: unchanged when `reads_health_results`; otherwise a health
+// finding becomes kHealthNotQualified with "驾驶员<name>的健康记录不符合要求" (`driver_names` of
+// the application; no result, kind, time or reason). Its outcome is kept: it decided the status.
+Check ShownCheck(const Check& check, const std::vector<std::string>& driver_names,
+                 bool reads_health_results);
 
 // Any reject: rejected; else any review: pending_review; else approved when auto_approve,
 // pending_review otherwise.

@@ -208,8 +208,11 @@ ordered_json ApplicationJson(const PassApplication& pass, int64_t now_ms) {
     waypoints.push_back({point.lat, point.lon});
   ordered_json checks = ordered_json::array();
   for (const auto& check : pass.checks) {
-    checks.push_back(
-        {{"code", check.code}, {"outcome", OutcomeId(check.outcome)}, {"message", check.message}});
+    checks.push_back({{"code", check.code},
+                      {"outcome", OutcomeId(check.outcome)},
+                      {"message", check.message},
+                      {"driver_index", check.driver_index ? ordered_json(*check.driver_index)
+                                                          : ordered_json(nullptr)}});
   }
   ordered_json review = nullptr;
   if (pass.review) {
@@ -282,10 +285,13 @@ Checked<PassApplication> ApplicationFromJson(const json& object) {
     for (const auto& item : *checks) {
       if (!item.is_object())
         continue;
+      std::optional<int> driver_index;
+      if (auto index = IntOf(item, "driver_index"); index && *index >= 0 && *index < 100)
+        driver_index = static_cast<int>(*index);
       pass.checks.push_back(
           Check{StringOf(item, "code").value_or(""),
                 ParseOutcome(StringOf(item, "outcome").value_or("")).value_or(Outcome::kReview),
-                StringOf(item, "message").value_or("")});
+                StringOf(item, "message").value_or(""), driver_index});
     }
   }
   if (const json* review = Member(object, "review"); review && review->is_object()) {

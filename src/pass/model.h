@@ -45,11 +45,15 @@ struct Cargo {
   bool operator==(const Cargo&) const = default;
 };
 
-// One finding of the automatic checks (checks.h lists the codes).
+// One finding of the automatic checks (checks.h lists the codes). The code is what programs
+// match on; the message is the full text, which for health findings names a health result and
+// so is shown only to those who may read results (ShownCheck in checks.h renders it per viewer).
 struct Check {
   std::string code;  // e.g. "vehicle.insurance.expired_in_window"
   Outcome outcome = Outcome::kOk;
   std::string message;  // Chinese first
+  // The driver a finding is about (index into driver_id_numbers and driver_names), if any.
+  std::optional<int> driver_index;
   bool operator==(const Check&) const = default;
 };
 

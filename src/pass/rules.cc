@@ -7,11 +7,12 @@
 namespace baotong::pass {
 namespace {
 
-constexpr std::array<ReasonCode, 28> kReasonCodes = {{
+constexpr std::array<ReasonCode, 29> kReasonCodes = {{
     {"vehicle.unknown", Outcome::kReject, "车辆未在平台登记"},
     {"carrier.unknown", Outcome::kReject, "运输企业未在平台登记"},
     {"carrier.mismatch", Outcome::kReject, "车辆不属于申请企业"},
     {"driver.unknown", Outcome::kReject, "驾驶员未在平台登记"},
+    {"driver.carrier_mismatch", Outcome::kReject, "驾驶员不属于申请企业"},
     {"vehicle.transport_cert.expired_in_window", Outcome::kReject, "道路运输证在通行期内过期"},
     {"vehicle.transport_cert.missing", Outcome::kReview, "未登记道路运输证有效期"},
     {"vehicle.insurance.expired_in_window", Outcome::kReject, "交强险在通行期内过期"},

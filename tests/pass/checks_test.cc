@@ -56,6 +56,7 @@ CheckFacts GoodFacts() {
   driver.licence_valid_until = "2030-01-01";
   driver.qualification_category = "道路货物运输驾驶员";
   driver.qualification_valid_until = "2030-01-01";
+  driver.carrier_credit_code = CreditCode(1);
   registry::HealthRecord health;
   health.id_number = IdNumber(1);
   health.kind = "核酸检测";
@@ -123,6 +124,8 @@ std::vector<Scenario> Scenarios() {
       {"carrier.unknown", [](auto&, auto& f) { f.carrier.reset(); }},
       {"carrier.mismatch", [](auto&, auto& f) { f.vehicle->carrier_credit_code = CreditCode(2); }},
       {"driver.unknown", [](auto&, auto& f) { f.drivers[0].driver.reset(); }},
+      {"driver.carrier_mismatch",
+       [](auto&, auto& f) { f.drivers[0].driver->carrier_credit_code = CreditCode(2); }},
       {"vehicle.transport_cert.expired_in_window",
        [=](auto&, auto& f) { f.vehicle->transport_cert_valid_until = "2026-11-25"; }},
       {"vehicle.transport_cert.missing",
@@ -397,6 +400,73 @@ TEST(PassChecksTest, ConfiguredOutcomesReplaceTheDefaults) {
   facts.drivers[0].newest_health.reset();
   findings = RunChecks(Trip(), facts, rules, kNow);
   EXPECT_EQ(StatusAfterChecks(findings, rules), PassStatus::kRejected);
+}
+
+// Issue 13 item 6: another carrier's driver is reported as not the applicant's, and nothing
+// else about that person (licence, qualification, health) is checked or said.
+TEST(PassChecksTest, AnotherCarriersDriverIsNamedOnlyAsNotTheApplicants) {
+  CheckFacts facts = GoodFacts();
+  auto& driver = *facts.drivers[0].driver;
+  driver.carrier_credit_code = CreditCode(2);
+  driver.licence_valid_until = "2020-01-01";
+  driver.licence_class = "C1";
+  facts.drivers[0].newest_health->result = "阳性";
+  PassApplication dangerous = Trip();
+  MakeDangerous(dangerous, facts);
+  driver.qualification_category = "道路货物运输驾驶员";
+  for (const PassApplication& application : {Trip(), dangerous}) {
+    auto findings = RunChecks(application, facts, PassRules{}, kNow);
+    ASSERT_TRUE(Has(findings, "driver.carrier_mismatch"))
+        << ::testing::PrintToString(Codes(findings));
+    for (const auto& finding : findings) {
+      EXPECT_FALSE(finding.code.starts_with("health.")) << finding.code;
+      EXPECT_FALSE(finding.code.starts_with("driver.licence")) << finding.code;
+      EXPECT_NE(finding.code, "cargo.dangerous.qualification");
+      EXPECT_EQ(finding.message.find("2020-01-01"), std::string::npos) << finding.message;
+    }
+    EXPECT_EQ(Find(findings, "driver.carrier_mismatch")->driver_index, 0);
+  }
+}
+
+// Issue 13 item 5: a health finding names the result; only a viewer who may read health results
+// sees it, everyone else one message without the result, kind or time.
+TEST(PassChecksTest, HealthFindingsAreShownInFullOnlyToHealthReaders) {
+  PassApplication application = Trip();
+  application.driver_names = {"张三"};
+  std::vector<std::pair<std::string, std::function<void(CheckFacts&)>>> cases = {
+      {"health.positive", [](CheckFacts& f) { f.drivers[0].newest_health->result = "阳性"; }},
+      {"health.stale", [](CheckFacts& f) { f.drivers[0].newest_health->tested_at -= 3 * kDay; }},
+      {"health.missing", [](CheckFacts& f) { f.drivers[0].newest_health.reset(); }},
+  };
+  std::set<std::string> generic_messages;
+  for (const auto& [code, change] : cases) {
+    CheckFacts facts = GoodFacts();
+    change(facts);
+    auto findings = RunChecks(application, facts, PassRules{}, kNow);
+    const Check* found = Find(findings, code);
+    ASSERT_NE(found, nullptr) << code;
+    EXPECT_TRUE(IsHealthFinding(found->code));
+    // The health department (and the stored record) keep the code and the full message.
+    EXPECT_EQ(ShownCheck(*found, application.driver_names, true), *found);
+    const Check shown = ShownCheck(*found, application.driver_names, false);
+    EXPECT_EQ(shown.code, kHealthNotQualified) << code;
+    EXPECT_EQ(shown.outcome, found->outcome);
+    EXPECT_EQ(shown.message,
+              "驾驶员张三的健康记录不符合要求 (the driver's health record does not qualify)");
+    for (const char* word : {"阳性", "阴性", "positive", "核酸", "2026", "小时", "无健康记录"})
+      EXPECT_EQ(shown.message.find(word), std::string::npos) << code << ": " << word;
+    generic_messages.insert(shown.message);
+  }
+  EXPECT_EQ(generic_messages.size(), 1u);
+  // The positive finding itself does say it, which is why it must not be shown as it is.
+  CheckFacts positive = GoodFacts();
+  positive.drivers[0].newest_health->result = "阳性";
+  EXPECT_NE(Find(RunChecks(application, positive, PassRules{}, kNow), "health.positive")
+                ->message.find("阳性"),
+            std::string::npos);
+  // Other findings are shown as they are to everyone.
+  const Check other{"vehicle.insurance.missing", Outcome::kReview, "车辆辽C12345的交强险", {}};
+  EXPECT_EQ(ShownCheck(other, application.driver_names, false), other);
 }
 
 }  // namespace

@@ -114,7 +114,8 @@ TEST(PassModelTest, JsonRoundTripsEveryField) {
   pass.applicant_role = "carrier";
   pass.created_at_ms = 900;
   pass.status = PassStatus::kRevoked;
-  pass.checks = {Check{"health.missing", Outcome::kReview, "驾驶员张三无健康记录"}};
+  pass.checks = {Check{"health.missing", Outcome::kReview, "驾驶员张三无健康记录", 0},
+                 Check{"window.too_long", Outcome::kReject, "通行时段过长", std::nullopt}};
   pass.review = Review{"staff", 950, "同意"};
   pass.revocation = Revocation{"staff", 990, "车辆事故"};
   pass.token = "BT1.x.y";

@@ -372,5 +372,92 @@ TEST_F(PassStoreTest, ConcurrentCreatesAndLookupsStayConsistent) {
   EXPECT_EQ(passes_->List(all)->total, kThreads * kEach);
 }
 
+// Issue 13 item 6: a carrier applying for itself names only its own vehicle and drivers; any
+// other is refused before anything is checked or stored, with one answer whether the record is
+// another company's or does not exist.
+TEST_F(PassStoreTest, ACarrierMayNameOnlyItsOwnVehicleAndDrivers) {
+  registry::Vehicle vehicle;
+  vehicle.plate = "辽C44444";
+  vehicle.plate_color = PlateColor::kYellow;
+  vehicle.vehicle_class = registry::VehicleClass::kHeavyTruck;
+  vehicle.carrier_credit_code = CreditCode(2);
+  std::vector<registry::Vehicle> vehicles = {vehicle};
+  ASSERT_TRUE(store_->Upsert(std::span<const registry::Vehicle>(vehicles), 1));
+  registry::Driver driver;
+  driver.id_number = IdNumber(2);
+  driver.name = "王五";
+  driver.licence_valid_until = "2020-01-01";
+  driver.carrier_credit_code = CreditCode(2);
+  std::vector<registry::Driver> drivers = {driver};
+  ASSERT_TRUE(store_->Upsert(std::span<const registry::Driver>(drivers), 1));
+  std::vector<registry::HealthRecord> health = {
+      {IdNumber(2), "核酸检测", kNow - 2 * kHour, "王五", "阳性", std::nullopt, 0}};
+  ASSERT_TRUE(store_->Upsert(std::span<registry::HealthRecord>(health), 1));
+
+  const CreateOptions own{.own_fleet_only = true};
+  std::vector<PassApplication> refused;
+  PassApplication foreign_driver = Trip();
+  foreign_driver.driver_id_numbers = {IdNumber(1), IdNumber(2)};
+  refused.push_back(foreign_driver);
+  PassApplication unknown_driver = Trip();
+  unknown_driver.driver_id_numbers = {IdNumber(1), IdNumber(3)};
+  refused.push_back(unknown_driver);
+  refused.push_back(Trip("辽C44444"));  // another company's vehicle
+  refused.push_back(Trip("辽C99999"));  // no such vehicle
+  for (const auto& application : refused) {
+    auto created = passes_->Create(application, kNow, own);
+    ASSERT_FALSE(created) << ApplicationJson(*created, kNow).dump();
+    EXPECT_EQ(created.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(created.error().detail, "pass: the vehicle or a driver is not the applicant's");
+  }
+  pass::PassListQuery all;
+  all.now_ms = kNow;
+  EXPECT_EQ(passes_->List(all)->total, 0);  // nothing stored
+
+  auto mine = passes_->Create(Trip(), kNow, own);
+  ASSERT_TRUE(mine) << mine.error().Message();
+  EXPECT_EQ(mine->status, PassStatus::kApproved);
+
+  // Staff applying for a carrier: another company's driver is a finding, with nothing about him.
+  auto staff = passes_->Create(foreign_driver, kNow);
+  ASSERT_TRUE(staff);
+  EXPECT_EQ(staff->status, PassStatus::kRejected);
+  ASSERT_EQ(staff->checks.size(), 1u) << ApplicationJson(*staff, kNow).dump();
+  EXPECT_EQ(staff->checks[0].code, "driver.carrier_mismatch");
+  EXPECT_EQ(staff->checks[0].driver_index, 1);
+}
+
+}  // namespace
+}  // namespace baotong::pass
+
+namespace baotong::pass {
+namespace {
+
+// What identifies or judges a person is sealed in the stored application; what the statistics
+// count (cargo, origin, destinations) stays readable by SQL.
+TEST_F(PassStoreTest, AStoredApplicationSealsItsDriversAndKeepsItsFreightReadable) {
+  PassApplication application = Trip();
+  application.driver_names = {"张三"};
+  const PassApplication pass = Create(std::move(application));
+  auto query = database_->Prepare(
+      "SELECT body, json_extract(body, '$.cargo.category'), json_extract(body, '$.origin') "
+      "FROM passes WHERE id = ?");
+  ASSERT_TRUE(query);
+  query->Bind(1, pass.id);
+  auto row = query->Step();
+  ASSERT_TRUE(row && *row);
+  const std::string body = query->Text(0);
+  EXPECT_EQ(body.find(IdNumber(1)), std::string::npos) << body;
+  EXPECT_EQ(body.find("张三"), std::string::npos) << body;
+  EXPECT_EQ(query->Text(1), "生活物资");
+  EXPECT_EQ(query->Text(2), "沈阳");
+  query->Reset();
+  // And it reads back whole.
+  auto found = passes_->Get(pass.id);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->driver_id_numbers, std::vector<std::string>{IdNumber(1)});
+  EXPECT_EQ((*found)->driver_names, std::vector<std::string>{"张三"});
+}
+
 }  // namespace
 }  // namespace baotong::pass
