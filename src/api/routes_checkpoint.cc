@@ -1,6 +1,9 @@
 // Checkpoint routes: camera plate reads (by API key), operator QR scans, the passage feed,
 // overrides, the vehicles in the city.
 #include <atomic>
+#include <limits>
+#include <set>
+#include <utility>
 
 #include "api/route_context.h"
 #include "checkpoint/checkpoint_json.h"
@@ -62,6 +65,56 @@ Response Passages(Call& call, std::string_view checkpoint_id) {
   return JsonResponse(http::status::ok, checkpoint::PassagePageJson(*page));
 }
 
+// The vehicles (plate, colour) of a district: a vehicle's district is its carrier's, kept on
+// the registry's vehicle rows.
+Result<std::set<std::pair<std::string, int>>> DistrictVehicles(const Call& call,
+                                                               const std::string& district) {
+  registry::ListQuery query;
+  query.scope.district = district;
+  query.limit = registry::kMaxListLimit;
+  std::set<std::pair<std::string, int>> vehicles;
+  for (query.offset = 0;; query.offset += query.limit) {
+    auto page = call.services.registry.List(registry::Kind::kVehicles, query);
+    if (!page)
+      return tl::unexpected(page.error());
+    for (const auto& item : page->items)
+      vehicles.emplace(item.value("plate", ""), item.value("plate_color", 0));
+    if (query.offset + query.limit >= page->total)
+      break;
+  }
+  return vehicles;
+}
+
+Response InCity(Call& call) {
+  Response error;
+  auto paging = ReadPaging(call, 50, 1000, error);
+  if (!paging)
+    return error;
+  auto& service = *call.services.checkpoints;
+  const auto& district = call.principal.district;
+  if (!district) {
+    return JsonResponse(
+        http::status::ok,
+        checkpoint::InCityPageJson(service.InCity(call.now_ms, paging->offset, paging->limit),
+                                   call.now_ms));
+  }
+  // A district sees the vehicles of its district only (those of its carriers); a vehicle the
+  // registry does not know belongs to no district.
+  auto vehicles = DistrictVehicles(call, *district);
+  if (!vehicles)
+    return Internal(vehicles.error());
+  auto keep = [&](const checkpoint::InCityEntry& entry) {
+    if (entry.plate_color)
+      return vehicles->contains({entry.plate, *entry.plate_color});
+    auto same_plate = vehicles->lower_bound({entry.plate, std::numeric_limits<int>::min()});
+    return same_plate != vehicles->end() && same_plate->first == entry.plate;
+  };
+  return JsonResponse(
+      http::status::ok,
+      checkpoint::InCityPageJson(service.InCity(call.now_ms, paging->offset, paging->limit, keep),
+                                 call.now_ms));
+}
+
 }  // namespace
 
 std::optional<Response> RouteCamera(Call& call) {
@@ -106,14 +159,7 @@ std::optional<Response> RouteCheckpoints(Call& call) {
   if (path == "/api/in-city" && is_get) {
     if (!Allows(role, Permission::kInCityRead))
       return Forbidden(call, "查看在城车辆");
-    Response error;
-    auto paging = ReadPaging(call, 50, 1000, error);
-    if (!paging)
-      return error;
-    return JsonResponse(
-        http::status::ok,
-        checkpoint::InCityPageJson(service.InCity(call.now_ms, paging->offset, paging->limit),
-                                   call.now_ms));
+    return InCity(call);
   }
   constexpr std::string_view kPassages = "/api/passages/";
   constexpr std::string_view kOverride = "/override";

@@ -1,6 +1,7 @@
 // Entry-pass routes: apply, list, read, review, revoke, the QR code, the public key, the
 // published routes and a destination site's expected arrivals.
 #include <algorithm>
+#include <set>
 
 #include "api/masking.h"
 #include "api/route_context.h"
@@ -15,16 +16,60 @@ namespace baotong::api {
 Json PassJson(const pass::PassApplication& application, const Principal& principal,
               int64_t now_ms) {
   Json json = pass::ApplicationJson(application, now_ms);
+  // Health findings tell a driver's result: rendered whole only for those who read results.
+  const bool reads_health = SeesUnmasked(principal, PersonalField::kHealthResult, std::nullopt);
+  Json checks = Json::array();
+  for (const auto& check : application.checks) {
+    const pass::Check shown = pass::ShownCheck(check, application.driver_names, reads_health);
+    checks.push_back(
+        Json{{"code", shown.code},
+             {"outcome", pass::OutcomeId(shown.outcome)},
+             {"message", shown.message},
+             {"driver_index", shown.driver_index ? Json(*shown.driver_index) : Json(nullptr)}});
+  }
+  json["checks"] = std::move(checks);
   if (!SeesUnmasked(principal, PersonalField::kIdNumber, application.carrier_credit_code) &&
       json.contains("driver_id_numbers")) {
     for (auto& id_number : json["driver_id_numbers"])
       id_number = MaskIdNumber(id_number.get<std::string>());
     json["masked"] = Json::array({"driver_id_numbers"});
   }
+  // Check messages, notes and cargo text may quote an ID number or a phone (issue 13).
+  for (auto& member :
+       MaskPersonalNumbersFor(json, {"checks", "review", "revocation", "cargo", "origin"},
+                              principal, application.carrier_credit_code))
+    json["masked"].push_back(std::move(member));
   return json;
 }
 
 namespace {
+
+// Whether a rendered pass shows drivers' ID numbers unmasked (PassJson lists what it masked).
+bool RevealsIdNumbers(const Json& rendered) {
+  const auto ids = rendered.find("driver_id_numbers");
+  if (ids == rendered.end() || !ids->is_array() || ids->empty())
+    return false;
+  const auto masked = rendered.find("masked");
+  if (masked == rendered.end() || !masked->is_array())
+    return true;
+  return std::find(masked->begin(), masked->end(), Json("driver_id_numbers")) == masked->end();
+}
+
+// A read of passes with unmasked ID numbers is recorded before they leave (docs/roles.md); if
+// the audit log cannot take the entry, they do not leave.
+std::optional<Response> AuditPassReveal(const Call& call, std::string target,
+                                        const std::vector<int64_t>& pass_ids) {
+  if (pass_ids.empty())
+    return std::nullopt;
+  Json ids = Json::array();
+  for (size_t i = 0; i < pass_ids.size() && i < 200; ++i)
+    ids.push_back(pass_ids[i]);
+  Json detail{{"records", pass_ids.size()}, {"pass_ids", std::move(ids)}};
+  if (!call.Audit("pass.read", std::move(target), detail.dump()))
+    return ApiError(http::status::service_unavailable, "audit_unavailable",
+                    "审计日志不可用，暂不提供个人信息 (audit log unavailable)");
+  return std::nullopt;
+}
 
 Response FromPassError(const Error& error) {
   switch (error.code) {
@@ -34,11 +79,6 @@ Response FromPassError(const Error& error) {
       return ApiError(http::status::conflict, "conflict",
                       "通行证当前状态不允许此操作 (not allowed in the pass's current state)");
     default:
-  // Check messages, notes and cargo text may quote an ID number or a phone (issue 13).
-  for (auto& member :
-       MaskPersonalNumbersFor(json, {"checks", "review", "revocation", "cargo", "origin"},
-                              principal, application.carrier_credit_code))
-    json["masked"].push_back(std::move(member));
       return Internal(error);
   }
 }
@@ -91,7 +131,15 @@ Response Apply(Call& call) {
     return ApiError(http::status::bad_request, parsed.error().code, parsed.error().message);
   parsed->applicant = call.principal.username;
   parsed->applicant_role = std::string(RoleId(call.principal.role));
-  auto stored = call.services.passes->Create(std::move(*parsed), call.now_ms);
+  // A carrier names only its own vehicle and drivers; the refusal is one and the same whether a
+  // record is missing or another company's, and says nothing about it (issue 13).
+  auto stored = call.services.passes->Create(
+      std::move(*parsed), call.now_ms, pass::CreateOptions{.own_fleet_only = carrier.has_value()});
+  if (!stored && stored.error().code == ErrorCode::kNotFound && carrier) {
+    return ApiError(http::status::unprocessable_entity, "not_in_fleet",
+                    "车辆和驾驶员须为本企业在平台登记的车辆和驾驶员 (the vehicle and every driver "
+                    "must be registered to your company)");
+  }
   if (!stored)
     return Internal(stored.error());
   call.Audit("pass.apply", "passes/" + std::to_string(stored->id),
@@ -125,8 +173,14 @@ Response ListPasses(Call& call) {
   if (!page)
     return Internal(page.error());
   Json items = Json::array();
-  for (const auto& application : page->items)
+  std::vector<int64_t> revealed;
+  for (const auto& application : page->items) {
     items.push_back(PassJson(application, call.principal, call.now_ms));
+    if (RevealsIdNumbers(items.back()))
+      revealed.push_back(application.id);
+  }
+  if (auto refused = AuditPassReveal(call, std::string(call.target), revealed))
+    return std::move(*refused);
   return JsonResponse(http::status::ok, Json{{"total", page->total},
                                              {"offset", paging->offset},
                                              {"limit", paging->limit},
@@ -201,6 +255,22 @@ Response Arrivals(Call& call, std::string_view encoded_code) {
   auto arrivals = call.services.passes->Arrivals(*code, call.now_ms, 24 * 3600 * 1000);
   if (!arrivals)
     return Internal(arrivals.error());
+  // A carrier sees its own passes among the arrivals, not other companies' trucks and drivers.
+  if (const auto& carrier = call.principal.carrier_credit_code) {
+    std::erase_if(*arrivals, [&](const pass::Arrival& arrival) {
+      return arrival.pass->carrier_credit_code != *carrier;
+    });
+  }
+  // Where a vehicle is (and so whether it is on site or overdue) only for roles that read
+  // positions, and for scoped roles only for the terminals they may follow on the map.
+  const bool reads_positions = Allows(call.principal.role, Permission::kPositionsRead);
+  std::optional<std::set<std::string>> followed;
+  if (reads_positions) {
+    auto visible = VisibleTerminals(call);
+    if (!visible)
+      return Internal(visible.error());
+    followed = std::move(*visible);
+  }
   // Where each expected vehicle is: its terminal's newest position in the last 15 minutes,
   // inside the site's geometry (a point site counts 100 m around it) means on site.
   std::vector<geo::Shape> shapes;
@@ -217,11 +287,22 @@ Response Arrivals(Call& call, std::string_view encoded_code) {
   int64_t on_the_way = 0;
   int64_t on_site = 0;
   int64_t overdue = 0;
+  int64_t unlocated = 0;
   for (const auto& arrival : *arrivals) {
     Json item = pass::ArrivalJson(arrival);
+    const auto terminal = terminal_of_plate.find(arrival.pass->plate);
+    const bool locatable = reads_positions && (!followed || (terminal != terminal_of_plate.end() &&
+                                                             followed->contains(terminal->second)));
+    if (!locatable) {
+      // Not the caller's to know where it is: neither its position nor on site or overdue.
+      item["on_site"] = nullptr;
+      item["overdue"] = nullptr;
+      ++unlocated;
+      items.push_back(std::move(item));
+      continue;
+    }
     bool here = false;
-    if (auto terminal = terminal_of_plate.find(arrival.pass->plate);
-        terminal != terminal_of_plate.end() && !shapes.empty()) {
+    if (terminal != terminal_of_plate.end() && !shapes.empty()) {
       auto track = call.services.track.Replay(terminal->second, call.now_ms - kRecentMs,
                                               call.now_ms + 60'000, track::kMaxReplayLimit);
       if (track && !track->empty()) {
@@ -248,7 +329,8 @@ Response Arrivals(Call& call, std::string_view encoded_code) {
                                              {"counts", Json{{"expected", arrivals->size()},
                                                              {"on_the_way", on_the_way},
                                                              {"on_site", on_site},
-                                                             {"overdue", overdue}}},
+                                                             {"overdue", overdue},
+                                                             {"unlocated", unlocated}}},
                                              {"items", std::move(items)}});
 }
 
@@ -311,7 +393,13 @@ std::optional<Response> RoutePasses(Call& call) {
     auto application = VisiblePass(call, id, error);
     if (!application)
       return error;
-    return JsonResponse(http::status::ok, PassJson(*application, call.principal, call.now_ms));
+    Json shown = PassJson(*application, call.principal, call.now_ms);
+    if (RevealsIdNumbers(shown)) {
+      if (auto refused =
+              AuditPassReveal(call, "passes/" + std::to_string(application->id), {application->id}))
+        return std::move(*refused);
+    }
+    return JsonResponse(http::status::ok, shown);
   }
   if (method == http::verb::post &&
       (action == "approve" || action == "reject" || action == "revoke")) {

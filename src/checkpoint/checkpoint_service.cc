@@ -779,12 +779,19 @@ Result<PassagePage> CheckpointService::WaitForPassages(
 }
 
 InCityPage CheckpointService::InCity(int64_t now_ms, int64_t offset, int64_t limit) const {
+  return InCity(now_ms, offset, limit, nullptr);
+}
+
+InCityPage CheckpointService::InCity(int64_t now_ms, int64_t offset, int64_t limit,
+                                     const std::function<bool(const InCityEntry&)>& keep) const {
   std::vector<InCityEntry> all;
   {
     std::lock_guard lock(mutex_);
     all.reserve(in_city_.size());
-    for (const auto& [plate, entry] : in_city_)
-      all.push_back(entry);
+    for (const auto& [plate, entry] : in_city_) {
+      if (!keep || keep(entry))
+        all.push_back(entry);
+    }
   }
   std::sort(all.begin(), all.end(), [now_ms](const InCityEntry& a, const InCityEntry& b) {
     const bool a_overdue = a.Overdue(now_ms);

@@ -147,11 +147,11 @@ TEST_F(PassCheckpointTest, RevokedPassesTurnBackAndCarriersSeeOnlyTheirOwn) {
                  Role::kTransport)
                 .result(),
             http::status::conflict);
-  // A carrier applying for another company's truck is refused by the checks...
+  // A carrier applying for another company's truck is refused before any check...
   auto other =
       Send(http::verb::post, "/api/passes", Application("辽C67890").dump(), Role::kCarrier);
-  ASSERT_EQ(other.result(), http::status::created) << other.body();
-  EXPECT_NE(Body(other)["status"], "approved");
+  EXPECT_EQ(other.result(), http::status::unprocessable_entity) << other.body();
+  EXPECT_EQ(ErrorCode(other), "not_in_fleet");
   // ... and one naming another company altogether by the route.
   Json foreign = Application();
   foreign["carrier_credit_code"] = std::string(testing::kOtherCarrier);
