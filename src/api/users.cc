@@ -530,21 +530,12 @@ Result<std::vector<UserInfo>> UserStore::ListUsers() {
 }
 
 Result<std::optional<UserInfo>> UserStore::FindUser(std::string_view username) {
-  std::lock_guard lock(database_mutex_);
-  auto select = database_.Prepare("SELECT " + std::string(kUserColumns) +
-                                  " FROM users u WHERE u.username = ?");
-  if (!select)
-    return Forward(select);
-  select->Bind(1, username);
-  auto row = select->Step();
-  if (!row)
-    return Forward(row);
-  if (!*row)
-    return std::optional<UserInfo>();
-  auto user = ReadUser(*select);
+  auto user = FindStoredUser(username);
   if (!user)
+    return Forward(user);
+  if (!*user)
     return std::optional<UserInfo>();
-  return std::optional<UserInfo>(std::move(user->info));
+  return std::optional<UserInfo>(std::move((*user)->info));
 }
 
 namespace {
