@@ -216,6 +216,55 @@ std::string HealthDigest(const crypto::FieldCipher& cipher, std::string_view id_
                         record.id_number, record.result});
 }
 
+// The sealed columns of a driver row, plain or sealed under the row's id_hash.
+struct DriverSecrets {
+  std::string id_number;
+  std::optional<std::string> phone;
+  std::optional<std::string> qualification_cert_no;
+};
+DriverSecrets SealDriverSecrets(const crypto::FieldCipher& cipher, std::string_view id_hash,
+                                const DriverSecrets& plain) {
+  return {cipher.Seal(plain.id_number, DriverContext("id_number", id_hash)),
+          cipher.SealOptional(plain.phone, DriverContext("phone", id_hash)),
+          cipher.SealOptional(plain.qualification_cert_no,
+                              DriverContext("qualification_cert_no", id_hash))};
+}
+Result<DriverSecrets> OpenDriverSecrets(const crypto::FieldCipher& cipher, std::string_view id_hash,
+                                        const DriverSecrets& sealed) {
+  auto id_number = cipher.Open(sealed.id_number, DriverContext("id_number", id_hash));
+  auto phone = cipher.OpenOptional(sealed.phone, DriverContext("phone", id_hash));
+  auto certificate = cipher.OpenOptional(sealed.qualification_cert_no,
+                                         DriverContext("qualification_cert_no", id_hash));
+  if (!id_number || !phone || !certificate)
+    return Fail(ErrorCode::kStorage,
+                "registry: a driver's sealed fields do not open (altered, or another key file)");
+  return DriverSecrets{std::move(*id_number), std::move(*phone), std::move(*certificate)};
+}
+
+// The sealed columns of a health record row, plain or sealed under the row's key.
+struct HealthSecrets {
+  std::string id_number;
+  std::string result;
+};
+HealthSecrets SealHealthSecrets(const crypto::FieldCipher& cipher, std::string_view id_hash,
+                                std::string_view kind, int64_t tested_at,
+                                const HealthSecrets& plain) {
+  return {cipher.Seal(plain.id_number, HealthContext("id_number", id_hash, kind, tested_at)),
+          cipher.Seal(plain.result, HealthContext("result", id_hash, kind, tested_at))};
+}
+Result<HealthSecrets> OpenHealthSecrets(const crypto::FieldCipher& cipher, std::string_view id_hash,
+                                        std::string_view kind, int64_t tested_at,
+                                        const HealthSecrets& sealed) {
+  auto id_number =
+      cipher.Open(sealed.id_number, HealthContext("id_number", id_hash, kind, tested_at));
+  auto result = cipher.Open(sealed.result, HealthContext("result", id_hash, kind, tested_at));
+  if (!id_number || !result)
+    return Fail(ErrorCode::kStorage,
+                "registry: a health record's sealed fields do not open (altered, or another key "
+                "file)");
+  return HealthSecrets{std::move(*id_number), std::move(*result)};
+}
+
 using Param = std::variant<int64_t, std::string>;
 
 // Above this many matches a filtered page is read in key order rather than sorted.
@@ -309,17 +358,15 @@ Vehicle ReadVehicle(const store::Statement& row) {
 
 // Opens the sealed fields of a driver row (columns as SqlOf(Kind::kDrivers) lists them).
 Result<Driver> ReadDriver(const store::Statement& row, const crypto::FieldCipher& cipher) {
-  const std::string id_hash = row.Text(9);
-  auto id_number = cipher.Open(row.Text(0), DriverContext("id_number", id_hash));
-  auto phone = cipher.OpenOptional(row.OptionalText(2), DriverContext("phone", id_hash));
-  auto certificate =
-      cipher.OpenOptional(row.OptionalText(5), DriverContext("qualification_cert_no", id_hash));
-  if (!id_number || !phone || !certificate)
-    return Fail(ErrorCode::kStorage,
-                "registry: a driver's sealed fields do not open (altered, or another key file)");
-  return Driver{std::move(*id_number), row.Text(1),         std::move(*phone),
-                row.Text(3),           row.OptionalText(4), std::move(*certificate),
-                row.OptionalText(6),   row.OptionalText(7), row.OptionalText(8)};
+  auto plain = OpenDriverSecrets(cipher, row.Text(9),
+                                 {row.Text(0), row.OptionalText(2), row.OptionalText(5)});
+  if (!plain)
+    return tl::unexpected(plain.error());
+  return Driver{std::move(plain->id_number), row.Text(1),
+                std::move(plain->phone),     row.Text(3),
+                row.OptionalText(4),         std::move(plain->qualification_cert_no),
+                row.OptionalText(6),         row.OptionalText(7),
+                row.OptionalText(8)};
 }
 
 Terminal ReadTerminal(const store::Statement& row) {
@@ -338,17 +385,12 @@ Result<HealthRecord> ReadHealthRecord(const store::Statement& row,
   record.tested_at = row.Int(3);
   record.name = row.Text(4);
   record.valid_until = row.OptionalText(6);
-  const std::string id_hash = row.Text(7);
-  auto id_number =
-      cipher.Open(row.Text(1), HealthContext("id_number", id_hash, record.kind, record.tested_at));
-  auto result =
-      cipher.Open(row.Text(5), HealthContext("result", id_hash, record.kind, record.tested_at));
-  if (!id_number || !result)
-    return Fail(ErrorCode::kStorage,
-                "registry: a health record's sealed fields do not open (altered, or another key "
-                "file)");
-  record.id_number = std::move(*id_number);
-  record.result = std::move(*result);
+  auto plain = OpenHealthSecrets(cipher, row.Text(7), record.kind, record.tested_at,
+                                 {row.Text(1), row.Text(5)});
+  if (!plain)
+    return tl::unexpected(plain.error());
+  record.id_number = std::move(plain->id_number);
+  record.result = std::move(plain->result);
   return record;
 }
 
@@ -591,6 +633,43 @@ std::optional<std::string> Color(const std::optional<PlateColor>& color) {
   return std::to_string(static_cast<int>(*color));
 }
 
+// Binds a driver to ?1..?11 of an INSERT into drivers (or drivers_sealed), its personal fields
+// sealed: id_hash, id_number, name, phone, phone_hash, licence_class, licence_valid_until,
+// qualification_cert_no, qualification_category, qualification_valid_until, carrier_credit_code.
+void BindDriver(store::Statement& statement, const crypto::FieldCipher& cipher,
+                std::string_view id_hash, const Driver& driver) {
+  const DriverSecrets sealed = SealDriverSecrets(
+      cipher, id_hash, {driver.id_number, driver.phone, driver.qualification_cert_no});
+  statement.Bind(1, id_hash)
+      .Bind(2, sealed.id_number)
+      .Bind(3, Arg(driver.name))
+      .Bind(4, sealed.phone)
+      .Bind(5, cipher.LookupHashOptional(kPhoneDomain, driver.phone))
+      .Bind(6, Arg(driver.licence_class))
+      .Bind(7, Arg(driver.licence_valid_until))
+      .Bind(8, sealed.qualification_cert_no)
+      .Bind(9, Arg(driver.qualification_category))
+      .Bind(10, Arg(driver.qualification_valid_until))
+      .Bind(11, Arg(driver.carrier_credit_code));
+}
+
+// Binds a health record to ?first.. of an INSERT into health_records (or health_records_sealed),
+// its personal fields sealed: id_hash, id_number, kind, tested_at, name, result, valid_until,
+// sealed_digest.
+void BindHealthRecord(store::Statement& statement, int first, const crypto::FieldCipher& cipher,
+                      std::string_view id_hash, const HealthRecord& record) {
+  const HealthSecrets sealed = SealHealthSecrets(cipher, id_hash, record.kind, record.tested_at,
+                                                 {record.id_number, record.result});
+  statement.Bind(first, id_hash)
+      .Bind(first + 1, sealed.id_number)
+      .Bind(first + 2, Arg(record.kind))
+      .Bind(first + 3, record.tested_at)
+      .Bind(first + 4, Arg(record.name))
+      .Bind(first + 5, sealed.result)
+      .Bind(first + 6, Arg(record.valid_until))
+      .Bind(first + 7, HealthDigest(cipher, id_hash, record));
+}
+
 // "YYYY-MM-DD" as given, or today in China when empty.
 Result<std::string> CheckedToday(std::string_view today) {
   if (today.empty())
@@ -638,19 +717,8 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
                   from.Text(3),         from.OptionalText(4), from.OptionalText(5),
                   from.OptionalText(6), from.OptionalText(7), from.OptionalText(8)};
     const std::string id_hash = cipher.LookupHash(kIdDomain, driver.id_number);
-    insert_driver->Bind(1, std::string_view(id_hash))
-        .Bind(2, cipher.Seal(driver.id_number, DriverContext("id_number", id_hash)))
-        .Bind(3, Arg(driver.name))
-        .Bind(4, cipher.SealOptional(driver.phone, DriverContext("phone", id_hash)))
-        .Bind(5, cipher.LookupHashOptional(kPhoneDomain, driver.phone))
-        .Bind(6, Arg(driver.licence_class))
-        .Bind(7, Arg(driver.licence_valid_until))
-        .Bind(8, cipher.SealOptional(driver.qualification_cert_no,
-                                     DriverContext("qualification_cert_no", id_hash)))
-        .Bind(9, Arg(driver.qualification_category))
-        .Bind(10, Arg(driver.qualification_valid_until))
-        .Bind(11, Arg(driver.carrier_credit_code))
-        .Bind(12, from.OptionalText(9))
+    BindDriver(*insert_driver, cipher, id_hash, driver);
+    insert_driver->Bind(12, from.OptionalText(9))
         .Bind(13, from.Int(10))
         .Bind(14, from.Text(11))
         .Bind(15, DriverDigest(cipher, id_hash, driver))
@@ -682,19 +750,9 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
     record.result = from.Text(5);
     record.valid_until = from.OptionalText(6);
     const std::string id_hash = cipher.LookupHash(kIdDomain, record.id_number);
-    insert_record->Bind(1, record.id)
-        .Bind(2, std::string_view(id_hash))
-        .Bind(3, cipher.Seal(record.id_number,
-                             HealthContext("id_number", id_hash, record.kind, record.tested_at)))
-        .Bind(4, Arg(record.kind))
-        .Bind(5, record.tested_at)
-        .Bind(6, Arg(record.name))
-        .Bind(7, cipher.Seal(record.result,
-                             HealthContext("result", id_hash, record.kind, record.tested_at)))
-        .Bind(8, Arg(record.valid_until))
-        .Bind(9, HealthDigest(cipher, id_hash, record))
-        .Bind(10, from.Int(7))
-        .Bind(11, from.Int(8));
+    insert_record->Bind(1, record.id);
+    BindHealthRecord(*insert_record, 2, cipher, id_hash, record);
+    insert_record->Bind(10, from.Int(7)).Bind(11, from.Int(8));
     auto ran = insert_record->Run();
     insert_record->Reset();
     return ran;
@@ -757,16 +815,9 @@ Result<int64_t> RegistryStore::Reseal(store::Database& database,
                                       const crypto::FieldCipher& cipher) {
   // Read everything first, then write: updating a table while a SELECT walks it may visit a
   // row twice.
-  struct Resealed {
-    std::string key;
-    std::string first;
-    std::optional<std::string> second;
-    std::optional<std::string> third;
-    int64_t id = 0;
-  };
   int64_t sealed = 0;
-  std::vector<Resealed> drivers;
-  std::vector<Resealed> records;
+  std::vector<std::pair<std::string, DriverSecrets>> drivers;  // by id_hash
+  std::vector<std::pair<int64_t, HealthSecrets>> records;      // by id
   auto select_drivers = database.Prepare(
       "SELECT d.id_number, d.phone, d.qualification_cert_no, d.id_hash FROM drivers d");
   auto select_records = database.Prepare(
@@ -779,18 +830,14 @@ Result<int64_t> RegistryStore::Reseal(store::Database& database,
   if (!select_drivers || !update_driver || !select_records || !update_record)
     return Fail(ErrorCode::kStorage, "registry: cannot prepare the re-sealing");
   auto walked = select_drivers->ForEachRow([&](store::Statement& row) -> Result<void> {
-    const std::string id_hash = row.Text(3);
-    auto id_number = cipher.Open(row.Text(0), DriverContext("id_number", id_hash));
-    auto phone = cipher.OpenOptional(row.OptionalText(1), DriverContext("phone", id_hash));
-    auto certificate =
-        cipher.OpenOptional(row.OptionalText(2), DriverContext("qualification_cert_no", id_hash));
-    if (!id_number || !phone || !certificate)
-      return Fail(ErrorCode::kStorage, "registry: a driver's sealed fields do not open");
-    drivers.push_back(
-        {id_hash, cipher.Seal(*id_number, DriverContext("id_number", id_hash)),
-         cipher.SealOptional(*phone, DriverContext("phone", id_hash)),
-         cipher.SealOptional(*certificate, DriverContext("qualification_cert_no", id_hash)), 0});
-    sealed += 1 + (phone->has_value() ? 1 : 0) + (certificate->has_value() ? 1 : 0);
+    std::string id_hash = row.Text(3);
+    auto plain =
+        OpenDriverSecrets(cipher, id_hash, {row.Text(0), row.OptionalText(1), row.OptionalText(2)});
+    if (!plain)
+      return tl::unexpected(plain.error());
+    sealed += 1 + (plain->phone ? 1 : 0) + (plain->qualification_cert_no ? 1 : 0);
+    DriverSecrets resealed = SealDriverSecrets(cipher, id_hash, *plain);
+    drivers.emplace_back(std::move(id_hash), std::move(resealed));
     return {};
   });
   if (!walked)
@@ -799,33 +846,27 @@ Result<int64_t> RegistryStore::Reseal(store::Database& database,
     const std::string kind = row.Text(2);
     const int64_t tested_at = row.Int(3);
     const std::string id_hash = row.Text(5);
-    auto id_number = cipher.Open(row.Text(1), HealthContext("id_number", id_hash, kind, tested_at));
-    auto result = cipher.Open(row.Text(4), HealthContext("result", id_hash, kind, tested_at));
-    if (!id_number || !result)
-      return Fail(ErrorCode::kStorage, "registry: a health record's sealed fields do not open");
-    records.push_back(
-        {id_hash, cipher.Seal(*id_number, HealthContext("id_number", id_hash, kind, tested_at)),
-         cipher.Seal(*result, HealthContext("result", id_hash, kind, tested_at)), std::nullopt,
-         row.Int(0)});
+    auto plain = OpenHealthSecrets(cipher, id_hash, kind, tested_at, {row.Text(1), row.Text(4)});
+    if (!plain)
+      return tl::unexpected(plain.error());
+    records.emplace_back(row.Int(0), SealHealthSecrets(cipher, id_hash, kind, tested_at, *plain));
     sealed += 2;
     return {};
   });
   if (!walked)
     return tl::unexpected(walked.error());
-  for (const auto& driver : drivers) {
-    update_driver->Bind(1, std::string_view(driver.first))
-        .Bind(2, driver.second)
-        .Bind(3, driver.third)
-        .Bind(4, std::string_view(driver.key));
+  for (const auto& [id_hash, driver] : drivers) {
+    update_driver->Bind(1, driver.id_number)
+        .Bind(2, driver.phone)
+        .Bind(3, driver.qualification_cert_no)
+        .Bind(4, id_hash);
     auto ran = update_driver->Run();
     update_driver->Reset();
     if (!ran)
       return tl::unexpected(ran.error());
   }
-  for (const auto& record : records) {
-    update_record->Bind(1, std::string_view(record.first))
-        .Bind(2, record.second)
-        .Bind(3, record.id);
+  for (const auto& [id, record] : records) {
+    update_record->Bind(1, record.id_number).Bind(2, record.result).Bind(3, id);
     auto ran = update_record->Run();
     update_record->Reset();
     if (!ran)
@@ -982,20 +1023,8 @@ WHERE name IS NOT excluded.name OR sealed_digest IS NOT excluded.sealed_digest
     outcomes.reserve(rows.size());
     for (const Driver& row : rows) {
       const std::string id_hash = cipher.LookupHash(kIdDomain, row.id_number);
-      upsert->Bind(1, Arg(id_hash))
-          .Bind(2, cipher.Seal(row.id_number, DriverContext("id_number", id_hash)))
-          .Bind(3, Arg(row.name))
-          .Bind(4, cipher.SealOptional(row.phone, DriverContext("phone", id_hash)))
-          .Bind(5, cipher.LookupHashOptional(kPhoneDomain, row.phone))
-          .Bind(6, Arg(row.licence_class))
-          .Bind(7, Arg(row.licence_valid_until))
-          .Bind(8, cipher.SealOptional(row.qualification_cert_no,
-                                       DriverContext("qualification_cert_no", id_hash)))
-          .Bind(9, Arg(row.qualification_category))
-          .Bind(10, Arg(row.qualification_valid_until))
-          .Bind(11, Arg(row.carrier_credit_code))
-          .Bind(12, DriverDigest(cipher, id_hash, row))
-          .Bind(13, now_ms);
+      BindDriver(*upsert, cipher, id_hash, row);
+      upsert->Bind(12, DriverDigest(cipher, id_hash, row)).Bind(13, now_ms);
       exists->Bind(1, Arg(id_hash));
       auto outcome = RunUpsert(database_, *exists, *upsert);
       if (!outcome)
@@ -1073,17 +1102,8 @@ WHERE name IS NOT excluded.name OR sealed_digest IS NOT excluded.sealed_digest
       find->Reset();
       if (!found)
         return tl::unexpected(found.error());
-      upsert->Bind(1, Arg(id_hash))
-          .Bind(2, cipher.Seal(row.id_number,
-                               HealthContext("id_number", id_hash, row.kind, row.tested_at)))
-          .Bind(3, Arg(row.kind))
-          .Bind(4, row.tested_at)
-          .Bind(5, Arg(row.name))
-          .Bind(6,
-                cipher.Seal(row.result, HealthContext("result", id_hash, row.kind, row.tested_at)))
-          .Bind(7, Arg(row.valid_until))
-          .Bind(8, HealthDigest(cipher, id_hash, row))
-          .Bind(9, now_ms);
+      BindHealthRecord(*upsert, 1, cipher, id_hash, row);
+      upsert->Bind(9, now_ms);
       auto ran = upsert->Run();
       upsert->Reset();
       if (!ran)
