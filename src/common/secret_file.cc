@@ -12,7 +12,7 @@ namespace baotong::crypto {
 namespace {
 
 constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
-constexpr size_t kMaxFileBytes = 64 * 1024;
+constexpr size_t kMaxFileBytes = kMaxSecretFileBytes;
 
 void InitSodium() {
   if (sodium_init() < 0)
@@ -47,10 +47,10 @@ bool ReadAll(int fd, std::string& content) {
       break;
     content.append(buffer, static_cast<size_t>(got));
     if (content.size() > kMaxFileBytes)
-      break;
+      break;  // longer than any key file: the caller refuses it
   }
   sodium_memzero(buffer, sizeof buffer);
-  return content.size() <= kMaxFileBytes;
+  return true;
 }
 
 bool WriteAll(int fd, std::string_view data) {
@@ -147,23 +147,56 @@ void SecretBytes::Wipe() {
     sodium_memzero(bytes_.data(), bytes_.size());
 }
 
-Result<std::vector<SecretEntry>> LoadSecrets(const std::filesystem::path& file,
-                                             std::string_view header) {
-  InitSodium();
+Result<bool> CreateSecretFile(const std::filesystem::path& file,
+                              const std::function<std::string()>& render) {
+  std::error_code error;
+  if (file.has_parent_path())
+    std::filesystem::create_directories(file.parent_path(), error);
+  Fd created{::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+  if (created.fd < 0) {
+    if (errno == EEXIST)
+      return false;
+    return Fail(ErrorCode::kStorage, "cannot create the key file");
+  }
+  WipedString content{render()};
+  if (!WriteAll(created.fd, content.text) || ::fsync(created.fd) != 0) {
+    ::unlink(file.c_str());  // a half-written key file would read as corrupt next time
+    return Fail(ErrorCode::kStorage, "cannot write the key file");
+  }
+  return true;
+}
+
+Result<void> ReadSecretFile(const std::filesystem::path& file, std::string& content,
+                            GroupReadable group_readable) {
   Fd existing{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
   if (existing.fd < 0) {
     if (errno == ENOENT)
       return Fail(ErrorCode::kNotFound, "key file does not exist");
     return Fail(ErrorCode::kStorage, "cannot open the key file");
   }
-  struct stat status {};
-  if (::fstat(existing.fd, &status) != 0)
-    return Fail(ErrorCode::kStorage, "cannot stat the key file");
-  if ((status.st_mode & 077) != 0)
-    return Fail(ErrorCode::kBadValue,
-                "key file is readable by group or others: chmod 600 it (and check who copied it)");
+  if (group_readable == GroupReadable::kRefuse) {
+    struct stat status {};
+    if (::fstat(existing.fd, &status) != 0)
+      return Fail(ErrorCode::kStorage, "cannot stat the key file");
+    if ((status.st_mode & 077) != 0)
+      return Fail(ErrorCode::kBadValue,
+                  "key file is readable by group or others: chmod 600 it (and check who copied "
+                  "it)");
+  }
+  if (!ReadAll(existing.fd, content)) {
+    sodium_memzero(content.data(), content.size());
+    return Fail(ErrorCode::kStorage, "cannot read the key file");
+  }
+  return {};
+}
+
+Result<std::vector<SecretEntry>> LoadSecrets(const std::filesystem::path& file,
+                                             std::string_view header) {
+  InitSodium();
   WipedString content;
-  if (!ReadAll(existing.fd, content.text))
+  if (auto read = ReadSecretFile(file, content.text, GroupReadable::kRefuse); !read)
+    return tl::unexpected(read.error());
+  if (content.text.size() > kMaxFileBytes)
     return Fail(ErrorCode::kStorage, "cannot read the key file");
   return Parse(content.text, header);
 }
@@ -172,23 +205,15 @@ Result<std::vector<SecretEntry>> LoadOrCreateSecrets(
     const std::filesystem::path& file, std::string_view header,
     const std::function<std::vector<SecretEntry>()>& make) {
   InitSodium();
-  std::error_code error;
-  if (file.has_parent_path())
-    std::filesystem::create_directories(file.parent_path(), error);
-  {
-    Fd created{::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-    if (created.fd >= 0) {
-      std::vector<SecretEntry> entries = make();
-      WipedString content{Render(header, entries)};
-      if (!WriteAll(created.fd, content.text) || ::fsync(created.fd) != 0) {
-        ::unlink(file.c_str());  // a half-written key file would read as corrupt next time
-        return Fail(ErrorCode::kStorage, "cannot write the key file");
-      }
-      return entries;
-    }
-    if (errno != EEXIST)
-      return Fail(ErrorCode::kStorage, "cannot create the key file");
-  }
+  std::vector<SecretEntry> entries;
+  auto created = CreateSecretFile(file, [&] {
+    entries = make();
+    return Render(header, entries);
+  });
+  if (!created)
+    return tl::unexpected(created.error());
+  if (*created)
+    return entries;
   return LoadSecrets(file, header);
 }
 

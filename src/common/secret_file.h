@@ -40,6 +40,26 @@ struct SecretEntry {
   SecretBytes bytes;
 };
 
+// The file primitives below the "<name> <base64>" format, for key files of another format (the
+// pass signing key).
+
+// Creates `file` (0600, and the directories above it) holding what `render` returns, only when
+// no file is there: true when this call created it (render is called only then), false when one
+// was there already. A file that cannot be written whole is removed: it would read as corrupt.
+// The rendered text is wiped once written.
+Result<bool> CreateSecretFile(const std::filesystem::path& file,
+                              const std::function<std::string()>& render);
+
+// Whether a key file readable by group or others is refused.
+enum class GroupReadable { kRefuse, kAllow };
+
+// The most a key file holds; ReadSecretFile stops soon past it (a longer file reads longer).
+inline constexpr size_t kMaxSecretFileBytes = 64 * 1024;
+
+// Reads `file` into `content` (the caller wipes it); kNotFound when there is none.
+Result<void> ReadSecretFile(const std::filesystem::path& file, std::string& content,
+                            GroupReadable group_readable);
+
 // Reads `file`, or creates it (0600) with the entries `make` returns when it does not exist.
 // `header` is the first line (it names the file's purpose and format version).
 Result<std::vector<SecretEntry>> LoadOrCreateSecrets(

@@ -1,14 +1,13 @@
 #include "pass/signing.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
+
+#include "common/secret_file.h"
 
 namespace baotong::pass {
 namespace {
@@ -89,46 +88,6 @@ std::optional<TokenPayload> ReadPayload(const std::vector<unsigned char>& bytes)
   return TokenPayload{*id, *plate, static_cast<int>(*color), *from, *until, *route, *kind};
 }
 
-// Reads the whole of a small file; nullopt on an error other than its absence (errno kept).
-std::optional<std::string> ReadSmallFile(int fd) {
-  std::string content;
-  char buffer[512];
-  for (;;) {
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      return std::nullopt;
-    }
-    if (got == 0)
-      return content;
-    content.append(buffer, static_cast<size_t>(got));
-    if (content.size() > 4096)
-      return content;  // too long to be a key: the parse refuses it
-  }
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t wrote = ::write(fd, data.data(), data.size());
-    if (wrote < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(wrote));
-  }
-  return true;
-}
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
 }  // namespace
 
 TokenPayload PayloadOf(const PassApplication& pass) {
@@ -152,40 +111,30 @@ SigningKey SigningKey::Generate() {
 
 Result<SigningKey> SigningKey::LoadOrCreate(const std::filesystem::path& file) {
   InitSodium();
-  std::error_code error;
-  if (file.has_parent_path())
-    std::filesystem::create_directories(file.parent_path(), error);
-  {
-    Fd created{::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-    if (created.fd >= 0) {
-      SigningKey key = Generate();
-      std::string content =
-          std::string(kKeyFileHeader) +
-          Base64(key.secret_key_.data(), key.secret_key_.size(), sodium_base64_VARIANT_ORIGINAL) +
-          "\n";
-      bool written = WriteAll(created.fd, content) && ::fsync(created.fd) == 0;
-      sodium_memzero(content.data(), content.size());
-      if (!written) {
-        ::unlink(file.c_str());  // a half-written key would be "corrupt" at the next start
-        return Fail(ErrorCode::kStorage, "pass: cannot write the signing key file");
-      }
-      return key;
-    }
-    if (errno != EEXIST)
-      return Fail(ErrorCode::kStorage, "pass: cannot create the signing key file");
-  }
-  Fd existing{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (existing.fd < 0)
-    return Fail(ErrorCode::kStorage, "pass: cannot open the signing key file");
-  auto content = ReadSmallFile(existing.fd);
-  if (!content)
-    return Fail(ErrorCode::kStorage, "pass: cannot read the signing key file");
+  // The file keeps its own format (not secret_file's "<name> <base64>" lines): passes already
+  // issued name this key, so existing files must read as they always did.
+  std::optional<SigningKey> generated;
+  auto created = crypto::CreateSecretFile(file, [&] {
+    generated = Generate();
+    return std::string(kKeyFileHeader) +
+           Base64(generated->secret_key_.data(), generated->secret_key_.size(),
+                  sodium_base64_VARIANT_ORIGINAL) +
+           "\n";
+  });
+  if (!created)
+    return Fail(created.error().code, "pass: cannot create or write the signing key file");
+  if (*created)
+    return std::move(*generated);
+  // Group-readable files are still accepted here, as they always were for this key.
+  std::string content;
+  if (auto read = crypto::ReadSecretFile(file, content, crypto::GroupReadable::kAllow); !read)
+    return Fail(read.error().code, "pass: cannot read the signing key file");
   const auto corrupt = [&] {
-    sodium_memzero(content->data(), content->size());
+    sodium_memzero(content.data(), content.size());
     return Fail(ErrorCode::kBadValue,
                 "pass: the signing key file is corrupt (not replaced: issued passes need it)");
   };
-  std::string_view text = *content;
+  std::string_view text = content;
   if (text.substr(0, kKeyFileHeader.size()) != kKeyFileHeader || text.back() != '\n')
     return corrupt();
   text.remove_prefix(kKeyFileHeader.size());
@@ -206,7 +155,7 @@ Result<SigningKey> SigningKey::LoadOrCreate(const std::filesystem::path& file) {
   sodium_memzero(derived_secret.data(), derived_secret.size());
   if (!consistent)
     return corrupt();
-  sodium_memzero(content->data(), content->size());
+  sodium_memzero(content.data(), content.size());
   return key;
 }
 
