@@ -125,10 +125,13 @@ Result<SigningKey> SigningKey::LoadOrCreate(const std::filesystem::path& file) {
     return Fail(created.error().code, "pass: cannot create or write the signing key file");
   if (*created)
     return std::move(*generated);
-  // Group-readable files are still accepted here, as they always were for this key.
+  // Whoever reads this key issues passes the gates accept: like the audit and field keys it must
+  // be the service's alone (issue 13).
   std::string content;
-  if (auto read = crypto::ReadSecretFile(file, content, crypto::GroupReadable::kAllow); !read)
-    return Fail(read.error().code, "pass: cannot read the signing key file");
+  if (auto read = crypto::ReadSecretFile(file, content, crypto::GroupReadable::kRefuse); !read)
+    return Fail(read.error().code,
+                "pass: cannot read the signing key file, or group or others may read it (chmod "
+                "600 it)");
   const auto corrupt = [&] {
     sodium_memzero(content.data(), content.size());
     return Fail(ErrorCode::kBadValue,

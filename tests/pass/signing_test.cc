@@ -138,6 +138,20 @@ TEST_F(SigningKeyFileTest, CreatedOnceWithMode0600AndReloaded) {
   EXPECT_TRUE(VerifyToken(created->Sign(Payload()), loaded->public_key(), kFrom));
 }
 
+TEST_F(SigningKeyFileTest, AKeyFileOthersMayReadIsRefusedAndKept) {
+  auto file = dir_ / "pass-signing.key";
+  ASSERT_TRUE(SigningKey::LoadOrCreate(file));
+  ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+  auto loaded = SigningKey::LoadOrCreate(file);
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().Message().find("chmod 600"), std::string::npos);
+  struct stat info {};
+  ASSERT_EQ(::stat(file.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0644u);  // not replaced: issued passes need the key
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  EXPECT_TRUE(SigningKey::LoadOrCreate(file));
+}
+
 TEST_F(SigningKeyFileTest, ACorruptFileIsAnErrorAndIsKept) {
   auto file = dir_ / "pass-signing.key";
   ASSERT_TRUE(SigningKey::LoadOrCreate(file));
