@@ -20,10 +20,9 @@ namespace {
 // phone or ID number: masked for whoever sees those masked (issue 13).
 Json ShownAlarm(const alarm::Alarm& item, const Principal& principal, int64_t now_ms) {
   Json json = alarm::AlarmJson(item, now_ms);
-  MaskPersonalNumbersFor(json,
-                         {"subject", "detail", "dispatched_to", "dispatch_note", "outcome",
-                          "handle_note"},
-                         principal, std::nullopt);
+  MaskPersonalNumbersFor(
+      json, {"subject", "detail", "dispatched_to", "dispatch_note", "outcome", "handle_note"},
+      principal, std::nullopt);
   return json;
 }
 Json ShownStep(const alarm::Step& step, const Principal& principal) {
@@ -292,7 +291,8 @@ Response AlarmStep(Call& call, MonitoringControl& monitoring, std::string_view i
     }
   }
   call.Audit("alarm." + std::string(action), "alarms/" + std::to_string(found->id), detail.dump());
-  return JsonResponse(http::status::ok, Json{{"alarm", ShownAlarm(*done, call.principal, call.now_ms)}});
+  return JsonResponse(http::status::ok,
+                      Json{{"alarm", ShownAlarm(*done, call.principal, call.now_ms)}});
 }
 
 Json ZoneEntryJson(const ZoneEntry& entry) {
@@ -408,9 +408,10 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
     // District clients see personal numbers masked (the other readers of alarms see them).
     Principal district_reader;
     district_reader.role = Role::kDistrict;
-    const std::string masked_message =
-        Json{{"type", "alarm"}, {"alarm", ShownAlarm(update.alarm, district_reader, now_ms)}}
-            .dump();
+    const std::string masked_message = Json{
+        {"type", "alarm"},
+        {"alarm", ShownAlarm(update.alarm, district_reader,
+                             now_ms)}}.dump();
     std::lock_guard lock(mutex_);
     std::erase_if(clients_, [](const Client& client) {
       auto socket = client.socket.lock();

@@ -375,8 +375,8 @@ int RunKeysRotate(const std::string& data_dir, const std::string& algorithm, std
     return *row ? query->Int(0) : 0;
   };
   auto has_passes = count_of("SELECT count(*) FROM sqlite_master WHERE name = 'passes'");
-  auto passes_sealed = count_of(
-      "SELECT count(*) FROM component_migrations WHERE component = 'pass_sealed'");
+  auto passes_sealed =
+      count_of("SELECT count(*) FROM component_migrations WHERE component = 'pass_sealed'");
   if (!has_passes || !passes_sealed)
     return Report(!has_passes ? has_passes.error() : passes_sealed.error(), err);
   if (*has_passes > 0 && *passes_sealed == 0) {

@@ -218,8 +218,8 @@ int RunServe(const ServeOverrides& overrides) {
     metrics_options.threads = 1;
     metrics_options.max_connections_per_address = 16;
     metrics_options.max_connections = 64;
-    metrics_http = std::make_unique<api::HttpServer>(metrics_options,
-                                                     api::MakeMetricsHandler(metrics));
+    metrics_http =
+        std::make_unique<api::HttpServer>(metrics_options, api::MakeMetricsHandler(metrics));
     if (auto started = metrics_http->Start(); started) {
       metrics_where = metrics_options.listen_address + ":" + std::to_string(metrics_http->port());
     } else {
