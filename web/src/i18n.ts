@@ -8,6 +8,7 @@ const DICT: Record<string, [zh: string, en: string]> = {
   app_short: ['保通', 'Baotong'],
   switch_lang: ['English', '中文'],
   demo_data: ['演示数据', 'Demo data'],
+  menu: ['菜单', 'Menu'],
   // Login
   login_title: ['用户登录', 'Sign in'],
   username: ['用户名', 'Username'],

@@ -86,6 +86,31 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
     nav.append(link('#/users', currentLang() === 'zh' ? '用户管理' : 'Users', 'nav-users'));
   nav.append(link('#/account', currentLang() === 'zh' ? '账号与密码' : 'Account', 'nav-account'));
 
+  // On a small screen the sidebar is a top bar and the navigation opens from this button; it
+  // closes again once a link is chosen. On a wide screen the button is hidden (style.css).
+  nav.id = 'nav';
+  const menuButton = el(
+    'button',
+    {
+      class: 'btn menu-toggle',
+      type: 'button',
+      testid: 'menu-toggle',
+      'aria-controls': 'nav',
+      'aria-expanded': 'false',
+    },
+    t('menu'),
+  );
+  const setMenuOpen = (open: boolean) => {
+    sidebar.classList.toggle('nav-open', open);
+    menuButton.setAttribute('aria-expanded', String(open));
+  };
+  menuButton.addEventListener('click', () =>
+    setMenuOpen(menuButton.getAttribute('aria-expanded') !== 'true'),
+  );
+  nav.addEventListener('click', (event) => {
+    if ((event.target as Element).closest('a')) setMenuOpen(false);
+  });
+
   const sidebar = el(
     'aside',
     { class: 'sidebar', testid: 'sidebar' },
@@ -94,6 +119,7 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
       { class: 'brand' },
       el('span', { class: 'brand-mark' }, '保'),
       el('span', {}, t('app_short')),
+      menuButton,
     ),
     nav,
     el(
