@@ -11,7 +11,18 @@ export interface User {
   district: string | null;
   carrier_credit_code: string | null;
   permissions: string[];
+  // Set after a sign-in with a one-time password: the server refuses everything but the change.
+  must_change_password?: boolean;
 }
+
+// A row of GET /api/users (users.manage): the account without its permissions.
+export type ListedUser = Omit<
+  User,
+  'permissions' | 'carrier_credit_code' | 'must_change_password'
+> & {
+  disabled: boolean;
+  must_change_password: boolean;
+};
 
 export interface UiConfig {
   tile_url: string;
@@ -487,4 +498,16 @@ export const api = {
   monitorRules: () => request<{ settings: RuleSettings }>('/api/monitor/rules'),
   saveMonitorRules: (settings: RuleSettings) =>
     request<{ settings: RuleSettings }>('/api/monitor/rules', json('PUT', { settings })),
+  // Accounts (issue 13): one's own password; the users and a reset for users.manage.
+  changePassword: (oldPassword: string, newPassword: string) =>
+    request<{ ok: boolean; user: User }>(
+      '/api/auth/password',
+      json('POST', { old_password: oldPassword, new_password: newPassword }),
+    ),
+  users: () => request<{ items: ListedUser[] }>('/api/users'),
+  resetPassword: (username: string) =>
+    request<{ username: string; one_time_password: string }>(
+      `/api/users/${encodeURIComponent(username)}/password-reset`,
+      { method: 'POST' },
+    ),
 };

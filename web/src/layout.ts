@@ -2,7 +2,6 @@
 // header with the user, their department and role, the language switch and 退出.
 import { canInvestigate, canReadStats } from './analysis-api';
 import { api } from './api';
-import { canManageUsers } from './pages/account';
 import { clear, el } from './dom';
 import { currentLang, setLang, t } from './i18n';
 import {
@@ -13,6 +12,7 @@ import {
   canReadAlarms,
   canReadInCity,
   canReadKind,
+  canManageUsers,
   canReadPasses,
   canReviewPasses,
   importableKinds,
@@ -82,9 +82,8 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
   }
 
   // Issue 13: one's own password, and the accounts for users.manage.
-  if (canManageUsers())
-    nav.append(link('#/users', currentLang() === 'zh' ? '用户管理' : 'Users', 'nav-users'));
-  nav.append(link('#/account', currentLang() === 'zh' ? '账号与密码' : 'Account', 'nav-account'));
+  if (canManageUsers()) nav.append(link('#/users', t('nav_users'), 'nav-users'));
+  nav.append(link('#/account', t('nav_account'), 'nav-account'));
 
   // On a small screen the sidebar is a top bar and the navigation opens from this button; it
   // closes again once a link is chosen. On a wide screen the button is hidden (style.css).

@@ -8,13 +8,7 @@ import { api, setUnauthorizedHandler } from './api';
 import { clear, el } from './dom';
 import { setLang, currentLang, t } from './i18n';
 import { type Layout, renderLayout } from './layout';
-import {
-  canManageUsers,
-  mustChangePassword,
-  renderAccount,
-  renderForcedPasswordChange,
-  renderUsers,
-} from './pages/account';
+import { renderAccount, renderForcedPasswordChange, renderUsers } from './pages/account';
 import { renderAlarmDetail, renderAlarmList } from './pages/alarms';
 import { renderCheckpoint } from './pages/checkpoint';
 import { renderImports } from './pages/imports';
@@ -29,6 +23,7 @@ import { renderReview } from './pages/review';
 import { renderRules, renderZones } from './pages/zones';
 import {
   canApplyPass,
+  canManageUsers,
   canOpenMap,
   canOperateCheckpoint,
   canReadAlarms,
@@ -39,6 +34,7 @@ import {
   importableKinds,
   isKind,
   landingRoute,
+  mustChangePassword,
   session,
 } from './state';
 
@@ -105,8 +101,10 @@ async function route(forceLayout = false): Promise<void> {
     renderForcedPasswordChange(
       root,
       () => {
-        location.hash = landingRoute();
-        void route(true);
+        // Routed once: by the hashchange listener, or here when the hash stays as it is.
+        const target = landingRoute();
+        if (location.hash === target) void route(true);
+        else location.hash = target;
       },
       () => {
         void api.logout().catch(() => undefined);

@@ -40,6 +40,9 @@ export const canReadAlarms = () => can('alarms.read');
 export const canHandleAlarms = () => can('alarms.handle');
 export const canConfigureMonitor = () => can('monitor.configure');
 export const canOpenMap = () => canReadPositions() || canReadAlarms();
+// Issue 13: the accounts and their password resets; a one-time password's forced change.
+export const canManageUsers = () => can('users.manage');
+export const mustChangePassword = () => session.user?.must_change_password ?? false;
 
 // Where to go after signing in, or when the hash names nothing.
 export function landingRoute(): string {
