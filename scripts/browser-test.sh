@@ -14,6 +14,8 @@ fi
 # The static check first (a second): data reaches the page only as text (no innerHTML, Leaflet
 # content from DOM nodes, no inline script), which the browser test then exercises.
 node web/tests/unsafe-html.test.mjs
+# dom.ts safeUrl against javascript: spelled the ways a browser still runs (a tab, a control byte).
+node web/tests/safe-url.test.mjs
 export BAOTONG=${BAOTONG:-build/baotong}
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-build/browser-artifacts}
 if [[ ! -x $BAOTONG ]]; then

@@ -40,11 +40,18 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 // Relative links, in-app routes and http(s)/blob/data:image URLs; never javascript: and the like.
+// The browser's own parser decides the scheme, so what it ignores (a tab or a control character
+// inside or before "javascript:") cannot hide one from a pattern.
 export function safeUrl(url: string): boolean {
-  const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(url);
-  if (!scheme) return true;
-  const name = scheme[1].toLowerCase();
-  return name === 'http' || name === 'https' || name === 'blob' || /^\s*data:image\//i.test(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url, location.href);
+  } catch {
+    return false;
+  }
+  const { protocol } = parsed;
+  if (protocol === 'http:' || protocol === 'https:' || protocol === 'blob:') return true;
+  return protocol === 'data:' && /^image\//i.test(parsed.pathname);
 }
 
 export function append(parent: Node, ...children: Child[]): void {
