@@ -2,9 +2,10 @@
 // only as text. It fails when a source in web/src
 //   - assigns innerHTML/outerHTML or uses insertAdjacentHTML, document.write, srcdoc,
 //     createContextualFragment, DOMParser, eval, new Function or a string timer;
-//   - hands Leaflet a tooltip or popup that is not a DOM node (Leaflet treats strings as HTML):
-//     the content must come from textLabel(...), labelValueNode(...) or a function named *Node
-//     (src/dom.ts), directly or from an arrow function;
+//   - hands Leaflet a tooltip or popup (bindTooltip, bindPopup, setContent, L.tooltip({content}),
+//     L.popup({content})) that is not a DOM node (Leaflet treats strings as HTML): the content
+//     must come from one of src/dom.ts's node makers (NODE_MAKERS), directly or from an arrow
+//     function;
 //   - gives ECharts a formatter or an HTML tooltip (names from data would be HTML there);
 //   - names a Leaflet layers-control entry or a tile attribution with anything but a constant
 //     or escaped text;
@@ -46,6 +47,7 @@ const lineOf = (text, index) => text.slice(0, index).split('\n').length;
 
 const FORBIDDEN = [
   [/\.(innerHTML|outerHTML)\b/, 'innerHTML/outerHTML: build nodes with el() from src/dom.ts'],
+  [/\[\s*['"`](innerHTML|outerHTML)['"`]\s*\]/, "['innerHTML']: build nodes with el()"],
   [/\binsertAdjacentHTML\b/, 'insertAdjacentHTML: build nodes with el()'],
   [/\bdocument\.(write|writeln)\b/, 'document.write'],
   [/\bsrcdoc\b/, 'srcdoc'],
@@ -64,7 +66,11 @@ const FORBIDDEN = [
 // Leaflet content setters: the first argument must be a DOM node from the helpers.
 const LEAFLET_CONTENT =
   /\.(bindTooltip|bindPopup|setContent|setTooltipContent|setPopupContent)\??\.?\(\s*/g;
-const NODE_ARGUMENT = /^(\(\)\s*=>\s*)?(textLabel|labelValueNode|\w+Node)\(/;
+// The node makers src/dom.ts exports; a page's own function (whatever its name) does not count,
+// since nothing here can see what it returns.
+const NODE_MAKERS = ['textLabel', 'labelValueNode', 'el'];
+const NODE_ARGUMENT = new RegExp(`^(\\(\\)\\s*=>\\s*)?(${NODE_MAKERS.join('|')})\\(`);
+const LEAFLET_OPTIONS_CONTENT = /\bL\.(tooltip|popup)\(\s*\{[^}]*?\bcontent\s*:\s*/g;
 
 function problems(file) {
   const text = code(fs.readFileSync(file, 'utf8'));
@@ -78,7 +84,15 @@ function problems(file) {
     const rest = text.slice(match.index + match[0].length);
     if (!NODE_ARGUMENT.test(rest)) {
       found.push(
-        `${lineOf(text, match.index)}: ${match[1]} takes HTML from a string; pass textLabel(...) or a *Node(...) element: ${rest.split('\n')[0].trim()}`,
+        `${lineOf(text, match.index)}: ${match[1]} takes HTML from a string; pass ${NODE_MAKERS.join('/')}(...) from src/dom.ts: ${rest.split('\n')[0].trim()}`,
+      );
+    }
+  }
+  for (const match of text.matchAll(LEAFLET_OPTIONS_CONTENT)) {
+    const rest = text.slice(match.index + match[0].length);
+    if (!NODE_ARGUMENT.test(rest)) {
+      found.push(
+        `${lineOf(text, match.index)}: L.${match[1]}({content}) takes HTML from a string; pass ${NODE_MAKERS.join('/')}(...)`,
       );
     }
   }
@@ -116,7 +130,9 @@ function htmlProblems(file) {
 }
 
 test('web/src puts data on the page only as text', () => {
-  const report = sources(srcDir).flatMap((file) =>
+  const files = sources(srcDir);
+  assert.ok(files.length > 0, `no sources found under ${srcDir}`);
+  const report = files.flatMap((file) =>
     problems(file).map((p) => `${path.relative(webDir, file)}:${p}`),
   );
   assert.deepEqual(report, [], `unsafe HTML patterns:\n${report.join('\n')}`);
@@ -132,8 +148,10 @@ test('index.html runs under script-src self (no inline script, handler or style)
 
 test('the built bundle has no eval or new Function', () => {
   const assets = path.join(webDir, 'dist/assets');
-  if (!fs.existsSync(assets)) return;
-  for (const name of fs.readdirSync(assets).filter((f) => f.endsWith('.js'))) {
+  assert.ok(fs.existsSync(assets), `${assets} is missing: build first (scripts/web-build.sh)`);
+  const bundles = fs.readdirSync(assets).filter((f) => f.endsWith('.js'));
+  assert.ok(bundles.length > 0, `no .js bundle in ${assets}`);
+  for (const name of bundles) {
     const text = fs.readFileSync(path.join(assets, name), 'utf8');
     assert.ok(!/(^|[^.\w$])eval\s*\(/.test(text), `${name} calls eval`);
     assert.ok(!/\bnew Function\s*\(/.test(text), `${name} uses new Function`);
@@ -141,6 +159,13 @@ test('the built bundle has no eval or new Function', () => {
 });
 
 // The check itself: each rule fires on the pattern it is there for.
+test("the node makers it allows are src/dom.ts's exports", () => {
+  const dom = fs.readFileSync(path.join(srcDir, 'dom.ts'), 'utf8');
+  for (const name of NODE_MAKERS) {
+    assert.match(dom, new RegExp(`export function ${name}\\b`), `dom.ts does not export ${name}`);
+  }
+});
+
 test('the check finds the patterns it forbids', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baotong-unsafe-html-'));
   try {
@@ -150,6 +175,12 @@ test('the check finds the patterns it forbids', () => {
       'layer.bindTooltip(String(site.name), { permanent: true });',
       'marker.bindPopup(`<strong>${name}</strong>`);',
       'marker.bindTooltip(() => popupHtml(p));',
+      'marker.bindTooltip(popupNode(p));',
+      'marker.bindPopup(() => myOwnNode(p));',
+      "node['innerHTML'] = text;",
+      'node["outerHTML"] = text;',
+      'L.tooltip({ content: `<b>${name}</b>` }).addTo(map);',
+      'L.popup({ offset: [0, 4], content: site.name }).openOn(map);',
       "L.popup().setContent('<b>x</b>');",
       'chart.setOption({ tooltip: { formatter: (p) => p.name } });',
       "node.insertAdjacentHTML('beforeend', text);",
@@ -163,7 +194,9 @@ test('the check finds the patterns it forbids', () => {
     }
     for (const line of [
       'layer.bindTooltip(textLabel(String(site.name)), { permanent: true });',
-      'marker.bindTooltip(() => popupNode(p));',
+      'marker.bindTooltip(() => labelValueNode(rows(p)));',
+      'L.popup({ content: textLabel(site.name) }).openOn(map);',
+      "L.tooltip({ content: el('b', {}, name) });",
       "overlays.addOverlay(layer, t('map_zones'));",
       '// innerHTML is never assigned (a comment)',
     ]) {

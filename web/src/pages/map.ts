@@ -119,8 +119,8 @@ export function zoneLayer(zone: Zone, renderer?: L.Renderer): L.Layer | null {
   return L.geoJSON(geometry as GeoJSON.Geometry, { style: () => style });
 }
 
-export function zoneTooltipNode(zone: Zone): HTMLElement {
-  return textLabel(`${zone.name || zone.code} · ${t(`zone_kind_${zone.kind}`)}`);
+export function zoneTooltipText(zone: Zone): string {
+  return `${zone.name || zone.code} · ${t(`zone_kind_${zone.kind}`)}`;
 }
 
 // A Leaflet map with the server's base map (or none) at the city's centre.
@@ -176,7 +176,7 @@ function stateName(state: VehicleState | undefined): string {
   return state ? t(`vehicle_state_${state}`) : '—';
 }
 
-function popupNode(position: MapVehicle): HTMLElement {
+function popupRows(position: MapVehicle): Array<[string, string]> {
   const rows: Array<[string, string]> = [
     [t('plate'), position.plate || '—'],
     [t('terminal'), position.terminal],
@@ -187,7 +187,7 @@ function popupNode(position: MapVehicle): HTMLElement {
   if (position.alarms.length > 0) {
     rows.push([t('nav_alarms'), position.alarms.map((k) => alarmKindName(k)).join('，')]);
   }
-  return labelValueNode(rows);
+  return rows;
 }
 
 export function renderMap(content: HTMLElement): () => void {
@@ -370,7 +370,7 @@ export function renderMap(content: HTMLElement): () => void {
           if (zone.kind === 'site' || zone.kind === 'city') continue;
           const layer = zoneLayer(zone);
           if (!layer) continue;
-          (layer as L.Path).bindTooltip?.(zoneTooltipNode(zone));
+          (layer as L.Path).bindTooltip?.(textLabel(zoneTooltipText(zone)));
           labelled.set(`zone:${zone.code}`, layer);
           group.addLayer(layer);
         }
@@ -493,7 +493,7 @@ export function renderMap(content: HTMLElement): () => void {
             }),
           };
           // Content is built when opened, so it always shows the latest position.
-          entry.marker.bindTooltip(() => popupNode(entry.position));
+          entry.marker.bindTooltip(() => labelValueNode(popupRows(entry.position)));
           // A monitored vehicle opens its panel; a bare position its popup.
           entry.marker.on('click', () => {
             if (entry.position.state) {
@@ -501,7 +501,7 @@ export function renderMap(content: HTMLElement): () => void {
             } else {
               L.popup()
                 .setLatLng(entry.marker.getLatLng())
-                .setContent(popupNode(entry.position))
+                .setContent(labelValueNode(popupRows(entry.position)))
                 .openOn(map);
             }
           });

@@ -6,14 +6,14 @@
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { ApiError, api, type RuleSettings, type Zone, type ZoneInput } from '../api';
-import { clear, el } from '../dom';
+import { clear, el, textLabel } from '../dom';
 import { drawTool, shapeGeoJson } from '../draw';
 import { t } from '../i18n';
 import { errorText } from '../pass-ui';
 import { canConfigureMonitor } from '../state';
 import { button, emptyRow, errorBox, listTable } from '../widgets';
 import { ALARM_KINDS, DEPARTMENTS, alarmKindName, departmentName } from './alarms';
-import { baseMap, zoneLayer, zoneStyle, zoneTooltipNode } from './map';
+import { baseMap, zoneLayer, zoneStyle, zoneTooltipText } from './map';
 
 export const VEHICLE_CLASSES = [
   'tour_bus',
@@ -462,7 +462,7 @@ export function renderZones(content: HTMLElement): () => void {
     for (const zone of sorted) {
       const layer = zoneLayer(zone);
       if (layer) {
-        (layer as L.Path).bindTooltip?.(zoneTooltipNode(zone));
+        (layer as L.Path).bindTooltip?.(textLabel(zoneTooltipText(zone)));
         // While drawing, a click on a zone is a click on the map (a vertex, a centre).
         layer.on('click', () => {
           if (draw.mode() === 'none') openForm(zone);
