@@ -84,8 +84,10 @@ Result<bool> RegistryWorker::PlateHeldByAnother(const std::string& plate,
   if (!holders)
     return tl::unexpected(holders.error());
   for (const auto& holder : *holders) {
-    if (holder.terminal == terminal || holder.auth_code.empty())
-      continue;  // itself, or provisioned but never registered
+    // A holder without a code was provisioned by staff for this vehicle: it holds the plate
+    // as firmly as a registered one, so that a stranger cannot claim the vehicle first.
+    if (holder.terminal == terminal)
+      continue;
     auto current = batch_.find(holder.terminal);
     if (current != batch_.end() && current->second.plate != plate)
       continue;
@@ -180,6 +182,31 @@ std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Jo
   }
   if (!*known && !options_.auto_register)
     return code(RegisterResult::kNoSuchTerminal);
+  if (*known && !(*known)->plate.empty()) {
+    // Provisioned (or reset to await registration) by staff for a vehicle: the device must
+    // name that vehicle, and what staff stored is kept; the device adds only what is missing.
+    const store::TerminalRecord& stored = **known;
+    if (stored.plate != request.plate || stored.plate_color != request.plate_color) {
+      metrics_.RegistrationRefused();
+      spdlog::info("jt808 {}: terminal {} is provisioned for another vehicle: refused (result 2)",
+                   job.peer, request.terminal);
+      return code(RegisterResult::kNoSuchVehicle);
+    }
+    store::TerminalRecord kept = stored;
+    auto fill = [](std::string& field, std::string& given) {
+      if (field.empty())
+        field = std::move(given);
+    };
+    fill(kept.terminal_id, request.terminal_id);
+    fill(kept.maker_id, request.maker_id);
+    fill(kept.terminal_model, request.terminal_model);
+    if (kept.province_id == 0 && kept.city_id == 0) {
+      kept.province_id = request.province_id;
+      kept.city_id = request.city_id;
+    }
+    kept.registered_at_ms = request.registered_at_ms;
+    request = std::move(kept);
+  }
   // First registration: an unknown terminal under auto-registration, or one the departments
   // provisioned (no code yet). One vehicle has one registered terminal.
   auto held = PlateHeldByAnother(request.plate, request.terminal);

@@ -256,8 +256,10 @@ Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
     plates.insert(vehicle.plate);
     vehicle.vehicle_class = RandomVehicleClass(dice);
     vehicle.plate_color = PlateColor::kYellow;
-    if (vehicle.vehicle_class == VehicleClass::kTruck && dice.Chance(30))
-      vehicle.plate_color = PlateColor::kBlue;  // light trucks carry blue plates
+    // Light trucks carry blue plates; those with a terminal stay yellow, the colour
+    // `baotong sim` registers with (the gateway holds a terminal to its provisioned vehicle).
+    if (vehicle.vehicle_class == VehicleClass::kTruck && dice.Chance(30) && i >= options.terminals)
+      vehicle.plate_color = PlateColor::kBlue;
     vehicle.carrier_credit_code = city.carriers[dice.Below(city.carriers.size())].credit_code;
     vehicle.vin = "LZZ" + dice.Digits(14);
     vehicle.transport_cert_valid_until = ValidityDate(dice, *today);

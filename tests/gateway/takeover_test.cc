@@ -276,6 +276,61 @@ TEST_F(TakeoverTest, ProvisionedTerminalGetsItsFirstCodeOnce) {
             static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
 }
 
+// A provisioned phone (or one reset with --await-registration) is bound by staff to a vehicle:
+// its first 0x0100 must name that vehicle, and the stored plate and terminal ID are kept.
+TEST_F(TakeoverTest, ProvisionedTerminalNamingAnotherVehicleGetsResult2AndKeepsItsRecord) {
+  StartGateway();
+  store::TerminalRecord provisioned;
+  provisioned.terminal = kPhone;
+  provisioned.terminal_id = "STAFF42";
+  provisioned.plate = "辽C00042";
+  provisioned.plate_color = 2;
+  ASSERT_TRUE(store_.Upsert(provisioned));
+  {
+    TestTerminal wrong_plate(gateway_->port(), kPhone);
+    wrong_plate.Send(Registration("T000042", "辽C99999"));
+    auto reply = RegisterReplyOf(wrong_plate);
+    EXPECT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kNoSuchVehicle));
+    EXPECT_TRUE(reply.auth_code.empty());
+  }
+  {
+    auto blue = Registration("T000042", "辽C00042");
+    blue.plate_color = 1;
+    TestTerminal wrong_color(gateway_->port(), kPhone);
+    wrong_color.Send(blue);
+    EXPECT_EQ(RegisterReplyOf(wrong_color).result,
+              static_cast<uint8_t>(RegisterResult::kNoSuchVehicle));
+  }
+  EXPECT_EQ(Stored(kPhone), provisioned);
+
+  TestTerminal genuine(gateway_->port(), kPhone);
+  genuine.Send(Registration("OTHER01", "辽C00042"));
+  auto reply = RegisterReplyOf(genuine);
+  ASSERT_EQ(reply.result, static_cast<uint8_t>(RegisterResult::kOk));
+  const store::TerminalRecord stored = Stored(kPhone);
+  EXPECT_EQ(stored.auth_code, reply.auth_code);
+  EXPECT_EQ(stored.terminal_id, "STAFF42");  // what staff stored, not what the device sent
+  EXPECT_EQ(stored.plate, "辽C00042");
+  EXPECT_EQ(stored.maker_id, "BT");  // missing fields come from the device
+}
+
+TEST_F(TakeoverTest, AStrangerCannotClaimTheVehicleOfAProvisionedTerminal) {
+  StartGateway();  // auto-registration on
+  store::TerminalRecord provisioned;
+  provisioned.terminal = kPhone;
+  provisioned.plate = "辽C00042";
+  provisioned.plate_color = 2;
+  ASSERT_TRUE(store_.Upsert(provisioned));
+  TestTerminal stranger(gateway_->port(), "013900000077");
+  stranger.Send(Registration("T000077", "辽C00042"));
+  EXPECT_EQ(RegisterReplyOf(stranger).result,
+            static_cast<uint8_t>(RegisterResult::kVehicleAlreadyRegistered));
+  EXPECT_FALSE(*store_.Find("013900000077"));
+  TestTerminal genuine(gateway_->port(), kPhone);
+  genuine.Send(Registration("T000042", "辽C00042"));
+  EXPECT_EQ(RegisterReplyOf(genuine).result, static_cast<uint8_t>(RegisterResult::kOk));
+}
+
 TEST_F(TakeoverTest, ACodeRevokedInTheStoreStopsWorkingAtOnce) {
   // `baotong terminal reprovision` writes the store from another process: nothing is cached.
   StartGateway();
