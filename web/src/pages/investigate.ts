@@ -476,6 +476,8 @@ function renderVehicleSearch(content: HTMLElement): () => void {
   let viewSet = false;
   cityOutline(map, { isLive: () => live, viewSet: () => viewSet });
   const stopsLayer = L.layerGroup().addTo(map);
+  // The form and its map are up: the page's ready marker (the browser test waits for it).
+  form.dataset.state = 'ready';
   let last: VehicleQuery | null = null;
 
   const readQuery = (): VehicleQuery | null => {
