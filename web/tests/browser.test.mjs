@@ -1735,8 +1735,11 @@ test(
         scrollWidth <= innerWidth,
         `${where}: the page scrolls sideways (${scrollWidth} px)`,
       );
+      // A test id, or a CSS selector (the first cell of a row that scrolls inside its card).
       for (const testid of actions) {
-        const action = page.getByTestId(testid).first();
+        const action = (
+          testid.startsWith('[') ? page.locator(testid) : page.getByTestId(testid)
+        ).first();
         assert.ok(await action.isVisible(), `${where}: ${testid} is visible`);
         const box = await action.boundingBox();
         assert.ok(
@@ -1755,6 +1758,7 @@ test(
       assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
       await page.getByTestId('nav-account').waitFor();
       await assertFits(`${where} (menu open)`, ['nav-account', 'nav-passes', 'nav-pass-apply']);
+      if (where === 'account') await shot(page, 'phone-menu-open');
       await toggle.click();
       await nav.waitFor({ state: 'hidden' });
     };
@@ -1781,7 +1785,12 @@ test(
       const phonePages = [
         ['account', '#/account', '[data-testid="account-summary"]', ['password-submit']],
         ['pass-apply', '#/passes/apply', '[data-testid="apply-form"]', ['apply-submit']],
-        ['passes', '#/passes', '[data-testid="passes-table"][data-state="ready"]', ['pass-row']],
+        [
+          'passes',
+          '#/passes',
+          '[data-testid="passes-table"][data-state="ready"]',
+          ['passes-search-submit', `[data-testid="pass-row"][data-id="${approved.id}"] td`],
+        ],
         [
           'pass-detail',
           `#/passes/${approved.id}`,
