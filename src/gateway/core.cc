@@ -161,8 +161,6 @@ std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Jo
         stored.plate == request.plate && stored.plate_color == request.plate_color;
     if (!options_.reregister_same_identity || !same_identity) {
       metrics_.RegistrationRefused();
-      spdlog::info("jt808 {}: terminal {} is already registered: refused (result 3)", job.peer,
-                   request.terminal);
       return code(RegisterResult::kTerminalAlreadyRegistered);
     }
     store::TerminalRecord renewed = stored;
@@ -188,8 +186,6 @@ std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Jo
     const store::TerminalRecord& stored = **known;
     if (stored.plate != request.plate || stored.plate_color != request.plate_color) {
       metrics_.RegistrationRefused();
-      spdlog::info("jt808 {}: terminal {} is provisioned for another vehicle: refused (result 2)",
-                   job.peer, request.terminal);
       return code(RegisterResult::kNoSuchVehicle);
     }
     store::TerminalRecord kept = stored;
@@ -216,8 +212,6 @@ std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Jo
   }
   if (*held) {
     metrics_.RegistrationRefused();
-    spdlog::info("jt808 {}: plate of terminal {} is held by another terminal: refused (result 1)",
-                 job.peer, request.terminal);
     return code(RegisterResult::kVehicleAlreadyRegistered);
   }
   request.auth_code = NewAuthCode();
@@ -247,7 +241,7 @@ void RegistryWorker::Run() {
       }
       auto outcome = DecideRegister(job);
       if (!outcome)
-        continue;  // unanswered: the terminal retries its 0x0100
+        outcome = RegisterOutcome{0, {}, true};  // unanswered: the terminal retries its 0x0100
       replies.push_back([done = std::move(job.register_done),
                          outcome = std::move(*outcome)]() mutable { done(std::move(outcome)); });
     }

@@ -30,6 +30,8 @@ class RegistryWorker {
   struct RegisterOutcome {
     uint8_t result = 0;  // jt808::RegisterResult
     std::string auth_code;
+    // The store failed: nothing is answered, the terminal resends its 0x0100.
+    bool unavailable = false;
   };
   enum class AuthOutcome {
     kAccepted,
@@ -43,7 +45,7 @@ class RegistryWorker {
   RegistryWorker(store::TerminalStore& terminals, const GatewayOptions& options, Metrics& metrics);
   ~RegistryWorker();
 
-  // `done` is not called when the store fails: the terminal resends its 0x0100.
+  // `done` is always called once; with `unavailable` when the store failed.
   void Register(store::TerminalRecord record, std::string peer, RegisterDone done);
   void Authenticate(std::string terminal, std::string auth_code, AuthDone done);
 

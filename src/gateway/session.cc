@@ -251,6 +251,12 @@ std::optional<jt808::Message> Session::DecodeOrReject(const jt808::Header& heade
 }
 
 void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
+  // One 0x0100 at a time: each costs the registry thread store reads, so a terminal resending
+  // before it has its answer is not answered twice.
+  if (register_pending_)
+    return;
+  if (auth_failures_ + auth_pending_ >= core_.options.max_auth_failures_per_connection)
+    return Close("auth_failed");
   auto message = DecodeOrReject(header, body);
   if (!message)
     return;
@@ -265,19 +271,35 @@ void Session::HandleRegister(const jt808::Header& header, ByteSpan body) {
   record.plate_color = request.plate_color;
   record.plate = request.plate;
   record.registered_at_ms = NowMs();
-  core_.registry.Register(std::move(record), peer_,
-                          [self = shared_from_this(), header](RegistryWorker::RegisterOutcome out) {
-                            asio::post(self->socket_.get_executor(),
-                                       [self, header, out = std::move(out)] {
-                                         if (self->closed_)
-                                           return;
-                                         jt808::RegisterReply reply;
-                                         reply.reply_serial = header.serial;
-                                         reply.result = out.result;
-                                         reply.auth_code = out.auth_code;
-                                         self->Send(reply);
-                                       });
-                          });
+  register_pending_ = true;
+  core_.registry.Register(
+      std::move(record), peer_,
+      [self = shared_from_this(), header](RegistryWorker::RegisterOutcome out) {
+        asio::post(self->socket_.get_executor(), [self, header, out = std::move(out)] {
+          self->register_pending_ = false;
+          if (self->closed_ || out.unavailable)
+            return;
+          jt808::RegisterReply reply;
+          reply.reply_serial = header.serial;
+          reply.result = out.result;
+          reply.auth_code = out.auth_code;
+          self->Send(reply);
+          if (out.result == static_cast<uint8_t>(jt808::RegisterResult::kOk))
+            return;
+          // Refused registrations share the budget of wrong auth codes, and are logged once per
+          // connection so that a peer repeating them cannot flood the log.
+          if (!self->logged_refused_register_) {
+            self->logged_refused_register_ = true;
+            spdlog::info("jt808 {}: registration of terminal {} refused (result {})", self->peer_,
+                         header.phone.digits(), out.result);
+          }
+          if (++self->auth_failures_ >= self->core_.options.max_auth_failures_per_connection) {
+            spdlog::info("jt808 {}: {} refused registrations and wrong auth codes, closing",
+                         self->peer_, self->auth_failures_);
+            self->CloseAfterFlush("auth_failed");
+          }
+        });
+      });
 }
 
 void Session::HandleAuth(const jt808::Header& header, ByteSpan body) {

@@ -77,7 +77,9 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
   bool close_after_flush_ = false;
   const char* close_reason_ = "logout";  // when close_after_flush_
   size_t auth_pending_ = 0;              // 0x0102 sent to the registry, not answered yet
-  size_t auth_failures_ = 0;             // wrong codes on this connection
+  size_t auth_failures_ = 0;             // wrong codes and refused 0x0100 on this connection
+  bool register_pending_ = false;        // a 0x0100 sent to the registry, not answered yet
+  bool logged_refused_register_ = false;
   bool logged_bad_input_ = false;
   size_t bad_frames_ = 0;
   uint16_t next_serial_ = 0;

@@ -184,6 +184,43 @@ TEST_F(TakeoverTest, ABurstOfGuessesInOneWriteGetsNoMoreAnswers) {
   EXPECT_TRUE(guesser.WaitClosed(1s));
 }
 
+// Each 0x0100 costs the registry thread store reads: one at a time per connection, and refused
+// ones count against the same per-connection budget as wrong auth codes.
+TEST_F(TakeoverTest, RepeatedRegistrationsOnOneConnectionAreLimited) {
+  StartGateway();
+  RegisterGenuine();
+  TestTerminal repeater(gateway_->port(), kPhone);
+  jt808::MessageEncoder encoder;
+  jt808::Header header = repeater.header();
+  std::vector<uint8_t> burst;
+  for (int i = 0; i < 1000; ++i) {
+    header.serial = static_cast<uint16_t>(i);
+    std::vector<uint8_t> frame;
+    ASSERT_TRUE(encoder.Encode(header, Registration("EVIL001", "辽C99999"), frame));
+    burst.insert(burst.end(), frame.begin(), frame.end());
+  }
+  try {
+    repeater.SendRaw(burst);
+  } catch (const std::exception&) {
+    // the server may close while the burst is still being written
+  }
+  size_t answered = 0;
+  while (repeater.Receive(1s))
+    ++answered;
+  EXPECT_GE(answered, 1u);
+  EXPECT_LE(answered, 3u);
+  EXPECT_TRUE(repeater.WaitClosed(1s));
+
+  // One by one: closed after the third refusal.
+  TestTerminal patient(gateway_->port(), kPhone);
+  for (int i = 0; i < 3; ++i) {
+    patient.Send(Registration("EVIL001", "辽C99999"));
+    EXPECT_EQ(RegisterReplyOf(patient).result,
+              static_cast<uint8_t>(RegisterResult::kTerminalAlreadyRegistered));
+  }
+  EXPECT_TRUE(patient.WaitClosed(2s));
+}
+
 TEST_F(TakeoverTest, PhoneIsLockedAcrossConnectionsThenUnlocks) {
   GatewayOptions options;
   options.max_auth_failures_per_connection = 2;
