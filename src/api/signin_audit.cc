@@ -1,5 +1,8 @@
 #include "api/signin_audit.h"
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <nlohmann/json.hpp>
 
 namespace baotong::api {
@@ -43,19 +46,44 @@ std::string CapForAudit(std::string_view text, size_t max_bytes) {
   return capped;
 }
 
+std::string SignInAddressKey(std::string_view address) {
+  // A zone ("fe80::1%eth0") names the local interface, not the peer.
+  const std::string text(address.substr(0, std::min(address.find('%'), size_t{64})));
+  std::array<unsigned char, 16> bytes{};
+  if (inet_pton(AF_INET, text.c_str(), bytes.data()) == 1)
+    return text;
+  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1)
+    return CapForAudit(address);
+  std::array<char, INET6_ADDRSTRLEN> printed{};
+  constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), bytes.begin())) {
+    inet_ntop(AF_INET, bytes.data() + 12, printed.data(), printed.size());
+    return printed.data();
+  }
+  std::fill(bytes.begin() + 8, bytes.end(), 0);  // the interface half
+  inet_ntop(AF_INET6, bytes.data(), printed.data(), printed.size());
+  return std::string(printed.data()) + "/64";
+}
+
 std::vector<AuditEntry> FailedSignInAudit::Note(std::string_view username, std::string_view address,
                                                 std::string_view reason, int64_t now_ms) {
   std::vector<AuditEntry> out;
   std::lock_guard lock(mutex_);
   TakeDueLocked(now_ms, /*all=*/false, out);
-  std::string key = CapForAudit(address);
-  if (!buckets_.contains(key) && buckets_.size() >= options_.max_addresses)
+  if (now_ms - full_entries_since_ms_ >= options_.window_ms) {
+    full_entries_since_ms_ = now_ms;
+    full_entries_ = 0;
+  }
+  std::string key = SignInAddressKey(address);
+  if (!buckets_.contains(key) && (buckets_.size() >= options_.max_addresses ||
+                                  full_entries_ >= options_.max_full_entries_per_window))
     key = "*";  // a flood from very many addresses: one bucket for all the new ones
   auto [it, is_new] = buckets_.try_emplace(key);
   Bucket& bucket = it->second;
   bucket.last_ms = now_ms;
   const std::string capped = CapForAudit(username);
   if (is_new) {
+    ++full_entries_;
     AuditEntry entry;
     entry.at_ms = now_ms;
     entry.actor = capped;

@@ -1,7 +1,10 @@
 // What the audit log keeps of failed sign-ins, bounded however hard someone tries.
 //
-// A failed sign-in is written whole only when it is the first from its address within the
-// window; later ones from that address are counted, and written as one
+// Addresses are grouped by SignInAddressKey: an IPv6 address by its /64, the block one
+// subscriber holds, so that rotating through it gains nothing. A failed sign-in is written whole
+// only when it is the first from its address key within the window, and at most
+// `max_full_entries_per_window` are written whole per window: beyond, new addresses share the
+// bucket "*". Later ones from that key are counted, and written as one
 // "auth.login_failed_summary" entry when `summary_every` have gathered or when the address has
 // been quiet for a window (at the next sign-in call of anyone, see TakeDue). The submitted
 // username is recorded cut to kAuditUsernameBytes on a UTF-8 boundary, with its length, so that
@@ -29,10 +32,17 @@ inline constexpr size_t kAuditUsernameBytes = 64;
 // UTF-8 when `text` is (invalid bytes are replaced by '?', as the audit detail is JSON).
 std::string CapForAudit(std::string_view text, size_t max_bytes = kAuditUsernameBytes);
 
+// What failed sign-ins are counted by, in the audit and in the throttle (UserStore): an IPv4
+// address as it is, an IPv6 address by its /64 ("2001:db8:1:2::/64"), an IPv4-mapped IPv6
+// address as the IPv4 one. Anything else (not an address) is capped to kAuditUsernameBytes.
+std::string SignInAddressKey(std::string_view address);
+
 struct FailedSignInAuditOptions {
   int64_t window_ms = 60'000;     // quiet this long: the address's count is written and forgotten
   int summary_every = 100;        // failures gathered before a summary is written anyway
   size_t max_addresses = 10'000;  // beyond: new addresses share one bucket ("*")
+  // Whole "auth.login_failed" entries per window; beyond, new addresses share the bucket "*".
+  int64_t max_full_entries_per_window = 100;
   size_t usernames_per_summary = 8;
 };
 
@@ -66,6 +76,8 @@ class FailedSignInAudit {
   std::mutex mutex_;
   std::map<std::string, Bucket> buckets_;
   int64_t next_sweep_ms_ = 0;
+  int64_t full_entries_since_ms_ = 0;  // start of the window full_entries_ counts in
+  int64_t full_entries_ = 0;
 };
 
 }  // namespace baotong::api

@@ -406,7 +406,7 @@ Result<PasswordChangeOutcome> UserStore::ChangePassword(
   PasswordChangeOutcome outcome;
   // The old password is guessed like a sign-in: same budget, same counters.
   const Reservation attempt{std::string(username.substr(0, kMaxUsernameBytes)),
-                            std::string(client_address.substr(0, 64)), now_ms};
+                            SignInAddressKey(client_address), now_ms};
   {
     std::lock_guard lock(throttle_mutex_);
     if (auto until = ReserveAttempt(attempt)) {
@@ -625,8 +625,9 @@ void UserStore::PruneCounters(int64_t now_ms) {
 Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_view password,
                                       std::string_view client_address, int64_t now_ms) {
   // Bounded keys: a hostile client cannot make the counters hold long strings.
+  // The address counts by SignInAddressKey: a whole IPv6 /64 is one address.
   const Reservation attempt{std::string(username.substr(0, kMaxUsernameBytes + 1)),
-                            std::string(client_address.substr(0, 64)), now_ms};
+                            SignInAddressKey(client_address), now_ms};
   LoginOutcome outcome;
   {
     // Counted before the password is checked, under one lock: parallel attempts cannot
@@ -687,7 +688,7 @@ Result<LoginOutcome> UserStore::Login(std::string_view username, std::string_vie
       return Forward(insert);
     insert->Bind(1, std::string_view(Sha256Hex(token)))
         .Bind(2, user->info.principal.user_id)
-        .Bind(3, std::string_view(attempt.address_key))
+        .Bind(3, client_address.substr(0, 64))
         .Bind(4, now_ms)
         .Bind(5, now_ms)
         .Bind(6, expires_at);

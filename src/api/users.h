@@ -8,7 +8,8 @@
 //
 // Throttling. Each attempt is counted before its password is checked, under one lock, so that
 // parallel attempts cannot exceed a budget (an attempt that then succeeds is taken back):
-//  - per source address: max_failures_per_address in the window, any usernames;
+//  - per source address: max_failures_per_address in the window, any usernames; an address is
+//    counted by SignInAddressKey (api/signin_audit.h), so a whole IPv6 /64 is one address;
 //  - per account and address: max_failures_per_account_address in the window;
 //  - per account from anywhere: beyond max_failures_per_account in the window, attempts from
 //    addresses that have never signed in to the account are slowed to one per

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <latch>
@@ -233,6 +234,80 @@ TEST_F(AccountsTest, AResetIssuesAOneTimePasswordAndEndsSessions) {
 }
 
 // Item 9: what is recorded of a username is bounded and stays valid UTF-8.
+// Item 9/12: an IPv6 address counts by its /64, a mapped IPv4 one as IPv4.
+TEST(SignInAddressKeyTest, GroupsIpv6ByItsSlash64) {
+  EXPECT_EQ(SignInAddressKey("203.0.113.5"), "203.0.113.5");
+  EXPECT_EQ(SignInAddressKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(SignInAddressKey("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(SignInAddressKey("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+  EXPECT_EQ(SignInAddressKey("fe80::1%eth0"), "fe80::/64");
+  EXPECT_EQ(SignInAddressKey("::ffff:203.0.113.5"), "203.0.113.5");
+  EXPECT_EQ(SignInAddressKey(std::string(500, 'x')), std::string(64, 'x'));
+}
+
+// Item 9/12: 200 failures from distinct addresses of one IPv6 /64 share one address budget.
+TEST_F(AccountsTest, RotatingThroughAnIpv6Slash64SharesOneBudget) {
+  const uint64_t before = users_->password_verifications();
+  std::map<Status, int> outcomes;
+  for (int i = 0; i < 200; ++i) {
+    char address[64];
+    std::snprintf(address, sizeof address, "2001:db8:7:9:%x:%x::1", i / 16 + 1, i % 16 + 1);
+    ++outcomes[Login("guess" + std::to_string(i), "wrong-password-1", kT0 + i, address).status];
+  }
+  EXPECT_EQ(outcomes[Status::kBadCredentials], 20);
+  EXPECT_EQ(outcomes[Status::kThrottled], 180);
+  EXPECT_EQ(users_->password_verifications() - before, 20u);
+  // Another /64 has its own budget.
+  EXPECT_EQ(Login("guess", "wrong-password-1", kT0 + 300, "2001:db8:7:a::1").status,
+            Status::kBadCredentials);
+}
+
+// Item 9: the same 200 failures leave a bounded number of audit entries.
+TEST(FailedSignInAuditTest, RotatingThroughAnIpv6Slash64IsOneAddress) {
+  FailedSignInAudit audit;
+  std::vector<AuditEntry> written;
+  for (int i = 0; i < 200; ++i) {
+    char address[64];
+    std::snprintf(address, sizeof address, "2001:db8:7:9:%x:%x::1", i / 16 + 1, i % 16 + 1);
+    for (auto& entry : audit.Note("admin", address, "bad_credentials", kT0 + i))
+      written.push_back(std::move(entry));
+  }
+  ASSERT_EQ(written.size(), 2u);  // the first whole, a summary of the next 100
+  EXPECT_EQ(written[0].action, "auth.login_failed");
+  EXPECT_EQ(written[1].action, "auth.login_failed_summary");
+  EXPECT_EQ(written[1].client_address, "2001:db8:7:9::/64");
+  auto rest = audit.TakeAll(kT0 + 300);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(Json::parse(rest[0].detail)["count"], 99);
+}
+
+// Item 9: distinct /64s (or IPv4 addresses) get at most 100 whole entries a minute; the rest
+// are counted in the shared bucket.
+TEST(FailedSignInAuditTest, WholeEntriesPerWindowAreCapped) {
+  FailedSignInAudit audit;
+  std::vector<AuditEntry> written;
+  for (int i = 0; i < 1000; ++i) {
+    char address[64];
+    std::snprintf(address, sizeof address, "2001:db8:%x:%x::1", i / 256 + 1, i % 256);
+    for (auto& entry : audit.Note("admin", address, "bad_credentials", kT0 + i))
+      written.push_back(std::move(entry));
+  }
+  size_t whole = 0;
+  for (const auto& entry : written)
+    whole += entry.action == "auth.login_failed" ? 1 : 0;
+  EXPECT_EQ(whole, 101u);  // 100 addresses and the shared bucket's first
+  EXPECT_LE(written.size(), 110u);
+  int64_t counted = 0;
+  for (const auto& entry : written)
+    if (entry.action == "auth.login_failed_summary")
+      counted += Json::parse(entry.detail)["count"].get<int64_t>();
+  for (const auto& entry : audit.TakeAll(kT0 + 2000))
+    counted += Json::parse(entry.detail)["count"].get<int64_t>();
+  EXPECT_EQ(counted + static_cast<int64_t>(whole), 1000);
+  // A minute on, whole entries are written again.
+  EXPECT_EQ(audit.Note("admin", "198.51.100.9", "bad_credentials", kT0 + 70'000).size(), 1u);
+}
+
 TEST(FailedSignInAuditTest, CapsUsernamesOnACharacterBoundary) {
   EXPECT_EQ(CapForAudit("admin"), "admin");
   EXPECT_EQ(CapForAudit(std::string(5 << 20, 'x')), std::string(64, 'x'));
