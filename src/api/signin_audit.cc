@@ -142,6 +142,15 @@ void FailedSignInAudit::TakeDueLocked(int64_t now_ms, bool all, std::vector<Audi
   }
 }
 
+Result<void> FlushAllFailedSignIns(FailedSignInAudit& audit, AuditLog& log, int64_t now_ms) {
+  const std::vector<AuditEntry> pending = audit.TakeAll(now_ms);
+  if (pending.empty())
+    return {};
+  if (auto appended = log.AppendMany(pending); !appended)
+    return tl::unexpected(appended.error());
+  return {};
+}
+
 AuditEntry FailedSignInAudit::Summary(const std::string& address, Bucket& bucket,
                                       int64_t now_ms) const {
   AuditEntry entry;

@@ -57,7 +57,7 @@ class FailedSignInAudit {
                                std::string_view reason, int64_t now_ms);
   // Summaries of addresses quiet for a window; call it now and then (every sign-in does).
   std::vector<AuditEntry> TakeDue(int64_t now_ms);
-  // Everything still counted, e.g. at shutdown.
+  // Everything still counted, e.g. at shutdown (see FlushAllFailedSignIns).
   std::vector<AuditEntry> TakeAll(int64_t now_ms);
 
  private:
@@ -79,5 +79,9 @@ class FailedSignInAudit {
   int64_t full_entries_since_ms_ = 0;  // start of the window full_entries_ counts in
   int64_t full_entries_ = 0;
 };
+
+// Writes everything `audit` still counts into `log` (TakeAll): `baotong serve` calls it when it
+// stops, so that counts gathered since the last summary are not lost.
+Result<void> FlushAllFailedSignIns(FailedSignInAudit& audit, AuditLog& log, int64_t now_ms);
 
 }  // namespace baotong::api

@@ -241,6 +241,10 @@ int RunServe(const ServeOverrides& overrides) {
 
   spdlog::info("stopping: closing connections and committing queued positions");
   http.Stop();
+  // Failed sign-ins counted since their last summary go into the audit log before it closes.
+  if (auto flushed = api::FlushAllFailedSignIns((*users)->failed_sign_in_audit(), **audit, NowMs());
+      !flushed)
+    spdlog::error("cannot audit pending failed sign-ins: {}", flushed.error().Message());
   if (metrics_http)
     metrics_http->Stop();
   gateway.Stop();

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/audit_log.h"
 #include "api/common_passwords.h"
 #include "api/signin_audit.h"
 #include "api/users.h"
@@ -234,6 +235,26 @@ TEST_F(AccountsTest, AResetIssuesAOneTimePasswordAndEndsSessions) {
 }
 
 // Item 9: what is recorded of a username is bounded and stays valid UTF-8.
+// Item 9: counts still pending when the server stops are written, not lost.
+TEST_F(AccountsTest, PendingFailedSignInsAreWrittenAtShutdown) {
+  auto log = AuditLog::Open(*database_);
+  ASSERT_TRUE(log);
+  auto& audit = users_->failed_sign_in_audit();
+  EXPECT_EQ(audit.Note("admin", "203.0.113.5", "bad_credentials", kT0).size(), 1u);
+  for (int i = 1; i <= 3; ++i)
+    EXPECT_TRUE(audit.Note("admin", "203.0.113.5", "bad_credentials", kT0 + i).empty());
+  ASSERT_TRUE(FlushAllFailedSignIns(audit, **log, kT0 + 10));
+  AuditFilter filter;
+  filter.action = "auth.login_failed_summary";
+  auto page = (*log)->List(0, 10, filter);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(Json::parse(page->items[0].entry.detail)["count"], 3);
+  // Nothing is counted twice.
+  ASSERT_TRUE(FlushAllFailedSignIns(audit, **log, kT0 + 20));
+  EXPECT_EQ((*log)->List(0, 10, filter)->total, 1);
+}
+
 // Item 9/12: an IPv6 address counts by its /64, a mapped IPv4 one as IPv4.
 TEST(SignInAddressKeyTest, GroupsIpv6ByItsSlash64) {
   EXPECT_EQ(SignInAddressKey("203.0.113.5"), "203.0.113.5");
