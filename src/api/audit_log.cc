@@ -14,8 +14,8 @@
 namespace baotong::api {
 namespace {
 
-constexpr const char* kMigrations[] = {
-    R"sql(
+// Version 1: the chain.
+constexpr const char* kTables = R"sql(
 CREATE TABLE audit_log(
   id INTEGER PRIMARY KEY,
   at_ms INTEGER NOT NULL,
@@ -48,10 +48,11 @@ WHEN NEW.last_id IS NOT (SELECT max(id) FROM audit_log)
 BEGIN SELECT RAISE(ABORT, 'audit_head must match the last audit_log entry'); END;
 CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
 BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
-)sql",
-    // Version 2 (issue 13): the chain is keyed from `keyed_from_id` on; the row is written once,
-    // with its own MAC, when a log first opens with a key (AuditLog::Open).
-    R"sql(
+)sql";
+// Version 2 (issue 13): the chain is keyed from `keyed_from_id` on; the row is written once,
+// with its own MAC, by the step that brings the component to version 2 (AuditLog::KeyTheChain).
+constexpr int64_t kVersion = 2;
+constexpr const char* kKeyingTable = R"sql(
 CREATE TABLE audit_keying(
   singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
   keyed_from_id INTEGER NOT NULL,
@@ -60,8 +61,7 @@ CREATE TRIGGER audit_keying_no_update BEFORE UPDATE ON audit_keying
 BEGIN SELECT RAISE(ABORT, 'audit_keying is written once'); END;
 CREATE TRIGGER audit_keying_no_delete BEFORE DELETE ON audit_keying
 BEGIN SELECT RAISE(ABORT, 'audit_keying is written once'); END;
-)sql",
-};
+)sql";
 
 constexpr std::string_view kKeyFileName = "audit-chain.key";
 constexpr std::string_view kKeyFileHeader = "baotong-audit-key v1";
@@ -194,84 +194,111 @@ std::string AuditLog::EntryHash(int64_t id, const AuditEntry& entry,
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Database& database) {
   if (sodium_init() < 0)
     return Fail(ErrorCode::kUnsupported, "libsodium could not be initialised");
-  if (auto ok = database.Migrate(kComponent, kMigrations); !ok)
-    return Forward(ok);
   std::unique_ptr<AuditLog> log(new AuditLog(database));
-  bool newly_keyed = false;
-  {
-    auto transaction = store::Transaction::Begin(database);
-    if (!transaction)
-      return Forward(transaction);
-    auto keying = database.Prepare("SELECT keyed_from_id FROM audit_keying");
-    if (!keying)
-      return Forward(keying);
-    auto keying_row = keying->Step();
-    if (!keying_row)
-      return Forward(keying_row);
-    const bool keyed = *keying_row;
-    if (keyed)
-      log->keyed_from_id_ = keying->Int(0);
-    keying->Reset();
-    // Once the chain is keyed, a missing key file must not be replaced by a new key: every
-    // keyed entry would then read as altered.
-    auto file = KeyFileOf(database);
-    Result<std::vector<crypto::SecretEntry>> entries =
-        !file   ? Result<std::vector<crypto::SecretEntry>>(std::vector<crypto::SecretEntry>{
-                      {"hmac-sha256", crypto::SecretBytes::Random(32)}})
-        : keyed ? crypto::LoadSecrets(*file, kKeyFileHeader)
-                : crypto::LoadOrCreateSecrets(*file, kKeyFileHeader, [] {
-                    std::vector<crypto::SecretEntry> made;
-                    made.push_back({"hmac-sha256", crypto::SecretBytes::Random(32)});
-                    return made;
-                  });
-    if (!entries) {
-      if (entries.error().code == ErrorCode::kNotFound)
-        return Fail(ErrorCode::kNotFound,
-                    "audit: the chain is keyed but audit-chain.key is missing (restore it from "
-                    "the backup; a new key would make every keyed entry read as altered)");
+  const auto file = KeyFileOf(database);
+  // Version 2 keys the chain. The keying row is written only by the step that brings the
+  // component to version 2, so that a row missing later means it was removed.
+  auto keyed_now = database.UpgradeOnce(kComponent, kVersion,
+                                        [&](int64_t from) { return log->KeyTheChain(from, file); });
+  if (!keyed_now)
+    return Forward(keyed_now);
+  if (*keyed_now)
+    return log;
+
+  auto keying = database.Prepare("SELECT keyed_from_id FROM audit_keying");
+  if (!keying)
+    return Forward(keying);
+  auto keying_row = keying->Step();
+  if (!keying_row)
+    return Forward(keying_row);
+  if (!*keying_row)
+    return Fail(ErrorCode::kStorage,
+                "审计链密钥记录缺失：审计日志可能被改写 (audit: the audit_keying row is missing "
+                "from a keyed chain: the log may have been rewritten; restore registry.db from "
+                "the backup)");
+  log->keyed_from_id_ = keying->Int(0);
+  keying->Reset();
+  if (!file) {
+    log->key_ = crypto::SecretBytes::Random(32);
+    return log;
+  }
+  // Once the chain is keyed, a missing key file must not be replaced by a new key: every
+  // keyed entry would then read as altered.
+  auto entries = crypto::LoadSecrets(*file, kKeyFileHeader);
+  if (!entries) {
+    if (entries.error().code == ErrorCode::kNotFound)
+      return Fail(ErrorCode::kNotFound,
+                  "audit: the chain is keyed but audit-chain.key is missing (restore it from "
+                  "the backup; a new key would make every keyed entry read as altered)");
+    return Forward(entries);
+  }
+  auto key = KeyFrom(*entries);
+  if (!key)
+    return Forward(key);
+  log->key_ = std::move(*key);
+  return log;
+}
+
+Result<void> AuditLog::KeyTheChain(int64_t from, const std::optional<std::filesystem::path>& file) {
+  if (from < 1) {
+    if (auto ok = database_.Exec(kTables); !ok)
+      return ok;
+  }
+  if (auto ok = database_.Exec(kKeyingTable); !ok)
+    return ok;
+  if (!file) {
+    key_ = crypto::SecretBytes::Random(32);
+  } else {
+    // A key file without a keyed chain: the chain was keyed once and its keying removed (or
+    // the database replaced). Keying it again would bless whatever the chain holds now.
+    std::error_code error;
+    if (std::filesystem::exists(*file, error) || error)
+      return Fail(ErrorCode::kStorage,
+                  "审计链密钥文件已存在，但数据库中没有密钥记录 (audit: audit-chain.key exists "
+                  "but registry.db records no keyed chain: its keying was removed or the "
+                  "database replaced; restore registry.db from the backup, or move the key "
+                  "file away if this database is new on purpose)");
+    auto entries = crypto::LoadOrCreateSecrets(*file, kKeyFileHeader, [] {
+      std::vector<crypto::SecretEntry> made;
+      made.push_back({"hmac-sha256", crypto::SecretBytes::Random(32)});
+      return made;
+    });
+    if (!entries)
       return Forward(entries);
-    }
     auto key = KeyFrom(*entries);
     if (!key)
       return Forward(key);
-    log->key_ = std::move(*key);
-    if (!keyed) {
-      // Entries written so far keep their plain hashes; keyed ones chain after them.
-      auto head = database.Prepare("SELECT last_id FROM audit_head");
-      if (!head)
-        return Forward(head);
-      auto head_row = head->Step();
-      if (!head_row)
-        return Forward(head_row);
-      log->keyed_from_id_ = (*head_row ? head->Int(0) : 0) + 1;
-      head->Reset();
-      auto insert = database.Prepare("INSERT INTO audit_keying VALUES(1, ?, ?)");
-      if (!insert)
-        return Forward(insert);
-      if (auto ok = insert->Bind(1, log->keyed_from_id_)
-                        .Bind(2, KeyingMac(log->key_, log->keyed_from_id_))
-                        .Run();
-          !ok)
-        return Forward(ok);
-      if (auto ok = transaction->Commit(); !ok)
-        return Forward(ok);
-      newly_keyed = log->keyed_from_id_ > 1;
-    }
+    key_ = std::move(*key);
   }
-  if (newly_keyed) {
-    // A keyed entry right away pins the unkeyed part: its MAC covers the last plain hash.
-    AuditEntry entry;
-    entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    entry.actor = "system";
-    entry.action = "audit.chain_keyed";
-    entry.target = "audit";
-    entry.detail = nlohmann::json{{"keyed_from_id", log->keyed_from_id_}}.dump();
-    if (auto ok = log->Append(entry); !ok)
-      return Forward(ok);
-  }
-  return log;
+  // Entries written so far keep their plain hashes; keyed ones chain after them.
+  auto head = database_.Prepare("SELECT last_id FROM audit_head");
+  if (!head)
+    return Forward(head);
+  auto head_row = head->Step();
+  if (!head_row)
+    return Forward(head_row);
+  keyed_from_id_ = (*head_row ? head->Int(0) : 0) + 1;
+  head->Reset();
+  auto insert = database_.Prepare("INSERT INTO audit_keying VALUES(1, ?, ?)");
+  if (!insert)
+    return Forward(insert);
+  if (auto ok = insert->Bind(1, keyed_from_id_).Bind(2, KeyingMac(key_, keyed_from_id_)).Run(); !ok)
+    return ok;
+  if (keyed_from_id_ == 1)
+    return {};
+  // A keyed entry in the same transaction pins the unkeyed part: its MAC covers the last plain
+  // hash.
+  AuditEntry entry;
+  entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  entry.actor = "system";
+  entry.action = "audit.chain_keyed";
+  entry.target = "audit";
+  entry.detail = nlohmann::json{{"keyed_from_id", keyed_from_id_}}.dump();
+  PendingAppend marker{std::span(&entry, 1)};
+  const std::deque<PendingAppend*> batch{&marker};
+  return WriteEntries(batch);
 }
 
 Result<int64_t> AuditLog::Append(const AuditEntry& entry) {
@@ -313,6 +340,12 @@ Result<void> AuditLog::WriteBatchLocked(const std::deque<PendingAppend*>& batch)
   auto transaction = store::Transaction::Begin(database_);
   if (!transaction)
     return Forward(transaction);
+  if (auto ok = WriteEntries(batch); !ok)
+    return ok;
+  return transaction->Commit();
+}
+
+Result<void> AuditLog::WriteEntries(const std::deque<PendingAppend*>& batch) {
   // The head is read inside the write transaction: another process (the CLI) may append too.
   auto head = database_.Prepare("SELECT last_id, last_hash, entries FROM audit_head");
   if (!head)
@@ -359,10 +392,7 @@ Result<void> AuditLog::WriteBatchLocked(const std::deque<PendingAppend*>& batch)
       "UPDATE audit_head SET last_id = ?, last_hash = ?, entries = ? WHERE singleton = 1");
   if (!update)
     return Forward(update);
-  if (auto ok = update->Bind(1, last_id).Bind(2, std::string_view(last_hash)).Bind(3, count).Run();
-      !ok)
-    return ok;
-  return transaction->Commit();
+  return update->Bind(1, last_id).Bind(2, std::string_view(last_hash)).Bind(3, count).Run();
 }
 
 Result<AuditVerifyReport> AuditLog::Verify(const std::optional<AuditAnchor>& anchor) {

@@ -19,6 +19,9 @@
 // before a database was first opened by a keyed build keep their plain SHA-256 hashes and are
 // verified as before; audit_keying records the switch-over id with its own MAC (moving it is
 // detected), and a keyed "audit.chain_keyed" entry is appended at once, pinning the plain part.
+// That row and marker are written only by the migration to version 2, in its transaction: a
+// keyed database without the row, or a key file beside a database never keyed, is refused
+// rather than keyed again (which would bless a chain rewritten in plain hashes).
 //
 // Anchors. Entry ids are contiguous, so (entries, head_hash) names one point of the chain.
 // `baotong audit head` prints it for a department to keep elsewhere; Verify(anchor) fails when
@@ -37,6 +40,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -140,6 +144,11 @@ class AuditLog {
   // Writes every append of `batch` in one transaction and sets their results.
   void WriteBatch(const std::deque<PendingAppend*>& batch);
   Result<void> WriteBatchLocked(const std::deque<PendingAppend*>& batch);
+  // Writes `batch` inside the caller's transaction.
+  Result<void> WriteEntries(const std::deque<PendingAppend*>& batch);
+  // The step to version 2 (inside its transaction): creates the tables from `from`, the key
+  // file, the keying row and, after plain entries, the audit.chain_keyed marker.
+  Result<void> KeyTheChain(int64_t from, const std::optional<std::filesystem::path>& key_file);
 
   store::Database& database_;
   crypto::SecretBytes key_;    // HMAC-SHA256 key of the chain

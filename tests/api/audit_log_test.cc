@@ -463,6 +463,40 @@ TEST_F(AuditLogTest, AKeyedChainRefusesToOpenWithoutItsKey) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "audit-chain.key"));  // not silently replaced
 }
 
+// Issue 13 item 16 (review): whoever can write registry.db but not read the key must not get
+// the chain keyed again. Dropping the keying row and rewriting every entry in plain hashes was
+// accepted: the next open keyed the chain from the end and verified it.
+TEST_F(AuditLogTest, AChainWhoseKeyingRowWasRemovedIsRefused) {
+  AppendTen();
+  log_.reset();
+  RewriteConsistently(1, [](int64_t id, const AuditEntry& entry, const std::string& prev) {
+    return AuditLog::UnkeyedEntryHash(id, entry, prev);
+  });
+  ASSERT_TRUE(database_->Exec("DROP TRIGGER audit_keying_no_delete; DELETE FROM audit_keying;"));
+  auto reopened = AuditLog::Open(*database_);
+  ASSERT_FALSE(reopened);
+  EXPECT_EQ(reopened.error().code, ErrorCode::kStorage);
+  auto keying = database_->Prepare("SELECT count(*) FROM audit_keying");
+  ASSERT_TRUE(keying && *keying->Step());
+  EXPECT_EQ(keying->Int(0), 0);  // not written again
+}
+
+// The same with the keying table and its migration record gone too: the key file beside the
+// database says the chain was keyed.
+TEST_F(AuditLogTest, AChainWhoseKeyingMigrationWasRemovedIsRefused) {
+  AppendTen();
+  log_.reset();
+  RewriteConsistently(1, [](int64_t id, const AuditEntry& entry, const std::string& prev) {
+    return AuditLog::UnkeyedEntryHash(id, entry, prev);
+  });
+  ASSERT_TRUE(database_->Exec(
+      "DROP TABLE audit_keying;"
+      "DELETE FROM component_migrations WHERE component = 'audit' AND version = 2;"));
+  auto reopened = AuditLog::Open(*database_);
+  ASSERT_FALSE(reopened);
+  EXPECT_EQ(reopened.error().code, ErrorCode::kStorage);
+}
+
 // A chain written before keying keeps verifying, and keyed entries chain after it.
 TEST(AuditLogKeying, AnUnkeyedChainIsContinuedWithKeyedEntries) {
   const auto dir = std::filesystem::temp_directory_path() /

@@ -203,6 +203,32 @@ Result<void> Database::Migrate(std::string_view component,
   return {};
 }
 
+Result<bool> Database::UpgradeOnce(std::string_view component, int64_t version,
+                                   const std::function<Result<void>(int64_t from)>& step) {
+  if (auto ok = Exec(
+          "CREATE TABLE IF NOT EXISTS component_migrations(component TEXT NOT NULL, version "
+          "INTEGER NOT NULL, applied_at_ms INTEGER NOT NULL, PRIMARY KEY(component, version))");
+      !ok)
+    return tl::unexpected(ok.error());
+  auto transaction = Transaction::Begin(*this);
+  if (!transaction)
+    return tl::unexpected(transaction.error());
+  auto current = ComponentVersion(component);
+  if (!current)
+    return tl::unexpected(current.error());
+  if (*current > version)
+    return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
+  if (*current == version)
+    return false;
+  if (auto ok = step(*current); !ok)
+    return tl::unexpected(ok.error());
+  if (auto ok = RecordComponentVersion(component, version); !ok)
+    return tl::unexpected(ok.error());
+  if (auto ok = transaction->Commit(); !ok)
+    return tl::unexpected(ok.error());
+  return true;
+}
+
 Result<int64_t> Database::ComponentVersion(std::string_view component) {
   auto query =
       Prepare("SELECT coalesce(max(version), 0) FROM component_migrations WHERE component = ?");

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -92,6 +93,13 @@ class Database {
   Result<int64_t> ComponentVersion(std::string_view component);
   // Records that `component` now stands at `version` (in the transaction that brought it there).
   Result<void> RecordComponentVersion(std::string_view component, int64_t version);
+  // Brings `component` to `version` once, in one write transaction: reads the version recorded
+  // (inside the transaction: another process may have upgraded meanwhile), refuses a newer one
+  // (kUnsupported), does nothing when it is already `version`, and otherwise runs step(from)
+  // and records `version`. True when the step ran. The step runs inside the transaction and
+  // must not begin one.
+  Result<bool> UpgradeOnce(std::string_view component, int64_t version,
+                           const std::function<Result<void>(int64_t from)>& step);
 
   int64_t LastInsertRowId() const;
   int64_t Changes() const;
