@@ -16,6 +16,7 @@
 #include "api/users.h"
 #include "common/clock.h"
 #include "common/field_cipher.h"
+#include "common/secret_file.h"
 #include "pass/pass_store.h"
 #include "registry/registry_store.h"
 #include "store/sqlite/database.h"
@@ -111,20 +112,14 @@ bool WriteSecretFile(const std::string& path, std::string_view secret, std::ostr
     std::filesystem::create_directories(file.parent_path(), ignored);
     ::chmod(file.parent_path().c_str(), 0700);
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    err << "无法新建密码文件 (cannot create the password file, it must not exist yet): " << path
-        << '\n';
+  auto created = crypto::CreateSecretFile(file, [&] { return std::string(secret) + '\n'; });
+  if (!created) {
+    err << "密码文件写入失败 (cannot write the password file): " << path << '\n';
     return false;
   }
-  std::string text(secret);
-  text.push_back('\n');
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  std::fill(text.begin(), text.end(), '\0');
-  const bool closed = ::close(fd) == 0;
-  if (!written || !closed) {
-    err << "密码文件写入失败 (cannot write the password file): " << path << '\n';
-    ::unlink(path.c_str());
+  if (!*created) {
+    err << "无法新建密码文件 (cannot create the password file, it must not exist yet): " << path
+        << '\n';
     return false;
   }
   return true;

@@ -66,6 +66,15 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
+// Makes a new name in the file's directory survive a crash.
+void SyncDirectoryOf(const std::filesystem::path& file) {
+  const std::filesystem::path directory =
+      file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  Fd dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd >= 0)
+    ::fsync(dir.fd);
+}
+
 std::string Render(std::string_view header, const std::vector<SecretEntry>& entries) {
   std::string content(header);
   content += '\n';
@@ -152,17 +161,30 @@ Result<bool> CreateSecretFile(const std::filesystem::path& file,
   std::error_code error;
   if (file.has_parent_path())
     std::filesystem::create_directories(file.parent_path(), error);
-  Fd created{::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-  if (created.fd < 0) {
-    if (errno == EEXIST)
+  if (::access(file.c_str(), F_OK) == 0)
+    return false;
+  // Written whole under a temporary name, then linked to the final one: link() is atomic and
+  // fails with EEXIST when another process got there first, so the final name never holds a
+  // partial file, neither after a crash nor for a reader starting at the same time.
+  WipedString content{render()};
+  std::string temporary = file.string() + ".XXXXXX";
+  Fd created{::mkostemp(temporary.data(), O_CLOEXEC)};
+  if (created.fd < 0)
+    return Fail(ErrorCode::kStorage, "cannot create the key file");
+  if (::fchmod(created.fd, 0600) != 0 || !WriteAll(created.fd, content.text) ||
+      ::fsync(created.fd) != 0) {
+    ::unlink(temporary.c_str());
+    return Fail(ErrorCode::kStorage, "cannot write the key file");
+  }
+  const int linked = ::link(temporary.c_str(), file.c_str());
+  const int link_errno = errno;
+  ::unlink(temporary.c_str());
+  if (linked != 0) {
+    if (link_errno == EEXIST)
       return false;
     return Fail(ErrorCode::kStorage, "cannot create the key file");
   }
-  WipedString content{render()};
-  if (!WriteAll(created.fd, content.text) || ::fsync(created.fd) != 0) {
-    ::unlink(file.c_str());  // a half-written key file would read as corrupt next time
-    return Fail(ErrorCode::kStorage, "cannot write the key file");
-  }
+  SyncDirectoryOf(file);
   return true;
 }
 
@@ -236,11 +258,7 @@ Result<void> ReplaceSecrets(const std::filesystem::path& file, std::string_view 
     ::unlink(temporary.c_str());
     return Fail(ErrorCode::kStorage, "cannot replace the key file");
   }
-  const std::filesystem::path directory =
-      file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-  Fd dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir.fd >= 0)
-    ::fsync(dir.fd);  // the rename itself must survive a crash
+  SyncDirectoryOf(file);  // the rename itself must survive a crash
   return {};
 }
 

@@ -1,7 +1,8 @@
 // Files of secret keys in the data directory (the field keys, the audit chain key): text, one
-// "<name> <base64>" per line after a header line, mode 0600. Created with O_EXCL on first use so
-// that two processes starting together agree on one file; replaced only by writing a new file
-// beside it and renaming it over (never half-written). A file readable by group or others is
+// "<name> <base64>" per line after a header line, mode 0600. Created by writing a temporary file
+// and linking it to the final name (atomic, and refused when the name exists) so that two
+// processes starting together agree on one file and none reads it half-written; replaced by
+// writing a new file beside it and renaming it over. A file readable by group or others is
 // refused: the keys are what stands between a copied database and the data in it.
 #pragma once
 
@@ -44,9 +45,9 @@ struct SecretEntry {
 // pass signing key).
 
 // Creates `file` (0600, and the directories above it) holding what `render` returns, only when
-// no file is there: true when this call created it (render is called only then), false when one
-// was there already. A file that cannot be written whole is removed: it would read as corrupt.
-// The rendered text is wiped once written.
+// no file is there: true when this call created it (render is called only when none was there),
+// false when one was there already. The final name appears only with the whole text in it (written
+// and synced under a temporary name, then linked). The rendered text is wiped once written.
 Result<bool> CreateSecretFile(const std::filesystem::path& file,
                               const std::function<std::string()>& render);
 
