@@ -75,29 +75,29 @@ std::string BodyOf(const crypto::FieldCipher& cipher, const PassApplication& pas
   return body.dump();
 }
 
-// The application's JSON from a stored body in any form this store has written: the current
-// one, plain JSON (before issue 13) and the whole body sealed (an early build of issue 13).
+// Whether a plain JSON body (written before issue 13) is read: only by the migration that seals
+// them. Anywhere else a plain body means someone who could write the file swapped one in.
+enum class PlainBody { kRefuse, kAccept };
+
+// The application's JSON from a stored body: its readable members with the personal ones
+// opened from kSealedMember.
 Result<nlohmann::json> OpenBody(const crypto::FieldCipher& cipher, const std::string& stored,
-                                int64_t id) {
+                                int64_t id, PlainBody plain) {
   const auto refused = [] {
     return Fail(ErrorCode::kStorage,
                 "pass: a stored application does not open (altered, or another key file)");
   };
-  if (!stored.starts_with('{')) {
-    auto whole = cipher.Open(stored, BodyContext(id));
-    if (!whole)
-      return refused();
-    auto json = nlohmann::json::parse(*whole, nullptr, false);
-    if (!json.is_object())
-      return refused();
-    return json;
-  }
   auto json = nlohmann::json::parse(stored, nullptr, false);
   if (!json.is_object())
     return Fail(ErrorCode::kStorage, "pass: a stored application does not parse");
   const auto sealed = json.find(kSealedMember);
-  if (sealed == json.end())
-    return json;
+  if (sealed == json.end()) {
+    if (plain == PlainBody::kAccept)
+      return json;
+    return Fail(ErrorCode::kStorage,
+                "pass: a stored application is not sealed (altered: plain bodies are read only "
+                "by the migration that seals them)");
+  }
   if (!sealed->is_string())
     return refused();
   auto personal_text = cipher.Open(sealed->get<std::string>(), BodyContext(id));
@@ -112,8 +112,8 @@ Result<nlohmann::json> OpenBody(const crypto::FieldCipher& cipher, const std::st
 }
 
 Result<PassApplication> ReadBody(const crypto::FieldCipher& cipher, const std::string& stored,
-                                 int64_t id) {
-  auto json = OpenBody(cipher, stored, id);
+                                 int64_t id, PlainBody plain = PlainBody::kRefuse) {
+  auto json = OpenBody(cipher, stored, id, plain);
   if (!json)
     return tl::unexpected(json.error());
   auto pass = ApplicationFromJson(*json);
@@ -123,9 +123,10 @@ Result<PassApplication> ReadBody(const crypto::FieldCipher& cipher, const std::s
   return *pass;
 }
 
-// Writes every body again in the current form under the cipher's newest key (what a migration
-// and a key rotation both do); returns how many. The caller holds the transaction.
-Result<int64_t> RewriteBodies(store::Database& database, const crypto::FieldCipher& cipher) {
+// Writes every body again in the current form under the cipher's newest key (what the sealing
+// migration and a key rotation both do); returns how many. The caller holds the transaction.
+Result<int64_t> RewriteBodies(store::Database& database, const crypto::FieldCipher& cipher,
+                              PlainBody plain) {
   auto select = database.Prepare("SELECT id, body FROM passes");
   auto update = database.Prepare("UPDATE passes SET body = ? WHERE id = ?");
   if (!select || !update)
@@ -133,7 +134,7 @@ Result<int64_t> RewriteBodies(store::Database& database, const crypto::FieldCiph
   // Read everything first, then write (an UPDATE during the walk could revisit rows).
   std::vector<std::pair<int64_t, std::string>> bodies;
   auto walked = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto pass = ReadBody(cipher, row.Text(1), row.Int(0));
+    auto pass = ReadBody(cipher, row.Text(1), row.Int(0), plain);
     if (!pass)
       return tl::unexpected(pass.error());
     bodies.emplace_back(row.Int(0), BodyOf(cipher, *pass));
@@ -152,7 +153,8 @@ Result<int64_t> RewriteBodies(store::Database& database, const crypto::FieldCiph
 }
 
 constexpr std::string_view kSealedComponent = "pass_sealed";
-// 1: whole bodies sealed (an early build); 2: the personal members sealed, the rest readable.
+// 2: the personal members sealed, the rest readable. (1 was an early build of issue 13 that
+// sealed whole bodies; no database outside its development holds them.)
 constexpr int64_t kSealedVersion = 2;
 
 // Brings the bodies of an older database to the current form, once, in one transaction.
@@ -168,7 +170,7 @@ Result<void> SealBodies(store::Database& database, const crypto::FieldCipher& ci
     return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
   if (version == kSealedVersion)
     return {};
-  if (auto rewritten = RewriteBodies(database, cipher); !rewritten)
+  if (auto rewritten = RewriteBodies(database, cipher, PlainBody::kAccept); !rewritten)
     return tl::unexpected(rewritten.error());
   if (auto ok = database.RecordComponentVersion(kSealedComponent, kSealedVersion); !ok)
     return ok;
@@ -199,7 +201,7 @@ bool InFleet(const CheckFacts& facts, const std::string& carrier) {
 }  // namespace
 
 Result<int64_t> PassStore::Reseal(store::Database& database, const crypto::FieldCipher& cipher) {
-  return RewriteBodies(database, cipher);
+  return RewriteBodies(database, cipher, PlainBody::kRefuse);
 }
 
 std::string_view PassStateId(PassState state) {

@@ -459,5 +459,43 @@ TEST_F(PassStoreTest, AStoredApplicationSealsItsDriversAndKeepsItsFreightReadabl
   EXPECT_EQ((*found)->driver_names, std::vector<std::string>{"张三"});
 }
 
+// Issue 13 item 17 (review): plain bodies were read forever, so whoever could write the file
+// swapped one in (here naming another driver) and it was taken as the application.
+TEST_F(PassStoreTest, APlainBodySwappedInAfterSealingDoesNotRead) {
+  const PassApplication pass = Create(Trip());
+  PassApplication forged = pass;
+  forged.driver_id_numbers = {IdNumber(2)};
+  auto swap = database_->Prepare("UPDATE passes SET body = ? WHERE id = ?");
+  ASSERT_TRUE(swap);
+  ASSERT_TRUE(swap->Bind(1, ApplicationJson(forged, 0).dump()).Bind(2, pass.id).Run());
+  auto found = passes_->Get(pass.id);
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().code, ErrorCode::kStorage);
+}
+
+// A database written before issue 13 holds plain bodies: the sealing migration at open reads
+// them (and only it), and seals them in place.
+TEST_F(PassStoreTest, APlainBodyOfAnOlderDatabaseIsSealedAtOpen) {
+  PassApplication application = Trip();
+  application.driver_names = {"张三"};
+  const PassApplication pass = Create(std::move(application));
+  passes_.reset();
+  auto swap = database_->Prepare("UPDATE passes SET body = ? WHERE id = ?");
+  ASSERT_TRUE(swap);
+  ASSERT_TRUE(swap->Bind(1, ApplicationJson(pass, 0).dump()).Bind(2, pass.id).Run());
+  ASSERT_TRUE(database_->Exec("DELETE FROM component_migrations WHERE component = 'pass_sealed'"));
+  OpenPasses();
+  auto body = database_->Prepare("SELECT body FROM passes WHERE id = ?");
+  ASSERT_TRUE(body);
+  body->Bind(1, pass.id);
+  ASSERT_TRUE(*body->Step());
+  EXPECT_EQ(body->Text(0).find(IdNumber(1)), std::string::npos) << body->Text(0);
+  EXPECT_EQ(body->Text(0).find("张三"), std::string::npos) << body->Text(0);
+  auto found = passes_->Get(pass.id);
+  ASSERT_TRUE(found && *found) << (found ? "" : found.error().Message());
+  EXPECT_EQ((*found)->driver_id_numbers, std::vector<std::string>{IdNumber(1)});
+  EXPECT_EQ((*found)->driver_names, std::vector<std::string>{"张三"});
+}
+
 }  // namespace
 }  // namespace baotong::pass
