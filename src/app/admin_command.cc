@@ -357,28 +357,9 @@ int RunKeysRotate(const std::string& data_dir, const std::string& algorithm, std
   if (!stores)
     return 1;
   store::Database& database = *stores->database;
-  // Seals a database still in plain text first (what opening the registry does).
-  if (auto migrated = registry::RegistryStore::Migrate(database); !migrated)
+  // Seals a database still in plain text first (what opening the registry and the passes does).
+  if (auto migrated = pass::PassStore::Migrate(database); !migrated)
     return Report(migrated.error(), err);
-  auto count_of = [&](const char* sql) -> Result<int64_t> {
-    auto query = database.Prepare(sql);
-    if (!query)
-      return tl::unexpected(query.error());
-    auto row = query->Step();
-    if (!row)
-      return tl::unexpected(row.error());
-    return *row ? query->Int(0) : 0;
-  };
-  auto has_passes = count_of("SELECT count(*) FROM sqlite_master WHERE name = 'passes'");
-  auto passes_sealed =
-      count_of("SELECT count(*) FROM component_migrations WHERE component = 'pass_sealed'");
-  if (!has_passes || !passes_sealed)
-    return Report(!has_passes ? has_passes.error() : passes_sealed.error(), err);
-  if (*has_passes > 0 && *passes_sealed == 0) {
-    err << "通行证尚未加密：请先启动一次 baotong serve (pass bodies are not sealed yet: start "
-           "baotong serve once, then rotate)\n";
-    return 1;
-  }
   const auto key_file = std::filesystem::path(data_dir) / crypto::FieldCipher::kFileName;
   auto cipher = crypto::FieldCipher::AddKey(key_file, algorithm);
   if (!cipher)
@@ -393,12 +374,10 @@ int RunKeysRotate(const std::string& data_dir, const std::string& algorithm, std
     if (!resealed)
       return Report(resealed.error(), err);
     registry_values = *resealed;
-    if (*has_passes > 0) {
-      auto bodies = pass::PassStore::Reseal(database, **cipher);
-      if (!bodies)
-        return Report(bodies.error(), err);
-      pass_bodies = *bodies;
-    }
+    auto bodies = pass::PassStore::Reseal(database, **cipher);
+    if (!bodies)
+      return Report(bodies.error(), err);
+    pass_bodies = *bodies;
     if (auto committed = transaction->Commit(); !committed)
       return Report(committed.error(), err);
   }

@@ -159,22 +159,12 @@ constexpr int64_t kSealedVersion = 2;
 
 // Brings the bodies of an older database to the current form, once, in one transaction.
 Result<void> SealBodies(store::Database& database, const crypto::FieldCipher& cipher) {
-  auto transaction = store::Transaction::Begin(database);
-  if (!transaction)
-    return tl::unexpected(transaction.error());
-  auto applied = database.ComponentVersion(kSealedComponent);
-  if (!applied)
-    return tl::unexpected(applied.error());
-  const int64_t version = *applied;
-  if (version > kSealedVersion)
-    return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
-  if (version == kSealedVersion)
-    return {};
-  if (auto rewritten = RewriteBodies(database, cipher, PlainBody::kAccept); !rewritten)
-    return tl::unexpected(rewritten.error());
-  if (auto ok = database.RecordComponentVersion(kSealedComponent, kSealedVersion); !ok)
-    return ok;
-  return transaction->Commit();
+  auto sealed = database.UpgradeOnce(kSealedComponent, kSealedVersion, [&](int64_t) {
+    return RewriteBodies(database, cipher, PlainBody::kAccept).map([](int64_t) {});
+  });
+  if (!sealed)
+    return tl::unexpected(sealed.error());
+  return {};
 }
 
 // Which pass a lookup prefers among several that qualify: a trip over a standing
@@ -263,21 +253,28 @@ PassStore::PassStore(std::unique_ptr<store::Database> database,
       rules_(std::move(rules)),
       signing_key_(std::move(signing_key)) {}
 
+Result<void> PassStore::Migrate(store::Database& database) {
+  if (auto migrated = registry::RegistryStore::Migrate(database); !migrated)
+    return migrated;
+  if (auto migrated = database.Migrate("pass", kMigrations); !migrated)
+    return migrated;
+  auto cipher = registry::RegistryStore::FieldCipherOf(database);
+  if (!cipher)
+    return tl::unexpected(cipher.error());
+  return SealBodies(database, **cipher);
+}
+
 Result<std::unique_ptr<PassStore>> PassStore::Open(const std::filesystem::path& database_file,
                                                    PassRules rules, SigningKey signing_key,
                                                    int64_t now_ms) {
   auto database = store::Database::Open(database_file);
   if (!database)
     return tl::unexpected(database.error());
-  if (auto migrated = registry::RegistryStore::Migrate(**database); !migrated)
-    return tl::unexpected(migrated.error());
-  if (auto migrated = (*database)->Migrate("pass", kMigrations); !migrated)
+  if (auto migrated = Migrate(**database); !migrated)
     return tl::unexpected(migrated.error());
   auto cipher = registry::RegistryStore::FieldCipherOf(**database);
   if (!cipher)
     return tl::unexpected(cipher.error());
-  if (auto sealed = SealBodies(**database, **cipher); !sealed)
-    return tl::unexpected(sealed.error());
   std::unique_ptr<PassStore> store(new PassStore(std::move(*database), std::move(*cipher),
                                                  std::move(rules), std::move(signing_key)));
   if (auto loaded = store->LoadIndex(now_ms); !loaded)

@@ -107,6 +107,9 @@ class PassStore {
   // Seals every stored application again under `cipher`'s current key, in the caller's
   // transaction (key rotation). Returns the number of bodies sealed.
   static Result<int64_t> Reseal(store::Database& database, const crypto::FieldCipher& cipher);
+  // Brings the registry's and the passes' tables of `database` to this build's form (what Open
+  // does first), the sealing of older plain bodies included.
+  static Result<void> Migrate(store::Database& database);
 
   static constexpr int64_t kIndexRetentionMs = int64_t{30} * 24 * 3600 * 1000;
 

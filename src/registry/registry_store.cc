@@ -685,18 +685,8 @@ constexpr int kMaxExpiringDays = 3650;
 
 // Rebuilds drivers and health_records with their personal fields sealed, once per database, in
 // one transaction: either every value is sealed or the plain tables stay as they were.
+// The caller holds the transaction (Database::UpgradeOnce).
 Result<void> SealTables(store::Database& database, const crypto::FieldCipher& cipher) {
-  auto transaction = store::Transaction::Begin(database);
-  if (!transaction)
-    return tl::unexpected(transaction.error());
-  auto applied = database.ComponentVersion(kSealedComponent);
-  if (!applied)
-    return tl::unexpected(applied.error());
-  const int64_t version = *applied;
-  if (version > 1)
-    return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
-  if (version == 1)
-    return {};
   if (auto created = database.Exec(kSealedTables); !created)
     return created;
 
@@ -759,11 +749,7 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
   });
   if (!copied)
     return copied;
-  if (auto swapped = database.Exec(kSealedSwap); !swapped)
-    return swapped;
-  if (auto ok = database.RecordComponentVersion(kSealedComponent, 1); !ok)
-    return ok;
-  return transaction->Commit();
+  return database.Exec(kSealedSwap);
 }
 
 }  // namespace
@@ -799,7 +785,11 @@ Result<void> RegistryStore::Migrate(store::Database& database) {
   auto cipher = FieldCipherOf(database);
   if (!cipher)
     return tl::unexpected(cipher.error());
-  return SealTables(database, **cipher);
+  auto sealed = database.UpgradeOnce(kSealedComponent, 1,
+                                     [&](int64_t) { return SealTables(database, **cipher); });
+  if (!sealed)
+    return tl::unexpected(sealed.error());
+  return {};
 }
 
 Result<std::shared_ptr<const crypto::FieldCipher>> RegistryStore::FieldCipherOf(

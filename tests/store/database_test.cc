@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace baotong::store {
 namespace {
@@ -42,6 +43,40 @@ TEST_F(DatabaseTest, MigratesOnceAndRefusesANewerSchema) {
   // Another component's versions are its own.
   constexpr const char* kOther[] = {"CREATE TABLE others(id INTEGER PRIMARY KEY)"};
   EXPECT_TRUE((*db)->Migrate("other", kOther));
+}
+
+TEST_F(DatabaseTest, UpgradeOnceRunsItsStepOnceAndAllOrNothing) {
+  auto db = Database::Open(dir_ / "u.db");
+  ASSERT_TRUE(db);
+  Database& database = **db;
+  // A failing step leaves nothing behind, its own writes included.
+  auto failed = database.UpgradeOnce("data", 1, [&](int64_t) -> Result<void> {
+    if (auto ok = database.Exec("CREATE TABLE half(id INTEGER)"); !ok)
+      return ok;
+    return Fail(ErrorCode::kStorage, "step failed");
+  });
+  ASSERT_FALSE(failed);
+  auto half = database.Prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'");
+  ASSERT_TRUE(half && *half->Step());
+  EXPECT_EQ(half->Int(0), 0);
+  std::vector<int64_t> froms;
+  const auto step = [&](int64_t from) -> Result<void> {
+    froms.push_back(from);
+    return {};
+  };
+  auto ran = database.UpgradeOnce("data", 1, step);
+  ASSERT_TRUE(ran);
+  EXPECT_TRUE(*ran);
+  ran = database.UpgradeOnce("data", 1, step);
+  ASSERT_TRUE(ran);
+  EXPECT_FALSE(*ran);  // already there
+  ran = database.UpgradeOnce("data", 3, step);
+  ASSERT_TRUE(ran);
+  EXPECT_TRUE(*ran);
+  EXPECT_EQ(froms, (std::vector<int64_t>{0, 1}));
+  auto older = database.UpgradeOnce("data", 2, step);
+  ASSERT_FALSE(older);
+  EXPECT_EQ(older.error().code, ErrorCode::kUnsupported);
 }
 
 TEST_F(DatabaseTest, BindsReadsAndReportsConstraintViolationsAsConflicts) {

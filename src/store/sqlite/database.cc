@@ -175,31 +175,16 @@ Result<Statement> Database::Prepare(std::string_view sql) {
 
 Result<void> Database::Migrate(std::string_view component,
                                std::span<const char* const> migrations) {
-  if (auto ok = Exec(
-          "CREATE TABLE IF NOT EXISTS component_migrations(component TEXT NOT NULL, version "
-          "INTEGER NOT NULL, applied_at_ms INTEGER NOT NULL, PRIMARY KEY(component, version))");
-      !ok)
-    return ok;
   const auto newest = static_cast<int64_t>(migrations.size());
-  for (int64_t version = 1; version <= newest; ++version) {
-    auto transaction = Transaction::Begin(*this);
-    if (!transaction)
-      return tl::unexpected(transaction.error());
-    auto version_now = ComponentVersion(component);
-    if (!version_now)
-      return tl::unexpected(version_now.error());
-    const int64_t current = *version_now;
-    if (current > newest)
-      return Fail(ErrorCode::kUnsupported, "database schema is newer than this build");
-    if (current >= version)
-      continue;
-    if (auto ok = Exec(migrations[static_cast<size_t>(version - 1)]); !ok)
-      return ok;
-    if (auto ok = RecordComponentVersion(component, version); !ok)
-      return ok;
-    if (auto ok = transaction->Commit(); !ok)
-      return ok;
-  }
+  auto migrated = UpgradeOnce(component, newest, [&](int64_t from) -> Result<void> {
+    for (int64_t version = from + 1; version <= newest; ++version) {
+      if (auto ok = Exec(migrations[static_cast<size_t>(version - 1)]); !ok)
+        return ok;
+    }
+    return {};
+  });
+  if (!migrated)
+    return tl::unexpected(migrated.error());
   return {};
 }
 

@@ -85,14 +85,9 @@ class Database {
   Result<void> Exec(std::string_view sql);
   Result<Statement> Prepare(std::string_view sql);
 
-  // Applies the migrations of `component` it has not applied yet, each in its own
-  // transaction. migrations[i] is version i + 1. A database newer than this build is an error.
+  // Applies the migrations of `component` it has not applied yet, together in one transaction
+  // (UpgradeOnce). migrations[i] is version i + 1. A database newer than this build is an error.
   Result<void> Migrate(std::string_view component, std::span<const char* const> migrations);
-  // The newest version of `component` recorded in component_migrations (0 when none). Read it
-  // inside the write transaction that migrates: another process may have migrated meanwhile.
-  Result<int64_t> ComponentVersion(std::string_view component);
-  // Records that `component` now stands at `version` (in the transaction that brought it there).
-  Result<void> RecordComponentVersion(std::string_view component, int64_t version);
   // Brings `component` to `version` once, in one write transaction: reads the version recorded
   // (inside the transaction: another process may have upgraded meanwhile), refuses a newer one
   // (kUnsupported), does nothing when it is already `version`, and otherwise runs step(from)
@@ -111,6 +106,10 @@ class Database {
   explicit Database(sqlite3* db) : db_(db) {}
   friend class Statement;
   Result<void> Check(int rc, std::string_view detail);
+  // The newest version of `component` recorded in component_migrations (0 when none).
+  Result<int64_t> ComponentVersion(std::string_view component);
+  // Records that `component` now stands at `version`.
+  Result<void> RecordComponentVersion(std::string_view component, int64_t version);
   sqlite3* db_;
   std::string last_message_;
 };
