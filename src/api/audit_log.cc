@@ -1,7 +1,6 @@
 #include "api/audit_log.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -121,11 +120,10 @@ std::string KeyingMac(const crypto::SecretBytes& key, int64_t keyed_from_id) {
 }
 
 // data_dir/audit-chain.key beside the database file; nullopt for a database without a file.
-std::optional<std::filesystem::path> KeyFileOf(store::Database& database) {
-  const char* file = sqlite3_db_filename(database.handle(), "main");
-  if (file == nullptr || *file == '\0')
-    return std::nullopt;
-  return std::filesystem::path(file).parent_path() / kKeyFileName;
+std::optional<std::filesystem::path> KeyFileOf(const store::Database& database) {
+  if (auto directory = database.directory())
+    return *directory / kKeyFileName;
+  return std::nullopt;
 }
 
 Result<crypto::SecretBytes> KeyFrom(const std::vector<crypto::SecretEntry>& entries) {

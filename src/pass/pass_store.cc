@@ -244,11 +244,9 @@ ordered_json ArrivalJson(const Arrival& arrival) {
                       {"phase", ArrivalPhaseId(arrival.phase)}};
 }
 
-PassStore::PassStore(std::unique_ptr<store::Database> database,
-                     std::shared_ptr<const crypto::FieldCipher> cipher, PassRules rules,
+PassStore::PassStore(std::unique_ptr<store::Database> database, PassRules rules,
                      SigningKey signing_key)
     : database_(std::move(database)),
-      cipher_(std::move(cipher)),
       registry_(*database_),
       rules_(std::move(rules)),
       signing_key_(std::move(signing_key)) {}
@@ -272,11 +270,11 @@ Result<std::unique_ptr<PassStore>> PassStore::Open(const std::filesystem::path& 
     return tl::unexpected(database.error());
   if (auto migrated = Migrate(**database); !migrated)
     return tl::unexpected(migrated.error());
-  auto cipher = registry::RegistryStore::FieldCipherOf(**database);
-  if (!cipher)
-    return tl::unexpected(cipher.error());
-  std::unique_ptr<PassStore> store(new PassStore(std::move(*database), std::move(*cipher),
-                                                 std::move(rules), std::move(signing_key)));
+  std::unique_ptr<PassStore> store(
+      new PassStore(std::move(*database), std::move(rules), std::move(signing_key)));
+  // The bodies are sealed with the registry's cipher (cipher() below relies on it).
+  if (!store->registry_.cipher())
+    return tl::unexpected(store->registry_.cipher().error());
   if (auto loaded = store->LoadIndex(now_ms); !loaded)
     return tl::unexpected(loaded.error());
   return store;
@@ -294,7 +292,7 @@ Result<void> PassStore::LoadIndex(int64_t now_ms) {
   by_plate_.clear();
   by_id_.clear();
   return query->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto pass = ReadBody(*cipher_, row.Text(1), row.Int(0));
+    auto pass = ReadBody(cipher(), row.Text(1), row.Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     IndexLocked(*pass);
@@ -514,7 +512,7 @@ Result<void> PassStore::UpdateLocked(const PassApplication& pass, int64_t now_ms
   update->Bind(1, PassStatusId(pass.status))
       .Bind(2, pass.valid_until_ms)
       .Bind(3, now_ms)
-      .Bind(4, BodyOf(*cipher_, pass))
+      .Bind(4, BodyOf(cipher(), pass))
       .Bind(5, pass.id);
   return update->Run();
 }
@@ -534,7 +532,7 @@ Result<std::optional<PassApplication>> PassStore::GetLocked(int64_t id) {
     return tl::unexpected(row.error());
   if (!*row)
     return std::optional<PassApplication>();
-  auto pass = ReadBody(*cipher_, query->Text(0), id);
+  auto pass = ReadBody(cipher(), query->Text(0), id);
   if (!pass)
     return tl::unexpected(pass.error());
   return std::optional<PassApplication>(std::move(*pass));
@@ -601,7 +599,7 @@ Result<PassPage> PassStore::List(const PassListQuery& query) {
   int next = bind(*select);
   select->Bind(next, limit).Bind(next + 1, offset);
   auto read = select->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto pass = ReadBody(*cipher_, row.Text(1), row.Int(0));
+    auto pass = ReadBody(cipher(), row.Text(1), row.Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     page.items.push_back(std::move(*pass));
@@ -684,7 +682,7 @@ Result<std::vector<Arrival>> PassStore::Arrivals(std::string_view site_code, int
       return tl::unexpected(row.error());
     if (!*row)
       break;
-    auto pass = ReadBody(*cipher_, query->Text(1), query->Int(0));
+    auto pass = ReadBody(cipher(), query->Text(1), query->Int(0));
     if (!pass)
       return tl::unexpected(pass.error());
     ArrivalPhase phase = now_ms < pass->entry_from_ms     ? ArrivalPhase::kUpcoming

@@ -157,9 +157,9 @@ class PassStore {
   Result<CheckFacts> GatherFacts(const PassApplication& application, int64_t now_ms);
 
  private:
-  PassStore(std::unique_ptr<store::Database> database,
-            std::shared_ptr<const crypto::FieldCipher> cipher, PassRules rules,
-            SigningKey signing_key);
+  PassStore(std::unique_ptr<store::Database> database, PassRules rules, SigningKey signing_key);
+  // Seals the application bodies: the registry's cipher (Open checked that it opened).
+  const crypto::FieldCipher& cipher() const { return **registry_.cipher(); }
 
   Result<CheckFacts> GatherFactsLocked(const PassApplication& application, int64_t now_ms);
   Result<std::optional<PassApplication>> GetLocked(int64_t id);
@@ -175,7 +175,6 @@ class PassStore {
   Result<void> LoadIndex(int64_t now_ms);
 
   std::unique_ptr<store::Database> database_;
-  std::shared_ptr<const crypto::FieldCipher> cipher_;  // seals the application bodies
   registry::RegistryStore registry_;
   const PassRules rules_;
   const SigningKey signing_key_;

@@ -794,11 +794,10 @@ Result<void> RegistryStore::Migrate(store::Database& database) {
 
 Result<std::shared_ptr<const crypto::FieldCipher>> RegistryStore::FieldCipherOf(
     store::Database& database) {
-  const char* file = sqlite3_db_filename(database.handle(), "main");
-  if (file == nullptr || *file == '\0')
+  const auto directory = database.directory();
+  if (!directory)
     return crypto::FieldCipher::Ephemeral();
-  return crypto::FieldCipher::ForFile(std::filesystem::path(file).parent_path() /
-                                      crypto::FieldCipher::kFileName);
+  return crypto::FieldCipher::ForFile(*directory / crypto::FieldCipher::kFileName);
 }
 
 Result<int64_t> RegistryStore::Reseal(store::Database& database,

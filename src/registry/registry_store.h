@@ -88,6 +88,8 @@ class RegistryStore {
       : database_(database), cipher_(FieldCipherOf(database)) {}
 
   store::Database& database() { return database_; }
+  // The cipher of the personal fields, or why the key file did not open.
+  const Result<std::shared_ptr<const crypto::FieldCipher>>& cipher() const { return cipher_; }
 
   // Each writes its rows by natural key in the caller's transaction when one is open on the
   // database, otherwise in one of its own. A row equal to the stored one is not touched

@@ -234,6 +234,13 @@ Result<void> Database::RecordComponentVersion(std::string_view component, int64_
   return record->Bind(1, component).Bind(2, version).Run();
 }
 
+std::optional<std::filesystem::path> Database::directory() const {
+  const char* file = sqlite3_db_filename(db_, "main");
+  if (file == nullptr || *file == '\0')
+    return std::nullopt;
+  return std::filesystem::path(file).parent_path();
+}
+
 int64_t Database::LastInsertRowId() const {
   return sqlite3_last_insert_rowid(db_);
 }

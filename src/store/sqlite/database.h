@@ -101,6 +101,9 @@ class Database {
   // SQLite's message of the most recent failure on this connection.
   std::string LastMessage() const;
   sqlite3* handle() const { return db_; }
+  // The directory of the database file, where its key files live; nullopt for a database
+  // without a file (in memory, temporary).
+  std::optional<std::filesystem::path> directory() const;
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
