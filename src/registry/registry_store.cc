@@ -515,11 +515,13 @@ std::string AsciiUpper(std::string text) {
   return text;
 }
 
-// How `q` is compared with sealed fields: only whole, by lookup hash (ID numbers in upper
-// case, as the importer stores them).
-std::string IdHashOfQuery(const crypto::FieldCipher& cipher, const std::string& q) {
-  return cipher.LookupHash(kIdDomain, AsciiUpper(q));
+// The lookup hash of an ID number, whoever gives it: its check character is x or X, and the
+// importer stores X, so it is upper-cased first. Every sealing and lookup of id_hash uses it.
+std::string IdHash(const crypto::FieldCipher& cipher, std::string_view id_number) {
+  return cipher.LookupHash(kIdDomain, AsciiUpper(std::string(id_number)));
 }
+
+// How `q` is compared with sealed fields: only whole, by lookup hash.
 std::string PhoneHashOfQuery(const crypto::FieldCipher& cipher, const std::string& q) {
   return cipher.LookupHash(kPhoneDomain, q);
 }
@@ -550,7 +552,7 @@ Where FiltersOf(Kind kind, const ListQuery& query, const crypto::FieldCipher& ci
         // ID number and phone only whole (issue 13: a substring search let a role that sees
         // them masked recover them character by character).
         where.And("d.id_hash = ? OR d.phone_hash = ? OR instr(d.name, ?) > 0",
-                  {IdHashOfQuery(cipher, q), PhoneHashOfQuery(cipher, q), q});
+                  {IdHash(cipher, q), PhoneHashOfQuery(cipher, q), q});
         break;
       case Kind::kTerminals:
         where.And(
@@ -558,7 +560,7 @@ Where FiltersOf(Kind kind, const ListQuery& query, const crypto::FieldCipher& ci
             {q, q, q});
         break;
       case Kind::kHealthRecords:
-        where.And("h.id_hash = ? OR instr(h.name, ?) > 0", {IdHashOfQuery(cipher, q), q});
+        where.And("h.id_hash = ? OR instr(h.name, ?) > 0", {IdHash(cipher, q), q});
         break;
       case Kind::kSites:
         where.And("instr(s.code, ?) > 0 OR instr(s.name, ?) > 0", {q, q});
@@ -706,7 +708,7 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
     Driver driver{from.Text(0),         from.Text(1),         from.OptionalText(2),
                   from.Text(3),         from.OptionalText(4), from.OptionalText(5),
                   from.OptionalText(6), from.OptionalText(7), from.OptionalText(8)};
-    const std::string id_hash = cipher.LookupHash(kIdDomain, driver.id_number);
+    const std::string id_hash = IdHash(cipher, driver.id_number);
     BindDriver(*insert_driver, cipher, id_hash, driver);
     insert_driver->Bind(12, from.OptionalText(9))
         .Bind(13, from.Int(10))
@@ -739,7 +741,7 @@ Result<void> SealTables(store::Database& database, const crypto::FieldCipher& ci
     record.name = from.Text(4);
     record.result = from.Text(5);
     record.valid_until = from.OptionalText(6);
-    const std::string id_hash = cipher.LookupHash(kIdDomain, record.id_number);
+    const std::string id_hash = IdHash(cipher, record.id_number);
     insert_record->Bind(1, record.id);
     BindHealthRecord(*insert_record, 2, cipher, id_hash, record);
     insert_record->Bind(10, from.Int(7)).Bind(11, from.Int(8));
@@ -1011,7 +1013,7 @@ WHERE name IS NOT excluded.name OR sealed_digest IS NOT excluded.sealed_digest
     std::vector<UpsertOutcome> outcomes;
     outcomes.reserve(rows.size());
     for (const Driver& row : rows) {
-      const std::string id_hash = cipher.LookupHash(kIdDomain, row.id_number);
+      const std::string id_hash = IdHash(cipher, row.id_number);
       BindDriver(*upsert, cipher, id_hash, row);
       upsert->Bind(12, DriverDigest(cipher, id_hash, row)).Bind(13, now_ms);
       exists->Bind(1, Arg(id_hash));
@@ -1082,7 +1084,7 @@ WHERE name IS NOT excluded.name OR sealed_digest IS NOT excluded.sealed_digest
     std::vector<UpsertOutcome> outcomes;
     outcomes.reserve(rows.size());
     for (HealthRecord& row : rows) {
-      const std::string id_hash = cipher.LookupHash(kIdDomain, row.id_number);
+      const std::string id_hash = IdHash(cipher, row.id_number);
       find->Bind(1, Arg(id_hash)).Bind(2, Arg(row.kind)).Bind(3, row.tested_at);
       auto found = find->Step();
       std::optional<int64_t> id;
@@ -1209,7 +1211,7 @@ Result<std::vector<std::string>> RegistryStore::PersonalMatches(Kind kind, const
   const KindSql sql = SqlOf(kind);
   const char* alias = kind == Kind::kDrivers ? "d" : "h";
   std::vector<std::pair<std::string, std::string>> fields = {
-      {"id_number", IdHashOfQuery(cipher, query.q)}};
+      {"id_number", IdHash(cipher, query.q)}};
   if (kind == Kind::kDrivers)
     fields.emplace_back("phone", PhoneHashOfQuery(cipher, query.q));
   for (const auto& [field, hash] : fields) {
@@ -1261,7 +1263,7 @@ Result<std::optional<ordered_json>> RegistryStore::Get(Kind kind, std::string_vi
       break;
     }
     case Kind::kDrivers:
-      where.And("d.id_hash = ?", {cipher.LookupHash(kIdDomain, key)});
+      where.And("d.id_hash = ?", {IdHash(cipher, key)});
       break;
     case Kind::kTerminals:
       where.And("t.phone = ?", {std::string(key)});
@@ -1332,7 +1334,7 @@ Result<std::optional<Driver>> RegistryStore::FindDriver(std::string_view id_numb
                                   " FROM drivers d WHERE d.id_hash = ?");
   if (!select)
     return tl::unexpected(select.error());
-  select->Bind(1, (*cipher_)->LookupHash(kIdDomain, id_number));
+  select->Bind(1, IdHash(**cipher_, id_number));
   auto row = select->Step();
   if (!row)
     return tl::unexpected(row.error());
@@ -1360,7 +1362,7 @@ Result<std::optional<HealthRecord>> RegistryStore::NewestHealthRecord(
   auto select = database_.Prepare(sql);
   if (!select)
     return tl::unexpected(select.error());
-  select->Bind(1, (*cipher_)->LookupHash(kIdDomain, id_number)).Bind(2, until_ms);
+  select->Bind(1, IdHash(**cipher_, id_number)).Bind(2, until_ms);
   int index = 3;
   for (const auto& kind : kinds)
     select->Bind(index++, std::string_view(kind));

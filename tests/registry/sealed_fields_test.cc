@@ -184,6 +184,47 @@ TEST_F(SealedFieldsTest, RotationSealsEverythingUnderTheNewKey) {
   EXPECT_EQ((**record)["result"], "阳性");
 }
 
+// An ID number's check character is x or X; the store keeps X, and every lookup by a whole ID
+// number upper-cases it first (Get and FindDriver hashed it as given and missed).
+TEST_F(SealedFieldsTest, ALowercaseCheckCharacterFindsTheDriverAndRecords) {
+  int n = 1;
+  while (IdNumber(n).back() != 'X')
+    ++n;
+  std::vector<Carrier> carriers = {Carrier{CreditCode(1), "企业1", "铁西区", std::nullopt,
+                                           std::nullopt, "2030-01-01", std::nullopt}};
+  ASSERT_TRUE(store_->Upsert(std::span<const Carrier>(carriers), 1));
+  Driver driver;
+  driver.id_number = IdNumber(n);
+  driver.name = "王五";
+  driver.licence_class = "A2";
+  driver.licence_valid_until = "2030-01-01";
+  driver.carrier_credit_code = CreditCode(1);
+  std::vector<Driver> drivers = {driver};
+  ASSERT_TRUE(store_->Upsert(std::span<const Driver>(drivers), 1));
+  std::vector<HealthRecord> records(1);
+  records[0].id_number = IdNumber(n);
+  records[0].name = "王五";
+  records[0].kind = "核酸检测";
+  records[0].result = "阴性";
+  records[0].tested_at = 1764000000000;
+  ASSERT_TRUE(store_->Upsert(std::span<HealthRecord>(records), 1));
+
+  std::string lower = IdNumber(n);
+  lower.back() = 'x';
+  auto got = store_->Get(Kind::kDrivers, lower);
+  ASSERT_TRUE(got) << got.error().Message();
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((**got)["id_number"], IdNumber(n));
+  auto found = store_->FindDriver(lower);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->name, "王五");
+  auto newest =
+      store_->NewestHealthRecord(lower, 1764000000000, std::vector<std::string>{"核酸检测"});
+  ASSERT_TRUE(newest && *newest);
+  EXPECT_EQ((*newest)->result, "阴性");
+  EXPECT_EQ(List(Kind::kDrivers, lower).total, 1);
+}
+
 TEST(FieldCipher, RefusesAlteredValuesAndOtherContexts) {
   auto cipher = crypto::FieldCipher::Ephemeral();
   std::string sealed = cipher->Seal("110101199003071234", "drivers.id_number|a");
