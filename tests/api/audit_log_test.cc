@@ -497,6 +497,17 @@ TEST_F(AuditLogTest, AChainWhoseKeyingMigrationWasRemovedIsRefused) {
   EXPECT_EQ(reopened.error().code, ErrorCode::kStorage);
 }
 
+// Issue 13 item 16: an audit key file that group or others may read is refused.
+TEST_F(AuditLogTest, AGroupReadableKeyFileIsRefused) {
+  AppendTen();
+  log_.reset();
+  ASSERT_EQ(::chmod((dir_ / "audit-chain.key").c_str(), 0640), 0);
+  auto reopened = AuditLog::Open(*database_);
+  ASSERT_FALSE(reopened);
+  EXPECT_NE(reopened.error().detail.find("chmod 600"), std::string::npos)
+      << reopened.error().detail;
+}
+
 // A chain written before keying keeps verifying, and keyed entries chain after it.
 TEST(AuditLogKeying, AnUnkeyedChainIsContinuedWithKeyedEntries) {
   const auto dir = std::filesystem::temp_directory_path() /

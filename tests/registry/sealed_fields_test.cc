@@ -225,6 +225,21 @@ TEST_F(SealedFieldsTest, ALowercaseCheckCharacterFindsTheDriverAndRecords) {
   EXPECT_EQ(List(Kind::kDrivers, lower).total, 1);
 }
 
+// Issue 13 item 17: a field key file that group or others may read is refused. (A copy in a
+// directory of its own: the process keeps the ciphers it has opened.)
+TEST_F(SealedFieldsTest, AGroupReadableKeyFileIsRefused) {
+  const auto other = dir_ / "copy";
+  std::filesystem::create_directories(other);
+  std::filesystem::copy_file(dir_ / "registry-fields.key", other / "registry-fields.key");
+  ASSERT_EQ(::chmod((other / "registry-fields.key").c_str(), 0640), 0);
+  auto database = store::Database::Open(other / "registry.db");
+  ASSERT_TRUE(database);
+  auto migrated = RegistryStore::Migrate(**database);
+  ASSERT_FALSE(migrated);
+  EXPECT_NE(migrated.error().detail.find("chmod 600"), std::string::npos)
+      << migrated.error().detail;
+}
+
 TEST(FieldCipher, RefusesAlteredValuesAndOtherContexts) {
   auto cipher = crypto::FieldCipher::Ephemeral();
   std::string sealed = cipher->Seal("110101199003071234", "drivers.id_number|a");
