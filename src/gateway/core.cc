@@ -97,8 +97,11 @@ Result<bool> RegistryWorker::PlateHeldByAnother(const std::string& plate,
 }
 
 void RegistryWorker::CountFailure(const std::string& terminal, Clock::time_point now) {
-  if (failures_.size() > 10'000) {
-    // Only known phones are counted, so this stays small; drop the finished ones now and then.
+  if (failures_.size() > 10'000 && now >= last_failure_sweep_ + kFailureSweepInterval) {
+    // Only known phones are counted, so this stays small; drop the finished ones now and then
+    // (not on every failure: a full scan per wrong code would stall the registry thread).
+    last_failure_sweep_ = now;
+    failure_sweeps_.fetch_add(1, std::memory_order_relaxed);
     std::erase_if(failures_, [&](const auto& entry) {
       return now >= entry.second.locked_until &&
              now >= entry.second.window_start + options_.auth_failure_window;

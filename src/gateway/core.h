@@ -48,6 +48,8 @@ class RegistryWorker {
   // `done` is always called once; with `unavailable` when the store failed.
   void Register(store::TerminalRecord record, std::string peer, RegisterDone done);
   void Authenticate(std::string terminal, std::string auth_code, AuthDone done);
+  // How often the table of wrong codes was swept (for tests).
+  size_t failure_sweeps() const { return failure_sweeps_.load(std::memory_order_relaxed); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -82,6 +84,9 @@ class RegistryWorker {
   std::unordered_map<std::string, std::string> batch_plates_;  // plate -> terminal
   std::vector<Reregistration> batch_reregistrations_;
   std::unordered_map<std::string, Failures> failures_;  // worker only
+  static constexpr Clock::duration kFailureSweepInterval = std::chrono::seconds(10);
+  Clock::time_point last_failure_sweep_;  // worker only
+  std::atomic<size_t> failure_sweeps_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Job> jobs_;
