@@ -160,8 +160,12 @@ int RunServe(const ServeOverrides& overrides) {
                           {"plate_color", event.plate_color},
                           {"old_code", "revoked"}};
     entry.detail = detail.dump();
-    if (auto appended = (*audit)->Append(entry); !appended)
-      spdlog::error("cannot audit a terminal re-registration: {}", appended.error().Message());
+    if (auto appended = (*audit)->Append(entry); !appended) {
+      spdlog::error("cannot audit a terminal re-registration (refused for now): {}",
+                    appended.error().Message());
+      return false;
+    }
+    return true;
   };
   gateway::Metrics metrics;
   gateway::Gateway gateway(config->gateway, **store, **store, metrics);
@@ -200,7 +204,7 @@ int RunServe(const ServeOverrides& overrides) {
   services.secure_cookies = config->http.tls();
   // The dashboard's map loads tiles from the configured server: the only other image source.
   config->http.content_security_policy = api::ContentSecurityPolicy(config->ui.tile_url);
-  config->http.admit_large_body = api::MakeLargeBodyCheck(services);
+  config->http.admit_body = api::MakeBodyAdmission(services, config->http);
   api::HttpServer http(config->http, api::MakeApiHandler(services),
                        api::MakeUpgradeHandler(services));
   if (auto started = http.Start(); !started) {

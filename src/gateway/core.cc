@@ -171,12 +171,16 @@ std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Jo
       renewed.auth_code = NewAuthCode();
     } while (renewed.auth_code == stored.auth_code);
     renewed.registered_at_ms = request.registered_at_ms;
+    // Audited before the new code is written or sent; not audited, not replaced.
+    if (options_.on_reregistered &&
+        !options_.on_reregistered(Reregistration{renewed.terminal, renewed.terminal_id,
+                                                 renewed.plate, renewed.plate_color, job.peer})) {
+      return std::nullopt;
+    }
     spdlog::warn(
         "jt808 {}: terminal {} re-registered with its terminal ID and plate: new auth "
         "code, the old one revoked",
         job.peer, request.terminal);
-    batch_reregistrations_.push_back(Reregistration{renewed.terminal, renewed.terminal_id,
-                                                    renewed.plate, renewed.plate_color, job.peer});
     RegisterOutcome outcome{static_cast<uint8_t>(RegisterResult::kOk), renewed.auth_code};
     batch_[renewed.terminal] = std::move(renewed);
     return outcome;
@@ -226,8 +230,13 @@ std::optional<RegistryWorker::RegisterOutcome> RegistryWorker::DecideRegister(Jo
 }
 
 void RegistryWorker::Run() {
+  // Each answer, and what to do instead when the batch's registrations could not be written.
+  struct Reply {
+    std::function<void()> answer;
+    std::function<void()> withhold;  // null: the answer does not depend on the batch
+  };
   std::vector<Job> jobs;
-  std::vector<std::function<void()>> replies;
+  std::vector<Reply> replies;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -239,14 +248,25 @@ void RegistryWorker::Run() {
     for (Job& job : jobs) {
       if (!job.is_register) {
         AuthOutcome outcome = DecideAuth(job);
-        replies.push_back([done = std::move(job.auth_done), outcome] { done(outcome); });
+        auto done = std::make_shared<AuthDone>(std::move(job.auth_done));
+        Reply reply{[done, outcome] { (*done)(outcome); }, nullptr};
+        // Judged against a record of this batch: only good once that record is on disk.
+        if (batch_.contains(job.record.terminal))
+          reply.withhold = [done] { (*done)(AuthOutcome::kUnavailable); };
+        replies.push_back(std::move(reply));
         continue;
       }
       auto outcome = DecideRegister(job);
-      if (!outcome)
-        outcome = RegisterOutcome{0, {}, true};  // unanswered: the terminal retries its 0x0100
-      replies.push_back([done = std::move(job.register_done),
-                         outcome = std::move(*outcome)]() mutable { done(std::move(outcome)); });
+      auto done = std::make_shared<RegisterDone>(std::move(job.register_done));
+      auto unavailable = [done] { (*done)(RegisterOutcome{0, {}, true}); };
+      if (!outcome) {
+        replies.push_back({unavailable, nullptr});  // unanswered: the terminal resends
+        continue;
+      }
+      // Every registration waits for the write: even a refusal may rest on this batch's plates.
+      replies.push_back(
+          {[done, outcome = std::move(*outcome)]() mutable { (*done)(std::move(outcome)); },
+           unavailable});
     }
     bool written = true;
     if (!batch_.empty()) {
@@ -260,21 +280,18 @@ void RegistryWorker::Run() {
         written = false;
       }
     }
-    // On a failed write nothing is answered: the terminals retry their 0x0100 (and their
-    // 0x0102, which may have been judged against records that are not on disk).
-    if (written) {
-      for (auto& reply : replies)
-        reply();
-      if (options_.on_reregistered) {
-        for (const auto& event : batch_reregistrations_)
-          options_.on_reregistered(event);
-      }
+    // On a failed write the registrations (and 0x0102 judged against them) are not answered:
+    // those terminals resend. Everything else is answered as usual.
+    for (auto& reply : replies) {
+      if (!written && reply.withhold)
+        reply.withhold();
+      else
+        reply.answer();
     }
     jobs.clear();
     replies.clear();
     batch_.clear();
     batch_plates_.clear();
-    batch_reregistrations_.clear();
   }
 }
 

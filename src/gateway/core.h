@@ -82,8 +82,7 @@ class RegistryWorker {
   // Records accepted in the batch being processed, written before any reply (worker only).
   std::unordered_map<std::string, store::TerminalRecord> batch_;
   std::unordered_map<std::string, std::string> batch_plates_;  // plate -> terminal
-  std::vector<Reregistration> batch_reregistrations_;
-  std::unordered_map<std::string, Failures> failures_;  // worker only
+  std::unordered_map<std::string, Failures> failures_;         // worker only
   static constexpr Clock::duration kFailureSweepInterval = std::chrono::seconds(10);
   Clock::time_point last_failure_sweep_;  // worker only
   std::atomic<size_t> failure_sweeps_{0};

@@ -47,7 +47,10 @@ struct GatewayOptions {
   // (on_reregistered is called). Off by default; staff re-provision with `baotong terminal
   // reprovision` either way.
   bool reregister_same_identity = false;
-  std::function<void(const Reregistration&)> on_reregistered;  // on the registry thread
+  // Called on the registry thread before the new code is stored or sent (the audit comes
+  // before the change); false (not audited) refuses the re-registration for now: the terminal
+  // resends its 0x0100.
+  std::function<bool(const Reregistration&)> on_reregistered;
   // Wrong auth codes (0x0102). A connection is closed after this many ...
   size_t max_auth_failures_per_connection = 3;
   // ... and a phone with auth_failures_per_phone of them within auth_failure_window, on any

@@ -210,7 +210,8 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
     return keys_.contains(std::make_tuple(key.terminal, key.serial, key.device_time_ms));
   }
   Result<std::optional<store::TerminalRecord>> Find(std::string_view terminal) override {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    lookup_gate_.wait(lock, [&] { return lookups_open_; });
     auto it = terminals_.find(std::string(terminal));
     if (it == terminals_.end())
       return std::optional<store::TerminalRecord>{};
@@ -227,8 +228,27 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
   }
   Result<void> Upsert(const store::TerminalRecord& record) override {
     std::lock_guard lock(mutex_);
+    if (fail_terminal_writes_)
+      return tl::unexpected(Error{ErrorCode::kStorage, "terminal writes fail (test)"});
     terminals_[record.terminal] = record;
     return {};
+  }
+
+  // Holds terminal lookups back, so that tests can queue several registry jobs into one batch.
+  void HoldLookups() {
+    std::lock_guard lock(mutex_);
+    lookups_open_ = false;
+  }
+  void ReleaseLookups() {
+    {
+      std::lock_guard lock(mutex_);
+      lookups_open_ = true;
+    }
+    lookup_gate_.notify_all();
+  }
+  void FailTerminalWrites(bool fail) {
+    std::lock_guard lock(mutex_);
+    fail_terminal_writes_ = fail;
   }
 
   void CloseGate() {
@@ -251,6 +271,9 @@ class MemoryStore : public store::PositionStore, public store::TerminalStore {
   std::mutex mutex_;
   std::condition_variable gate_;
   bool open_ = true;
+  std::condition_variable lookup_gate_;
+  bool lookups_open_ = true;
+  bool fail_terminal_writes_ = false;
   std::vector<model::Position> positions_;
   std::map<std::tuple<std::string, uint16_t, int64_t>, size_t> keys_;
   std::map<std::string, store::TerminalRecord> terminals_;
