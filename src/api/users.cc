@@ -51,6 +51,8 @@ constexpr int64_t kLastSeenWriteIntervalMs = 60 * 1000;
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kMaxPasswordBytes = 1024;
 constexpr size_t kPruneAbove = 10000;
+// The counter every new key shares while a map is full (no address or account is named "*").
+constexpr const char* kSharedCounterKey = "*";
 // Longer usernames cannot exist (CheckUsername); they are refused before any lookup.
 constexpr size_t kMaxUsernameBytes = 32;
 constexpr size_t kKnownAddressesPerAccount = 8;
@@ -566,10 +568,17 @@ std::optional<int64_t> UserStore::ReserveAttempt(const Reservation& attempt) {
       return std::nullopt;
     return attempts[attempts.size() - static_cast<size_t>(limit)] + window;
   };
-  AttemptCounter& address = address_attempts_[attempt.address_key];
+  // Still full after a sweep: new keys share one counter ("*") instead of growing the maps.
+  const auto counter = [](std::map<std::string, AttemptCounter>& counters,
+                          const std::string& key) -> AttemptCounter& {
+    if (counters.size() >= kPruneAbove && !counters.contains(key))
+      return counters[kSharedCounterKey];
+    return counters[key];
+  };
+  AttemptCounter& address = counter(address_attempts_, attempt.address_key);
   AttemptCounter& pair =
-      account_address_attempts_[attempt.account_key + '\n' + attempt.address_key];
-  AttemptCounter& account = account_attempts_[attempt.account_key];
+      counter(account_address_attempts_, attempt.account_key + '\n' + attempt.address_key);
+  AttemptCounter& account = counter(account_attempts_, attempt.account_key);
   std::optional<int64_t> until;
   if (auto full = full_until(address.attempts, options_.max_failures_per_address))
     until = full;
@@ -610,6 +619,10 @@ void UserStore::ReleaseAttempt(const Reservation& attempt) {
 }
 
 void UserStore::PruneCounters(int64_t now_ms) {
+  // A sweep walks every counter under the lock: at most once a second, however many sign-ins.
+  if (now_ms < next_prune_ms_)
+    return;
+  next_prune_ms_ = now_ms + 1000;
   for (auto* counters : {&address_attempts_, &account_address_attempts_, &account_attempts_}) {
     if (counters->size() <= kPruneAbove)
       continue;

@@ -149,6 +149,11 @@ class UserStore {
   // How many passwords have been checked against a hash (sign-ins, unknown users included, and
   // password changes): what the throttle bounds.
   uint64_t password_verifications() const { return verifications_.load(); }
+  // Live counters in all maps (tests: bounded however many keys are tried).
+  size_t counter_keys() {
+    std::lock_guard lock(throttle_mutex_);
+    return address_attempts_.size() + account_address_attempts_.size() + account_attempts_.size();
+  }
   // The bounded record of failed sign-ins for the audit log.
   FailedSignInAudit& failed_sign_in_audit() { return failed_sign_in_audit_; }
 
@@ -186,6 +191,7 @@ class UserStore {
   std::map<std::string, AttemptCounter> address_attempts_;
   std::map<std::string, AttemptCounter> account_address_attempts_;
   std::map<std::string, AttemptCounter> account_attempts_;
+  int64_t next_prune_ms_ = 0;  // PruneCounters sweeps at most once a second
   // Addresses each account has signed in from (the newest few), exempt from its slowdown.
   std::map<std::string, std::deque<std::string>> known_addresses_;
   mutable std::atomic<uint64_t> verifications_{0};

@@ -235,6 +235,18 @@ TEST_F(AccountsTest, AResetIssuesAOneTimePasswordAndEndsSessions) {
 }
 
 // Item 9: what is recorded of a username is bounded and stays valid UTF-8.
+// Review item 3: failures from more addresses than the counters keep, all inside the window,
+// share one counter instead of growing the maps (and the sweep under the lock stays rare).
+TEST_F(AccountsTest, ThrottleCountersStayBoundedUnderAFloodOfAddresses) {
+  const std::string impossible(40, 'x');  // refused before any lookup: no hashing
+  for (int i = 0; i < 15'000; ++i) {
+    const std::string address = "10." + std::to_string(i / 65536) + "." +
+                                std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);
+    Login(impossible, "wrong-password-1", kT0 + i, address);
+  }
+  EXPECT_LE(users_->counter_keys(), 2u * 10'001 + 1);
+}
+
 // Item 9: counts still pending when the server stops are written, not lost.
 TEST_F(AccountsTest, PendingFailedSignInsAreWrittenAtShutdown) {
   auto log = AuditLog::Open(*database_);
