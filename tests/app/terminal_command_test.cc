@@ -21,19 +21,12 @@ namespace baotong::app {
 namespace {
 
 namespace fs = std::filesystem;
+using gateway::testing::AuthResult;
 using gateway::testing::TestTerminal;
 using namespace std::chrono_literals;
 
 constexpr const char* kPhone = "013900000042";
 constexpr const char* kOldCode = "0123456789ABCDEF";
-
-int AuthResult(TestTerminal& terminal, const std::string& code) {
-  terminal.Send(jt808::Auth{code, {}, {}});
-  auto reply = terminal.Receive(2s);
-  if (!reply)
-    return -1;
-  return std::get<jt808::PlatformGeneralReply>(reply->message).result;
-}
 
 class ReprovisionTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using jt808::RegisterResult;
+using testing::AuthResult;
 using testing::MemoryStore;
 using testing::TestTerminal;
 
@@ -35,15 +36,6 @@ jt808::RegisterReply RegisterReplyOf(TestTerminal& terminal) {
   if (!reply)
     throw std::runtime_error("no 0x8100");
   return std::get<jt808::RegisterReply>(reply->message);
-}
-
-// The 0x8001 result for a 0x0102 with `code`, or -1 when the connection gave no answer.
-int AuthResult(TestTerminal& terminal, const std::string& code) {
-  terminal.Send(jt808::Auth{code, {}, {}});
-  auto reply = terminal.Receive(2s);
-  if (!reply)
-    return -1;
-  return std::get<jt808::PlatformGeneralReply>(reply->message).result;
 }
 
 jt808::LocationReport Speeding() {

@@ -133,6 +133,15 @@ class TestTerminal {
   bool closed_ = false;
 };
 
+// The 0x8001 result for a 0x0102 with `code`, or -1 when the connection gave no answer.
+inline int AuthResult(TestTerminal& terminal, const std::string& code) {
+  terminal.Send(jt808::Auth{code, {}, {}});
+  auto reply = terminal.Receive(std::chrono::seconds(2));
+  if (!reply)
+    return -1;
+  return std::get<jt808::PlatformGeneralReply>(reply->message).result;
+}
+
 // A thread-safe store in memory, with dedup on (terminal, serial, device time) like the real
 // one, and a gate that holds Append back so tests can see what happens before durability.
 class MemoryStore : public store::PositionStore, public store::TerminalStore {

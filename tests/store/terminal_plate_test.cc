@@ -25,6 +25,12 @@ TEST(TerminalPlateTest, FindByPlateReturnsEveryHolderAndSurvivesReopen) {
     a.terminal_id = "T1";
     a.plate_color = 2;
     a.plate = "辽C00001";
+    // Every column set, so that both lookups are seen to decode each one alike.
+    a.province_id = 21;
+    a.city_id = 300;
+    a.maker_id = "BT";
+    a.terminal_model = "SIM";
+    a.registered_at_ms = 1'650'000'000'123;
     TerminalRecord b = a;
     b.terminal = "013900000002";
     b.auth_code.clear();
@@ -39,6 +45,8 @@ TEST(TerminalPlateTest, FindByPlateReturnsEveryHolderAndSurvivesReopen) {
               [](const auto& x, const auto& y) { return x.terminal < y.terminal; });
     EXPECT_EQ(*found, (std::vector{a, b}));
     EXPECT_TRUE((*store)->FindByPlate("辽C99999")->empty());
+    EXPECT_EQ(**(*store)->Find(a.terminal), a);
+    EXPECT_EQ(**(*store)->Find(b.terminal), b);
   }
   auto reopened = SqliteStore::Open(dir);
   ASSERT_TRUE(reopened);

@@ -116,12 +116,13 @@ constexpr const char* kSelectCellTerminals =
 constexpr const char* kSelectAllChunks =
     "SELECT data FROM position_chunks WHERE terminal_id = ?1 ORDER BY first_time";
 constexpr const char* kInsertTerminal = "INSERT INTO terminals(phone) VALUES(?1)";
-constexpr const char* kFindRegistration =
-    "SELECT auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
-    "plate_color, plate, registered_at_ms FROM terminal_registrations WHERE terminal = ?1";
-constexpr const char* kFindRegistrationsByPlate =
-    "SELECT terminal, auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, "
-    "plate_color, plate, registered_at_ms FROM terminal_registrations WHERE plate = ?1";
+// Both read the columns ReadRegistration expects, in its order.
+#define BAOTONG_REGISTRATION_COLUMNS                                                          \
+  "SELECT terminal, auth_code, province_id, city_id, maker_id, terminal_model, terminal_id, " \
+  "plate_color, plate, registered_at_ms FROM terminal_registrations "
+constexpr const char* kFindRegistration = BAOTONG_REGISTRATION_COLUMNS "WHERE terminal = ?1";
+constexpr const char* kFindRegistrationsByPlate = BAOTONG_REGISTRATION_COLUMNS "WHERE plate = ?1";
+#undef BAOTONG_REGISTRATION_COLUMNS
 constexpr const char* kUpsertRegistration =
     "INSERT OR REPLACE INTO terminal_registrations VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
     "?10)";
@@ -1574,6 +1575,26 @@ Result<bool> SqliteStore::Contains(const model::PositionKey& key) {
                      [&](const model::Position& p) { return p.serial == key.serial; });
 }
 
+namespace {
+
+// One row of kFindRegistration or kFindRegistrationsByPlate.
+TerminalRecord ReadRegistration(sqlite3_stmt* s) {
+  TerminalRecord record;
+  record.terminal = ColumnText(s, 0);
+  record.auth_code = ColumnText(s, 1);
+  record.province_id = static_cast<uint16_t>(sqlite3_column_int64(s, 2));
+  record.city_id = static_cast<uint16_t>(sqlite3_column_int64(s, 3));
+  record.maker_id = ColumnText(s, 4);
+  record.terminal_model = ColumnText(s, 5);
+  record.terminal_id = ColumnText(s, 6);
+  record.plate_color = static_cast<uint8_t>(sqlite3_column_int64(s, 7));
+  record.plate = ColumnText(s, 8);
+  record.registered_at_ms = sqlite3_column_int64(s, 9);
+  return record;
+}
+
+}  // namespace
+
 Result<std::optional<TerminalRecord>> SqliteStore::Find(std::string_view terminal) {
   auto lease = AcquireReader();
   if (!lease) {
@@ -1593,18 +1614,7 @@ Result<std::optional<TerminalRecord>> SqliteStore::Find(std::string_view termina
   if (rc != SQLITE_ROW) {
     return SqlFail(rc, "sqlite: cannot read a terminal registration");
   }
-  TerminalRecord record;
-  record.terminal = terminal;
-  record.auth_code = ColumnText(s, 0);
-  record.province_id = static_cast<uint16_t>(sqlite3_column_int64(s, 1));
-  record.city_id = static_cast<uint16_t>(sqlite3_column_int64(s, 2));
-  record.maker_id = ColumnText(s, 3);
-  record.terminal_model = ColumnText(s, 4);
-  record.terminal_id = ColumnText(s, 5);
-  record.plate_color = static_cast<uint8_t>(sqlite3_column_int64(s, 6));
-  record.plate = ColumnText(s, 7);
-  record.registered_at_ms = sqlite3_column_int64(s, 8);
-  return std::optional<TerminalRecord>(std::move(record));
+  return std::optional<TerminalRecord>(ReadRegistration(s));
 }
 
 Result<std::vector<TerminalRecord>> SqliteStore::FindByPlate(std::string_view plate) {
@@ -1621,19 +1631,8 @@ Result<std::vector<TerminalRecord>> SqliteStore::FindByPlate(std::string_view pl
   BindText(s, 1, plate);
   std::vector<TerminalRecord> records;
   int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    TerminalRecord& record = records.emplace_back();
-    record.terminal = ColumnText(s, 0);
-    record.auth_code = ColumnText(s, 1);
-    record.province_id = static_cast<uint16_t>(sqlite3_column_int64(s, 2));
-    record.city_id = static_cast<uint16_t>(sqlite3_column_int64(s, 3));
-    record.maker_id = ColumnText(s, 4);
-    record.terminal_model = ColumnText(s, 5);
-    record.terminal_id = ColumnText(s, 6);
-    record.plate_color = static_cast<uint8_t>(sqlite3_column_int64(s, 7));
-    record.plate = ColumnText(s, 8);
-    record.registered_at_ms = sqlite3_column_int64(s, 9);
-  }
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    records.push_back(ReadRegistration(s));
   if (rc != SQLITE_DONE) {
     return SqlFail(rc, "sqlite: cannot read registrations by plate");
   }
