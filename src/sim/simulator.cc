@@ -145,7 +145,9 @@ class AuthCodes {
       std::fclose(in);
     }
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0 || (codes->file_ = ::fdopen(fd, "a")) == nullptr) {
+    // The mode above applies only to a new file: one made by hand or an older version is
+    // narrowed too, since it holds every terminal's credential.
+    if (fd < 0 || ::fchmod(fd, 0600) != 0 || (codes->file_ = ::fdopen(fd, "a")) == nullptr) {
       if (fd >= 0)
         ::close(fd);
       return Fail(ErrorCode::kBadValue, "cannot open the auth codes file");

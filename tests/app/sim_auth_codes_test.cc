@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "gateway/gateway.h"
 #include "gateway/test_support.h"
@@ -56,6 +57,28 @@ TEST(SimAuthCodes, ARestartedFleetAuthenticatesWithItsSavedCodes) {
   ASSERT_TRUE(forgetful);
   EXPECT_EQ(forgetful->authenticated, 0u);
   EXPECT_EQ(forgetful->auth_failed, 5u);
+  fs::remove(codes);
+}
+
+TEST(SimAuthCodes, AnExistingCodesFileIsNarrowedToItsOwner) {
+  const fs::path codes =
+      fs::temp_directory_path() / ("baotong-sim-codes-wide-" + std::to_string(::getpid()));
+  {
+    std::ofstream wide(codes);
+    wide << "013900000001 0123456789ABCDEF\n";
+  }
+  fs::permissions(codes, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                             fs::perms::others_read);
+  sim::SimOptions sim;
+  sim.server_port = 1;  // nothing listens: the file is opened before any connection
+  sim.terminals = 1;
+  sim.seconds = 0.1;
+  sim.drain_s = 0;
+  sim.auth_codes = codes;
+  (void)sim::RunSimulation(sim);
+  struct stat info {};
+  ASSERT_EQ(::stat(codes.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
   fs::remove(codes);
 }
 
