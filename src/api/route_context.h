@@ -48,6 +48,10 @@ Response NotFound(std::string_view message);
 Response Internal(const Error& error);
 // Personal data leave only once their read is in the audit log; this answers when it is not.
 Response AuditUnavailable();
+// 429 with Retry-After: the seconds until `until_ms`, rounded up (at least 1).
+Response Throttled(int64_t until_ms, int64_t now_ms,
+                   std::string_view message =
+                       "失败次数过多，请稍后再试 (too many failed attempts, try again later)");
 
 // A download: `body` served as `content_type`, saved by the browser as `file_name` (ASCII), not
 // cached.

@@ -172,15 +172,9 @@ Response Login(Call& call) {
                                                                 : "bad_credentials";
     // Bounded: the username is cut, and a flood becomes counts (api/signin_audit.h).
     RecordFailedSignIn(call, username, reason);
-    if (outcome->status == Status::kThrottled) {
-      auto response =
-          ApiError(http::status::too_many_requests, "throttled",
-                   "登录失败次数过多，请稍后再试 (too many failed sign-ins, try again later)");
-      const int64_t wait_s =
-          std::max<int64_t>(1, (outcome->throttled_until_ms - call.now_ms) / 1000);
-      response.set(http::field::retry_after, std::to_string(wait_s));
-      return response;
-    }
+    if (outcome->status == Status::kThrottled)
+      return Throttled(outcome->throttled_until_ms, call.now_ms,
+                       "登录失败次数过多，请稍后再试 (too many failed sign-ins, try again later)");
     if (outcome->status == Status::kDisabled)
       return ApiError(http::status::forbidden, "account_disabled", "账号已停用 (account disabled)");
     return ApiError(http::status::unauthorized, "bad_credentials",

@@ -15,14 +15,6 @@ void AppendAll(const Call& call, std::vector<AuditEntry> entries) {
   }
 }
 
-Response Throttled(int64_t until_ms, int64_t now_ms) {
-  auto response = ApiError(http::status::too_many_requests, "throttled",
-                           "失败次数过多，请稍后再试 (too many failed attempts, try again later)");
-  const int64_t wait_s = std::max<int64_t>(1, (until_ms - now_ms + 999) / 1000);
-  response.set(http::field::retry_after, std::to_string(wait_s));
-  return response;
-}
-
 Json UserJson(const UserInfo& user) {
   Json json = PrincipalToJson(user.principal);
   json.erase("permissions");
@@ -68,16 +60,22 @@ Response ResetPassword(Call& call, std::string_view username) {
     return Forbidden(call, "重置密码");
   if (!CheckUsername(username))
     return NotFound("用户不存在 (no such user)");
+  auto user = call.services.users.FindUser(username);
+  if (!user)
+    return Internal(user.error());
+  if (!*user)
+    return NotFound("用户不存在 (no such user)");
+  // Audited before anything changes (who reset whose password, never the password): a reset
+  // that cannot be recorded does not happen.
+  if (!call.Audit("user.password_reset", "users/" + std::string(username),
+                  Json{{"must_change_password", true}}.dump()))
+    return AuditUnavailable();
   auto password = call.services.users.ResetPassword(username, call.now_ms);
   if (!password) {
     if (password.error().code == ErrorCode::kNotFound)
       return NotFound("用户不存在 (no such user)");
     return Internal(password.error());
   }
-  // The audit says who reset whose password, never the password.
-  if (!call.Audit("user.password_reset", "users/" + std::string(username),
-                  Json{{"must_change_password", true}}.dump()))
-    return AuditUnavailable();
   auto response = JsonResponse(http::status::ok, Json{{"username", username},
                                                       {"one_time_password", *password},
                                                       {"must_change_password", true}});
@@ -98,6 +96,13 @@ Response ListUsers(Call& call) {
 }
 
 }  // namespace
+
+Response Throttled(int64_t until_ms, int64_t now_ms, std::string_view message) {
+  auto response = ApiError(http::status::too_many_requests, "throttled", message);
+  const int64_t wait_s = std::max<int64_t>(1, (until_ms - now_ms + 999) / 1000);
+  response.set(http::field::retry_after, std::to_string(wait_s));
+  return response;
+}
 
 void RecordFailedSignIn(const Call& call, std::string_view username, std::string_view reason) {
   AppendAll(call, call.services.users.failed_sign_in_audit().Note(username, call.client_address,
