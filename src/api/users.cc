@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <set>
 
 #include "api/common_passwords.h"
@@ -230,6 +231,10 @@ Result<void> CheckPassword(std::string_view password, std::string_view username)
 }
 
 std::string GenerateOneTimePassword() {
+  // Callers such as `baotong user add` may run before any UserStore opened libsodium;
+  // sodium_init is cheap and safe to repeat.
+  if (sodium_init() < 0)
+    std::abort();
   // No look-alikes (0 O o 1 l I): it is read from a file or a screen and typed once.
   constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   while (true) {
