@@ -361,6 +361,16 @@ int RunKeysRotate(const std::string& data_dir, const std::string& algorithm, std
   if (auto migrated = pass::PassStore::Migrate(database); !migrated)
     return Report(migrated.error(), err);
   const auto key_file = std::filesystem::path(data_dir) / crypto::FieldCipher::kFileName;
+  // A running server holds the keys shared and would go on sealing under the one retired here.
+  auto in_use = crypto::FieldKeysLock::Take(key_file, crypto::FieldKeysLock::Mode::kExclusive);
+  if (!in_use) {
+    if (in_use.error().code == ErrorCode::kConflict) {
+      err << "平台正在运行，不能轮换密钥：请先停止 baotong serve (the platform is running: stop "
+             "baotong serve, then rotate)\n";
+      return 1;
+    }
+    return Report(in_use.error(), err);
+  }
   auto cipher = crypto::FieldCipher::AddKey(key_file, algorithm);
   if (!cipher)
     return Report(cipher.error(), err);

@@ -18,6 +18,7 @@
 #include "checkpoint/checkpoint_service.h"
 #include "checkpoint/registry_vehicles.h"
 #include "common/clock.h"
+#include "common/field_cipher.h"
 #include "pass/pass_store.h"
 #include "registry/map_layers.h"
 #include "stats/stats_service.h"
@@ -90,6 +91,12 @@ int RunServe(const ServeOverrides& overrides) {
   };
   if (auto ok = registry::RegistryStore::Migrate(records_db); !ok)
     return fail_records(ok.error());
+  // Held while serving: `baotong keys rotate` refuses meanwhile (it would retire the key this
+  // process seals under).
+  auto field_keys_lock = crypto::FieldKeysLock::Take(
+      config->data_dir / crypto::FieldCipher::kFileName, crypto::FieldKeysLock::Mode::kShared);
+  if (!field_keys_lock)
+    return fail_records(field_keys_lock.error());
   if (auto ok = registry::MigrateMapLayers(records_db); !ok)
     return fail_records(ok.error());
   // Accounts and the audit log write through connections of their own, so that no component's

@@ -1,9 +1,13 @@
 #include "common/field_cipher.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <mutex>
 #include <vector>
@@ -318,6 +322,27 @@ std::string FieldCipher::Digest(std::initializer_list<std::string_view> parts) c
   std::string digest = LookupHash("row-digest", encoded);
   sodium_memzero(encoded.data(), encoded.size());
   return digest;
+}
+
+Result<FieldKeysLock> FieldKeysLock::Take(const std::filesystem::path& key_file, Mode mode) {
+  const int fd = ::open(key_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Fail(ErrorCode::kStorage, "cannot open the field key file to lock it");
+  FieldKeysLock lock(fd);
+  if (::flock(fd, (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return Fail(ErrorCode::kConflict,
+                  mode == Mode::kShared
+                      ? "the field keys are being rotated (baotong keys rotate is running)"
+                      : "the field keys are in use (baotong serve is running)");
+    return Fail(ErrorCode::kStorage, "cannot lock the field key file");
+  }
+  return lock;
+}
+
+FieldKeysLock::~FieldKeysLock() {
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 }  // namespace baotong::crypto

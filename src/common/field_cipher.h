@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/error.h"
 #include "common/secret_file.h"
@@ -84,6 +85,22 @@ class FieldCipher {
   SecretBytes lookup_key_;
   std::map<uint8_t, Key> keys_;
   uint8_t current_ = 0;
+};
+
+// A lock on a field key file without waiting: shared while a server seals under its keys,
+// exclusive while `keys rotate` replaces them (a server going on under the retired key would
+// seal values nothing can open any more). kConflict when the other kind is held.
+class FieldKeysLock {
+ public:
+  enum class Mode { kShared, kExclusive };
+  static Result<FieldKeysLock> Take(const std::filesystem::path& key_file, Mode mode);
+  FieldKeysLock(FieldKeysLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FieldKeysLock& operator=(FieldKeysLock&&) = delete;
+  ~FieldKeysLock();
+
+ private:
+  explicit FieldKeysLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
 };
 
 }  // namespace baotong::crypto
