@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -20,15 +21,6 @@
 #include "api/http_util.h"
 
 namespace baotong::api {
-
-size_t RequestBodyLimit(const HttpOptions& options, http::verb method, std::string_view target) {
-  const std::string_view path = PathOf(target);
-  if (path.starts_with("/api/auth/"))
-    return options.auth_body_bytes;
-  if (method == http::verb::post && (path == "/api/imports" || path == "/api/indicators/import"))
-    return options.max_body_bytes;
-  return options.api_body_bytes;
-}
 
 namespace {
 
@@ -44,6 +36,8 @@ constexpr auto kTlsShutdownTimeout = std::chrono::seconds(5);
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 // Messages a WebSocket client may be behind before it is disconnected.
 constexpr size_t kMaxPushBacklog = 4096;
+constexpr std::string_view kInternalError =
+    R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json";
 constexpr std::string_view kRefusedTooLarge =
     R"json({"error":{"code":"too_large","message":"请求内容过大 (body too large)"}})json";
 
@@ -88,6 +82,16 @@ class ConnectionLimits : public std::enable_shared_from_this<ConnectionLimits> {
   size_t open_ = 0;
 };
 
+// A response the server makes itself. The connection cannot be trusted to stay in sync after a
+// refused request: it is closed.
+Response Refusal(http::status status, std::string_view body) {
+  Response response{status, 11};
+  response.set(http::field::content_type, "application/json; charset=utf-8");
+  response.body() = std::string(body);
+  response.keep_alive(false);
+  return response;
+}
+
 // What every connection shares; it outlives them (HttpServer::State owns it).
 struct Shared {
   HttpOptions options;
@@ -97,8 +101,7 @@ struct Shared {
 };
 
 void AddSecurityHeaders(Response& response, const Shared& shared) {
-  if (response.find("Content-Security-Policy") == response.end())
-    response.set("Content-Security-Policy", shared.content_security_policy);
+  response.set("Content-Security-Policy", shared.content_security_policy);
   response.set("X-Frame-Options", "DENY");
   response.set("X-Content-Type-Options", "nosniff");
   response.set("Referrer-Policy", "same-origin");
@@ -220,10 +223,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  private:
   void Read() {
     parser_.emplace();
-    // The header is read under the largest limit; the route's own is set once the target is
-    // known (a Content-Length above it is refused at once, a chunked body when it passes it).
-    parser_->body_limit(std::max({shared_.options.max_body_bytes, shared_.options.api_body_bytes,
-                                  shared_.options.auth_body_bytes}));
+    // No limit while the header is read: the route's own is set from it (a Content-Length above
+    // that is refused at once, a chunked body when it passes it). Not boost::none: this Beast
+    // compares a Content-Length with an empty limit as "above" it.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -234,27 +237,23 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     if (ec)
       return OnRead(ec);
     const auto& header = parser_->get();
-    const size_t limit =
-        RequestBodyLimit(shared_.options, header.method(),
-                         std::string_view(header.target().data(), header.target().size()));
-    if (auto length = parser_->content_length(); length && *length > limit)
-      return OnRead(http::error::body_limit);
-    if (limit > shared_.options.api_body_bytes && shared_.options.admit_large_body) {
-      std::optional<Response> refusal;
+    std::variant<size_t, Response> admission = shared_.options.api_body_bytes;
+    if (shared_.options.admit_body) {
       try {
-        refusal = shared_.options.admit_large_body(header, client_address_);
+        admission = shared_.options.admit_body(header, client_address_);
       } catch (const std::exception& error) {
         spdlog::error("http {}: {}", std::string(header.target()), error.what());
-        refusal = Refusal(
-            http::status::internal_server_error,
-            R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json");
-      }
-      if (refusal) {
-        refusal->version(header.version());
-        refusal->keep_alive(false);  // the unread body would follow on this connection
-        return Write(std::move(*refusal));
+        admission = Refusal(http::status::internal_server_error, kInternalError);
       }
     }
+    if (auto* refusal = std::get_if<Response>(&admission)) {
+      refusal->version(header.version());
+      refusal->keep_alive(false);  // the unread body would follow on this connection
+      return Write(std::move(*refusal));
+    }
+    const size_t limit = std::get<size_t>(admission);
+    if (auto length = parser_->content_length(); length && *length > limit)
+      return OnRead(http::error::body_limit);
     parser_->body_limit(limit);
     if (parser_->is_done())
       return OnRead({});
@@ -284,10 +283,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       // Exceptions stop at this edge; the connection and the server carry on.
       spdlog::error("http {} {}: {}", std::string(request.method_string()),
                     std::string(request.target()), error.what());
-      response = Response{http::status::internal_server_error, request.version()};
-      response.set(http::field::content_type, "application/json; charset=utf-8");
-      response.body() =
-          R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json";
+      response = Refusal(http::status::internal_server_error, kInternalError);
     }
     response.version(request.version());
     response.keep_alive(request.keep_alive());
@@ -301,9 +297,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         decision = shared_.upgrade(request, client_address_);
       } catch (const std::exception& error) {
         spdlog::error("websocket {}: {}", std::string(request.target()), error.what());
-        decision.refusal = Refusal(
-            http::status::internal_server_error,
-            R"json({"error":{"code":"internal","message":"服务器内部错误 (internal error)"}})json");
+        decision.refusal = Refusal(http::status::internal_server_error, kInternalError);
       }
     } else {
       decision.refusal = Refusal(
@@ -319,15 +313,6 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     }
     std::make_shared<WebSocketSession<Stream>>(std::move(stream_), std::move(slot_))
         ->Accept(std::move(request), std::move(decision.on_open));
-  }
-
-  // The connection cannot be trusted to stay in sync after a refused request: close it.
-  static Response Refusal(http::status status, std::string_view body) {
-    Response response{status, 11};
-    response.set(http::field::content_type, "application/json; charset=utf-8");
-    response.body() = std::string(body);
-    response.keep_alive(false);
-    return response;
   }
 
   void Write(Response response) {

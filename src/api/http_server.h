@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "common/error.h"
 
@@ -41,23 +42,24 @@ using UpgradeHandler =
     std::function<UpgradeDecision(const Request&, std::string_view client_address)>;
 
 using RequestHeader = boost::beast::http::request_header<>;
-// Asked once the header of a request with a large body (an import) is read, before its body is:
-// a refusal (401 without a session) keeps strangers from making the server buffer megabytes.
-using LargeBodyCheck =
-    std::function<std::optional<Response>(const RequestHeader&, std::string_view client_address)>;
+// Asked once a request's header is read, before any of its body: how large its body may be
+// (the application knows its routes), or a refusal (e.g. 401/403 for an import from someone who
+// may not import), so that nobody makes the server buffer what it would refuse anyway.
+using BodyAdmission = std::function<std::variant<size_t, Response>(
+    const RequestHeader&, std::string_view client_address)>;
 
 struct HttpOptions {
   std::string listen_address = "0.0.0.0";
   uint16_t port = 8080;  // 0 picks a free port (tests)
   // A sign-in (argon2id), an export or a waiting long-poll holds a thread: several serve the rest.
   size_t threads = 8;
-  // Request bodies are limited by route, from the request's header, before any body is read:
-  // imports (registry files, the indicators CSV) up to max_body_bytes; sign-in and the other
-  // /api/auth routes auth_body_bytes; every other request api_body_bytes.
+  // Request bodies are limited by route (api::MakeBodyAdmission): imports (registry files, the
+  // indicators CSV) up to max_body_bytes; sign-in and the other /api/auth routes
+  // auth_body_bytes; every other request api_body_bytes.
   size_t max_body_bytes = 64 << 20;  // imports of 100,000 rows are ~15 MiB
   size_t api_body_bytes = 1 << 20;
   size_t auth_body_bytes = 8 << 10;
-  LargeBodyCheck admit_large_body;  // null: anyone may send up to max_body_bytes
+  BodyAdmission admit_body;  // null: every request may send up to api_body_bytes
   // Open connections (WebSockets included) from one client address, and in all; 0: no cap.
   // Behind a reverse proxy every connection comes from the proxy's address.
   size_t max_connections_per_address = 64;
@@ -72,10 +74,6 @@ struct HttpOptions {
 
   bool tls() const { return !certificate_file.empty() && !private_key_file.empty(); }
 };
-
-// The body limit of a request with this method and target (see HttpOptions).
-size_t RequestBodyLimit(const HttpOptions& options, boost::beast::http::verb method,
-                        std::string_view target);
 
 class HttpServer {
  public:

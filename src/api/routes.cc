@@ -88,9 +88,9 @@ Response NotFound(std::string_view message) {
   return ApiError(http::status::not_found, "not_found", message);
 }
 
-Response AuditUnavailable() {
+Response AuditUnavailable(std::string_view what) {
   return ApiError(http::status::service_unavailable, "audit_unavailable",
-                  "审计日志不可用，暂不提供个人信息 (audit log unavailable)");
+                  "审计日志不可用，" + std::string(what) + " (audit log unavailable)");
 }
 
 Response Internal(const Error& error) {
@@ -679,11 +679,29 @@ Handler MakeApiHandler(ApiServices services) {
   };
 }
 
-LargeBodyCheck MakeLargeBodyCheck(ApiServices services) {
+size_t RequestBodyLimit(const HttpOptions& options, http::verb method, std::string_view target) {
+  const std::string_view path = PathOf(target);
+  if (path.starts_with("/api/auth/"))
+    return options.auth_body_bytes;
+  if (method == http::verb::post && (path == "/api/imports" || path == "/api/indicators/import"))
+    return options.max_body_bytes;
+  return options.api_body_bytes;
+}
+
+BodyAdmission MakeBodyAdmission(ApiServices services, HttpOptions limits) {
   if (!services.now_ms)
     services.now_ms = NowMs;
-  return [services](const RequestHeader& header, std::string_view) -> std::optional<Response> {
-    auto token = SessionToken(Request(header));
+  return [services, limits](
+             const RequestHeader& header,
+             std::string_view client_address) mutable -> std::variant<size_t, Response> {
+    const std::string_view target(header.target().data(), header.target().size());
+    const size_t limit = RequestBodyLimit(limits, header.method(), target);
+    if (limit <= limits.api_body_bytes)
+      return limit;
+    // An import's megabytes are read only for a live session whose role may import that kind:
+    // anyone else would make the server buffer what the route refuses anyway.
+    const Request request(header);
+    auto token = SessionToken(request);
     if (!token)
       return Unauthenticated();
     auto principal = services.users.Authenticate(*token, services.now_ms());
@@ -691,7 +709,19 @@ LargeBodyCheck MakeLargeBodyCheck(ApiServices services) {
       return Internal(principal.error());
     if (!*principal)
       return Unauthenticated();
-    return std::nullopt;
+    const std::optional<Permission> needed =
+        PathOf(target) == "/api/indicators/import"
+            ? std::optional(Permission::kIndicatorsImport)
+            : ImportPermission(QueryParam(target, "kind").value_or(""));
+    if (!needed)  // no such kind: the route says so (400), from a small body
+      return limits.api_body_bytes;
+    if (!Allows((*principal)->role, *needed)) {
+      // Refused like any route's Forbidden(): the refusal is in the audit log.
+      Call call{services,       request,           client_address,        target,
+                PathOf(target), services.now_ms(), std::move(**principal)};
+      return Forbidden(call, "导入此类数据");
+    }
+    return limit;
   };
 }
 

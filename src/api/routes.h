@@ -92,8 +92,13 @@ struct ApiServices {
 };
 
 Handler MakeApiHandler(ApiServices services);
-// For HttpOptions::admit_large_body: imports' large bodies are read only with a live session.
-LargeBodyCheck MakeLargeBodyCheck(ApiServices services);
+// The body limit of a request with this method and target, from `options`' sizes: imports,
+// sign-in and the rest of the API each have their own.
+size_t RequestBodyLimit(const HttpOptions& options, boost::beast::http::verb method,
+                        std::string_view target);
+// For HttpOptions::admit_body: RequestBodyLimit, and an import's large body only from a live
+// session whose role may import that kind (401/403 before a byte of it is read).
+BodyAdmission MakeBodyAdmission(ApiServices services, HttpOptions limits);
 // GET /metrics (Prometheus) and /healthz, for the separate metrics listener ([metrics] listen,
 // loopback by default): the API's port does not answer /metrics.
 Handler MakeMetricsHandler(gateway::Metrics& metrics);

@@ -71,7 +71,6 @@ std::optional<Response> StaticFiles::Serve(const Request& request) const {
   const bool hashed_asset = relative.starts_with("assets/");
   response.set(http::field::cache_control,
                hashed_asset ? "public, max-age=31536000, immutable" : "no-cache");
-  response.set("X-Content-Type-Options", "nosniff");
   response.body() = std::move(content).str();
   return response;
 }

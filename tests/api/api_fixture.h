@@ -127,6 +127,7 @@ class ApiFixture : public ::testing::Test {
     stats_ = std::move(*statistics);
     services.stats = stats_.get();
     services.investigations = &investigations_;
+    http_options.admit_body = MakeBodyAdmission(services, http_options);
     server_ = std::make_unique<HttpServer>(http_options, MakeApiHandler(services),
                                            MakeUpgradeHandler(services));
     ASSERT_TRUE(server_->Start());

@@ -290,7 +290,7 @@ class HttpsTest : public ApiFixture {
     options.threads = 2;
     options.certificate_file = certificate_.string();
     options.private_key_file = (dir_ / "server.key").string();
-    options.admit_large_body = MakeLargeBodyCheck(services);
+    options.admit_body = MakeBodyAdmission(services, options);
     https_ = std::make_unique<HttpServer>(options, MakeApiHandler(services),
                                           MakeUpgradeHandler(services));
     ASSERT_TRUE(https_->Start());
@@ -336,8 +336,26 @@ TEST_F(HttpsTest, LargeBodiesAreReadOnlyWithASession) {
                        "POST /api/indicators/import HTTP/1.1\r\nHost: x\r\n"
                        "Authorization: Bearer not-a-session\r\nContent-Length: 52428800\r\n\r\n");
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 401")) << answer;
+  // A session is not enough: the role must be allowed to import that kind. Checkpoint operators
+  // import nothing; 卫健委 imports health records but not sites or indicators.
+  for (const auto& [role, target] :
+       std::vector<std::pair<Role, std::string>>{{Role::kCheckpoint, "/api/imports?kind=sites"},
+                                                 {Role::kHealth, "/api/imports?kind=sites"},
+                                                 {Role::kHealth, "/api/indicators/import"}}) {
+    answer = RawExchange(plain_->port(),
+                         "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             tokens_.at(role) + "\r\nContent-Length: 52428800\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 403")) << target << ": " << answer;
+  }
+  // A kind that does not exist gets only the API's small limit (the route answers 400).
+  answer = RawExchange(plain_->port(),
+                       "POST /api/imports?kind=lorries HTTP/1.1\r\nHost: x\r\n"
+                       "Authorization: Bearer " +
+                           tokens_.at(Role::kAdmin) + "\r\nContent-Length: 52428800\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 
-  // With a session the body is read and the import answers.
+  // With a session of a role that may import, the body is read and the import answers.
   std::string csv = registry::ImportTemplateCsv(registry::Kind::kSites);
   csv += "ZD9,测试卸货点,unloading,铁东区,,,,,\n";
   std::string request =
