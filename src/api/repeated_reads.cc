@@ -1,13 +1,12 @@
 #include "api/repeated_reads.h"
 
-#include <iterator>
-
 namespace baotong::api {
 namespace {
 
 // Past this many open windows the expired ones are dropped (a bound on memory, not a cap on
 // what is recorded: a key that is dropped simply opens a new window, and is written, next time).
 constexpr size_t kPruneAbove = 50'000;
+constexpr int64_t kSweepEveryMs = 60'000;
 
 }  // namespace
 
@@ -25,10 +24,12 @@ bool RepeatedReads::OpensWindow(std::string_view user, std::string_view action,
                                 std::string_view target, int64_t now_ms) {
   std::string key = KeyOf(user, action, target);
   std::lock_guard lock(mu_);
-  if (opened_at_ms_.size() > kPruneAbove) {
-    for (auto it = opened_at_ms_.begin(); it != opened_at_ms_.end();) {
-      it = now_ms - it->second >= kWindowMs ? opened_at_ms_.erase(it) : std::next(it);
-    }
+  // At most one sweep a minute: with many live windows a sweep per read would scan them all on
+  // every map refresh.
+  if (opened_at_ms_.size() > kPruneAbove && now_ms - swept_at_ms_ >= kSweepEveryMs) {
+    swept_at_ms_ = now_ms;
+    std::erase_if(opened_at_ms_,
+                  [&](const auto& entry) { return now_ms - entry.second >= kWindowMs; });
   }
   auto [it, inserted] = opened_at_ms_.try_emplace(std::move(key), now_ms);
   if (inserted)

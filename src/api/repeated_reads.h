@@ -27,6 +27,7 @@ class RepeatedReads {
 
   std::mutex mu_;
   std::unordered_map<std::string, int64_t> opened_at_ms_;
+  int64_t swept_at_ms_ = 0;
 };
 
 }  // namespace baotong::api

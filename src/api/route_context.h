@@ -46,8 +46,9 @@ Response Forbidden(const Call& call, std::string_view what);
 Response BadRequest(std::string_view message);
 Response NotFound(std::string_view message);
 Response Internal(const Error& error);
-// Personal data leave only once their read is in the audit log; this answers when it is not.
-Response AuditUnavailable();
+// Personal data leave only once their read is in the audit log; this answers (503) when it is
+// not. `what`: what is withheld, in the message's words.
+Response AuditUnavailable(std::string_view what = "暂不提供个人信息");
 // 429 with Retry-After: the seconds until `until_ms`, rounded up (at least 1).
 Response Throttled(int64_t until_ms, int64_t now_ms,
                    std::string_view message =

@@ -80,6 +80,10 @@ Response Vehicles(Call& call, MonitoringControl& monitoring) {
       continue;
     vehicles.push_back(VehicleJson(status));
   }
+  // Where every vehicle is now, as /api/positions/latest: once per user and window.
+  if (!call.AuditRepeatedRead("monitor.vehicles", "monitor/vehicles",
+                              Json{{"vehicles", vehicles.size()}}))
+    return AuditUnavailable();
   return JsonResponse(http::status::ok, Json{{"vehicles", std::move(vehicles)}});
 }
 
@@ -229,6 +233,11 @@ Response AlarmDetail(Call& call, MonitoringControl& monitoring, std::string_view
   Json step_list = Json::array();
   for (const auto& step : *steps)
     step_list.push_back(ShownStep(step, call.principal));
+  // The vehicle's track around the alarm says where it was: recorded as a vehicle's live state
+  // is, once per user and alarm in a window.
+  if (!call.AuditRepeatedRead("alarm.read", "alarms/" + std::to_string(found->id),
+                              Json{{"terminal", found->terminal}}))
+    return AuditUnavailable();
   return JsonResponse(
       http::status::ok,
       Json{{"alarm", ShownAlarm(*found, call.principal, call.now_ms)},
@@ -388,10 +397,12 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
     });
   }
 
-  void Add(const std::shared_ptr<PushSocket>& socket, std::optional<std::string> district) {
+  void Add(const std::shared_ptr<PushSocket>& socket, const Principal& principal) {
     socket->Send(Json{{"type", "hello"}, {"at_ms", NowMs()}}.dump());
+    // Decided from the role, as every other read of alarms is (ShownAlarm).
+    const bool masked = !SeesUnmasked(principal, PersonalField::kPhone, std::nullopt);
     std::lock_guard lock(mutex_);
-    clients_.push_back({socket, std::move(district)});
+    clients_.push_back({socket, principal.district, masked});
   }
 
  private:
@@ -399,19 +410,19 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
   struct Client {
     std::weak_ptr<PushSocket> socket;
     std::optional<std::string> district;
+    bool masked = true;  // sees personal numbers in alarm texts masked
   };
 
   void Publish(const alarm::AlarmUpdate& update) {
     const int64_t now_ms = NowMs();
     const std::string message =
         Json{{"type", "alarm"}, {"alarm", alarm::AlarmJson(update.alarm, now_ms)}}.dump();
-    // District clients see personal numbers masked (the other readers of alarms see them).
-    Principal district_reader;
-    district_reader.role = Role::kDistrict;
-    const std::string masked_message = Json{
-        {"type", "alarm"},
-        {"alarm", ShownAlarm(update.alarm, district_reader,
-                             now_ms)}}.dump();
+    // The form every client whose role sees personal numbers masked gets (a district reader
+    // stands for them all: ShownAlarm masks by role).
+    Principal masked_reader;
+    masked_reader.role = Role::kDistrict;
+    const std::string masked_message =
+        Json{{"type", "alarm"}, {"alarm", ShownAlarm(update.alarm, masked_reader, now_ms)}}.dump();
     std::lock_guard lock(mutex_);
     std::erase_if(clients_, [](const Client& client) {
       auto socket = client.socket.lock();
@@ -421,7 +432,7 @@ class AlarmPushHub : public std::enable_shared_from_this<AlarmPushHub> {
       if (client.district && *client.district != update.alarm.district)
         continue;
       if (auto socket = client.socket.lock())
-        socket->Send(client.district ? masked_message : message);
+        socket->Send(client.masked ? masked_message : message);
     }
   }
 
@@ -553,8 +564,9 @@ UpgradeHandler MakeUpgradeHandler(ApiServices services) {
       decision.refusal = Forbidden(call, "接收实时报警");
       return decision;
     }
-    decision.on_open = [hub, district = call.principal.district](
-                           std::shared_ptr<PushSocket> socket) { hub->Add(socket, district); };
+    decision.on_open = [hub, principal = call.principal](std::shared_ptr<PushSocket> socket) {
+      hub->Add(socket, principal);
+    };
     return decision;
   };
 }

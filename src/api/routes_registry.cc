@@ -163,8 +163,7 @@ std::optional<Response> AuditReveal(const Call& call, std::string action, std::s
     keys.push_back(revealed[i]);
   Json detail{{"records", revealed.size()}, {"keys", std::move(keys)}};
   if (!call.Audit(std::move(action), std::move(target), detail.dump()))
-    return ApiError(http::status::service_unavailable, "audit_unavailable",
-                    "审计日志不可用，暂不提供个人信息 (audit log unavailable)");
+    return AuditUnavailable();
   return std::nullopt;
 }
 
@@ -187,8 +186,7 @@ std::optional<Response> AuditMaskedLookup(const Call& call, Kind kind,
     return std::nullopt;
   Json detail{{"kind", registry::KindName(kind)}, {"matched_fields", std::move(fields)}};
   if (!call.Audit("registry.lookup_masked", std::string(call.target), detail.dump()))
-    return ApiError(http::status::service_unavailable, "audit_unavailable",
-                    "审计日志不可用，暂不提供按身份证号或电话查询 (audit log unavailable)");
+    return AuditUnavailable("暂不提供按身份证号或电话查询");
   return std::nullopt;
 }
 
@@ -251,8 +249,7 @@ Response Export(Call& call, Kind kind) {
   // Every export is recorded, with or without personal data: it leaves the platform.
   Json detail{{"records", records.size()}, {"personal_records", revealed.size()}};
   if (!call.Audit("registry.export", std::string(call.target), detail.dump()))
-    return ApiError(http::status::service_unavailable, "audit_unavailable",
-                    "审计日志不可用，暂不提供导出 (audit log unavailable)");
+    return AuditUnavailable("暂不提供导出");
   return Attachment(std::move(*workbook), kXlsxContentType,
                     std::string(registry::KindName(kind)) + ".xlsx");
 }

@@ -44,8 +44,7 @@ Response Freight(Call& call, stats::StatsService& service, bool workbook) {
     return Internal(file.error());
   // Exports leave the platform: each is recorded (aggregates only, no personal data).
   if (!call.Audit("stats.export", std::string(call.target)))
-    return ApiError(http::status::service_unavailable, "audit_unavailable",
-                    "审计日志不可用，暂不提供导出 (audit log unavailable)");
+    return AuditUnavailable("暂不提供导出");
   const std::string name = "freight-" + stats::DayLabel(query->from_day) + "-" +
                            stats::DayLabel(query->to_day) + ".xlsx";
   return Attachment(std::move(*file), kXlsxContentType, name);

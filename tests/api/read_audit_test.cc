@@ -102,6 +102,51 @@ TEST_F(ReadAuditTest, AVehiclesLiveStateIsAudited) {
   auto reads = Entries("monitor.vehicle");
   ASSERT_EQ(reads.size(), 1u);
   EXPECT_EQ(reads[0].entry.target, "terminals/013900000001");
+  // The list of every vehicle's live state is where they all are: recorded too, once.
+  ASSERT_EQ(Get("/api/monitor/vehicles").result(), http::status::ok);
+  ASSERT_EQ(Get("/api/monitor/vehicles").result(), http::status::ok);
+  EXPECT_EQ(Entries("monitor.vehicles").size(), 1u);
+}
+
+TEST_F(ReadAuditTest, AnAlarmsTrackIsAudited) {
+  std::vector<monitor::AlarmSignal> signals(1);
+  signals[0].kind = monitor::AlarmKind::kOffRoute;
+  signals[0].terminal = "013900000001";
+  signals[0].plate = "辽C12345";
+  signals[0].plate_color = 2;
+  signals[0].at_ms = NowMs();
+  signals[0].lat = 41.1;
+  signals[0].lon = 122.99;
+  signals[0].district = "铁东区";
+  monitoring_->alarms().OnSignals(signals);
+  monitoring_->alarms().Flush();
+  const Json listed = Body(Get("/api/alarms?limit=1"));
+  ASSERT_EQ(listed["items"].size(), 1u) << listed.dump();
+  const std::string target = "alarms/" + std::to_string(listed["items"][0]["id"].get<int64_t>());
+  ASSERT_EQ(Get("/api/" + target).result(), http::status::ok);
+  auto reads = Entries("alarm.read");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].entry.target, target);
+}
+
+// No entry, no data: when the audit log refuses a write, reads of who was where answer 503 and
+// carry nothing.
+TEST_F(ReadAuditTest, WhenTheAuditLogRefusesNothingLeaves) {
+  const int64_t now = NowMs();
+  Report("013900000001", now - 60'000);
+  ASSERT_TRUE(
+      database_->Exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
+                      "BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+  const std::string window = "?terminal=013900000001&from=" + std::to_string(now - 3'600'000) +
+                             "&to=" + std::to_string(now) + "&purpose=test%20purpose";
+  for (const std::string& target :
+       {"/api/track" + window, "/api/track/movement" + window, std::string("/api/positions/latest"),
+        std::string("/api/monitor/vehicles")}) {
+    auto response = Get(target);
+    EXPECT_EQ(response.result(), http::status::service_unavailable) << target;
+    EXPECT_EQ(ErrorCode(response), "audit_unavailable") << target;
+    EXPECT_EQ(response.body().find("41.1085"), std::string::npos) << target;
+  }
 }
 
 TEST_F(ReadAuditTest, TheAuditLogNamesPeopleByTheirMaskedNumbersOnly) {
@@ -116,18 +161,21 @@ TEST_F(ReadAuditTest, TheAuditLogNamesPeopleByTheirMaskedNumbersOnly) {
   auto page = audit_->List(0, 100, filter);
   ASSERT_TRUE(page);
   bool found_driver = false;
+  bool found_track_read = false;
   for (const auto& record : page->items) {
     const std::string text = record.entry.target + record.entry.detail;
     EXPECT_EQ(text.find("210302198507150011"), std::string::npos) << text;
     EXPECT_EQ(text.find("13912345678"), std::string::npos) << text;
     found_driver |= record.entry.target.find("210302********0011") != std::string::npos;
     if (record.entry.action == "track.read") {
+      found_track_read = true;
       EXPECT_EQ(Json::parse(record.entry.detail)["purpose"], "司机210302********0011 139****5678");
       // Numbers stay numbers: only strings are masked.
       EXPECT_TRUE(Json::parse(record.entry.detail)["from_ms"].is_number_integer());
     }
   }
   EXPECT_TRUE(found_driver);
+  EXPECT_TRUE(found_track_read);
 }
 
 TEST(RepeatedReadsTest, AWindowOpensPerUserActionAndTargetAndAgainAfterItEnds) {
