@@ -15,7 +15,7 @@
 //   trigger. Latency = push received - report written; both ends live in this process, so the
 //   figure includes the harness's own scheduling on a shared machine.
 //
-// Usage: alarm_push_load HOST JT808_PORT HTTP_PORT USERNAME PASSWORD_FILE RATE SECONDS
+// Usage: alarm_push_load HOST JT808_PORT HTTP_PORT METRICS_PORT USERNAME PASSWORD_FILE RATE SECONDS
 //                        [WARMUP_S=5] [LOAD_TERMINALS=1000] [TRIGGERS=40] [FIRST_TRIGGER=1100]
 //                        [PERIOD_S=2] [SIM_THREADS=2]
 // SECONDS is the measured period, after WARMUP_S; the load runs for both. The last stdout line
@@ -76,6 +76,7 @@ struct Options {
   std::string host;
   uint16_t jt808_port = 0;
   uint16_t http_port = 0;
+  uint16_t metrics_port = 0;  // /metrics has a listener of its own
   std::string username, password;
   double rate = 50'000;
   double seconds = 20;
@@ -131,8 +132,12 @@ std::string Login(const Options& options) {
 // baotong_positions_stored_total from /metrics; nullopt if it cannot be read.
 std::optional<double> StoredPositions(const Options& options) {
   try {
+    Options metrics = options;
+    metrics.http_port = options.metrics_port;
     auto response =
-        HttpRequest(options, http::request<http::string_body>{http::verb::get, "/metrics", 11});
+        HttpRequest(metrics, http::request<http::string_body>{http::verb::get, "/metrics", 11});
+    if (response.result() != http::status::ok)
+      throw std::runtime_error("HTTP " + std::to_string(response.result_int()));
     std::istringstream lines(response.body());
     std::string line;
     while (std::getline(lines, line)) {
@@ -516,9 +521,10 @@ double Round3(double value) {
 }
 
 Options ParseOptions(int argc, char** argv) {
-  if (argc < 8) {
+  if (argc < 9) {
     throw std::invalid_argument(
-        "usage: alarm_push_load HOST JT808_PORT HTTP_PORT USERNAME PASSWORD_FILE RATE SECONDS "
+        "usage: alarm_push_load HOST JT808_PORT HTTP_PORT METRICS_PORT USERNAME PASSWORD_FILE RATE "
+        "SECONDS "
         "[WARMUP_S=5] [LOAD_TERMINALS=1000] [TRIGGERS=40] [FIRST_TRIGGER=1100] [PERIOD_S=2] "
         "[SIM_THREADS=2]");
   }
@@ -526,22 +532,23 @@ Options ParseOptions(int argc, char** argv) {
   options.host = argv[1];
   options.jt808_port = static_cast<uint16_t>(std::stoi(argv[2]));
   options.http_port = static_cast<uint16_t>(std::stoi(argv[3]));
-  options.username = argv[4];
-  std::ifstream(argv[5]) >> options.password;
-  options.rate = std::stod(argv[6]);
-  options.seconds = std::stod(argv[7]);
-  if (argc > 8)
-    options.warmup_s = std::stod(argv[8]);
+  options.metrics_port = static_cast<uint16_t>(std::stoi(argv[4]));
+  options.username = argv[5];
+  std::ifstream(argv[6]) >> options.password;
+  options.rate = std::stod(argv[7]);
+  options.seconds = std::stod(argv[8]);
   if (argc > 9)
-    options.load_terminals = std::stoul(argv[9]);
+    options.warmup_s = std::stod(argv[9]);
   if (argc > 10)
-    options.triggers = std::stoul(argv[10]);
+    options.load_terminals = std::stoul(argv[10]);
   if (argc > 11)
-    options.first_trigger = std::stoul(argv[11]);
+    options.triggers = std::stoul(argv[11]);
   if (argc > 12)
-    options.period_s = std::stoi(argv[12]);
+    options.first_trigger = std::stoul(argv[12]);
   if (argc > 13)
-    options.sim_threads = std::stoul(argv[13]);
+    options.period_s = std::stoi(argv[13]);
+  if (argc > 14)
+    options.sim_threads = std::stoul(argv[14]);
   if (options.password.empty())
     throw std::invalid_argument("empty password file");
   if (!(options.rate > 0) || !(options.seconds > 0) || !(options.warmup_s >= 0) ||

@@ -70,5 +70,59 @@ TEST(ServeConfig, MapWebAndSessionSettings) {
   EXPECT_FALSE(LoadServeConfig(WriteConfig("[auth]\nsession_idle_minutes = 0\n"), message));
 }
 
+// The [http] TLS and connection keys and the [metrics] listener (issue 13 items 14, 15).
+TEST(TransportConfig, DefaultsKeepMetricsOnLoopbackAndCapConnections) {
+  std::string message;
+  auto config = LoadServeConfig(std::nullopt, message);
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9108");
+  EXPECT_FALSE(config->http.tls());
+  EXPECT_EQ(config->http.max_connections_per_address, 64u);
+  EXPECT_EQ(config->http.max_connections, 4096u);
+  EXPECT_EQ(config->http.auth_body_bytes, size_t{8} << 10);
+  EXPECT_EQ(config->http.api_body_bytes, size_t{1} << 20);
+  // The documented file says the same (issue 13 items 14, 15: docs/SECURITY.md quotes them).
+  auto documented =
+      LoadServeConfig(std::filesystem::path(BAOTONG_SOURCE_DIR) / "config/baotong.toml", message);
+  ASSERT_TRUE(documented) << message;
+  EXPECT_EQ(documented->metrics_listen, config->metrics_listen);
+  EXPECT_EQ(documented->http.max_connections_per_address, config->http.max_connections_per_address);
+  EXPECT_EQ(documented->http.max_connections, config->http.max_connections);
+  EXPECT_FALSE(documented->http.tls());
+}
+
+TEST(TransportConfig, ReadsCertificatesCapsAndTheMetricsAddress) {
+  std::string message;
+  auto config =
+      LoadServeConfig(WriteConfig("[http]\ncertificate = \"/etc/tls/cert.pem\"\nprivate_key = "
+                                  "\"/etc/tls/key.pem\"\nmax_connections_per_address = 8\n"
+                                  "max_connections = 100\n[metrics]\nlisten = \"[::1]:9200\"\n"),
+                      message);
+  ASSERT_TRUE(config) << message;
+  EXPECT_TRUE(config->http.tls());
+  EXPECT_EQ(config->http.certificate_file, "/etc/tls/cert.pem");
+  EXPECT_EQ(config->http.max_connections_per_address, 8u);
+  EXPECT_EQ(config->http.max_connections, 100u);
+  std::string address;
+  uint16_t port = 0;
+  ASSERT_TRUE(SplitListenAddress(config->metrics_listen, address, port));
+  EXPECT_EQ(address, "::1");
+  EXPECT_EQ(port, 9200);
+
+  auto off = LoadServeConfig(WriteConfig("[metrics]\nlisten = \"\"\n"), message);
+  ASSERT_TRUE(off) << message;
+  EXPECT_TRUE(off->metrics_listen.empty());
+}
+
+TEST(TransportConfig, HalfACertificateOrABadAddressIsAnError) {
+  std::string message;
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[http]\ncertificate = \"c.pem\"\n"), message));
+  EXPECT_NE(message.find("private_key"), std::string::npos) << message;
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[metrics]\nlisten = \"localhost\"\n"), message));
+  EXPECT_NE(message.find("metrics.listen"), std::string::npos) << message;
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[metrics]\nlisten = \"127.0.0.1:99999\"\n"), message));
+  EXPECT_FALSE(LoadServeConfig(WriteConfig("[metrics]\nport = 9108\n"), message));
+}
+
 }  // namespace
 }  // namespace baotong::app
