@@ -29,6 +29,12 @@ class MaskedLookupTest : public ApiFixture {
 
 TEST_F(MaskedLookupTest, PrefixesOfAnIdNumberMatchNothing) {
   const std::string id = "210302198507150011";
+  // The fixture has no health records: one of the driver's, so that the health listing has
+  // something a prefix could find.
+  std::vector<registry::HealthRecord> records = {
+      {id, "核酸检测", 1'650'000'000'000, "张伟", "阴性", std::nullopt, 0}};
+  ASSERT_TRUE(registry_->Upsert(std::span<registry::HealthRecord>(records), 1));
+  ASSERT_EQ(Total("/api/registry/health_records?q=" + id, Role::kHealth), 1);
   // Digit by digit, as the attack went: no prefix or inner part finds the driver.
   for (size_t length = 1; length < id.size(); ++length) {
     EXPECT_EQ(Total("/api/registry/drivers?q=" + id.substr(0, length), Role::kDistrict), 0)
