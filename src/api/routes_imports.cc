@@ -12,8 +12,7 @@ Response CsvResponse(std::string body, std::string_view file_name) {
 }
 
 bool MayImport(const Principal& principal, Kind kind) {
-  auto permission = ImportPermission(registry::KindName(kind));
-  return permission && Allows(principal.role, *permission);
+  return ImportScopeFor(principal).AllowsKind(kind);
 }
 
 Response StartImport(Call& call) {

@@ -682,133 +682,176 @@ std::string KeyOf(const Site& r) {
   return r.code;
 }
 
+// The stored record a row would replace, by the row's key. Health records have no stored
+// record that matters here (they are neither merged nor owned); sites are read as JSON.
+Result<std::optional<Carrier>> FindStored(RegistryStore& store, const Carrier& record) {
+  return store.FindCarrier(record.credit_code);
+}
+Result<std::optional<Vehicle>> FindStored(RegistryStore& store, const Vehicle& record) {
+  return store.FindVehicle(record.plate, record.plate_color);
+}
+Result<std::optional<Driver>> FindStored(RegistryStore& store, const Driver& record) {
+  return store.FindDriver(record.id_number);
+}
+Result<std::optional<Terminal>> FindStored(RegistryStore& store, const Terminal& record) {
+  return store.FindTerminal(record.phone);
+}
+Result<std::optional<HealthRecord>> FindStored(RegistryStore&, const HealthRecord&) {
+  return std::nullopt;
+}
+Result<std::optional<nlohmann::ordered_json>> FindStored(RegistryStore& store, const Site& record) {
+  return store.Get(Kind::kSites, record.code);
+}
+
+// The stored record one row would replace, read at most once and only when asked for: both
+// KeepAbsent and the scope check need it, and drivers' and terminals' reads decrypt.
+template <typename Record>
+class StoredRecord {
+ public:
+  using Value = typename decltype(FindStored(std::declval<RegistryStore&>(),
+                                             std::declval<const Record&>()))::value_type;
+
+  // `record` is the row's record; its key must not change while this is in use.
+  StoredRecord(RegistryStore& store, const Record& record) : store_(store), record_(record) {}
+
+  // nullopt inside: no such record stored.
+  Result<const Value*> Get() {
+    if (!value_) {
+      auto found = FindStored(store_, record_);
+      if (!found)
+        return tl::unexpected(found.error());
+      value_ = std::move(*found);
+    }
+    return &*value_;
+  }
+
+ private:
+  RegistryStore& store_;
+  const Record& record_;
+  std::optional<Value> value_;  // nullopt: not read yet
+};
+
 // Optional columns the file does not have keep their stored values: a file of plates and
 // insurance dates must not wipe the VINs. (An empty cell in a column that is present does
 // clear the value.)
-template <typename Record, typename Find, typename Copy>
-Result<void> KeepAbsent(Record& record, const HeaderMap& header, Find find, Copy copy) {
+template <typename Record, typename Copy>
+Result<void> KeepAbsent(Record& record, const HeaderMap& header, StoredRecord<Record>& stored,
+                        Copy copy) {
   bool any_absent = false;
   for (int cell : header.cell_of)
     any_absent = any_absent || cell < 0;
   if (!any_absent)
     return {};
-  auto stored = find();
-  if (!stored)
-    return tl::unexpected(stored.error());
-  if (!*stored)
+  auto found = stored.Get();
+  if (!found)
+    return tl::unexpected(found.error());
+  const auto& value = **found;
+  if (!value)
     return {};
   for (size_t column = 0; column < header.cell_of.size(); ++column) {
     if (header.cell_of[column] < 0)
-      copy(static_cast<int>(column), **stored, record);
+      copy(static_cast<int>(column), *value, record);
   }
   return {};
 }
 
-Result<void> KeepAbsent(RegistryStore& store, const HeaderMap& header, Carrier& record) {
-  return KeepAbsent(
-      record, header, [&] { return store.FindCarrier(record.credit_code); },
-      [](int column, const Carrier& from, Carrier& to) {
-        switch (column) {
-          case kCarrierAddress:
-            to.address = from.address;
-            break;
-          case kCarrierPermitNo:
-            to.business_permit_no = from.business_permit_no;
-            break;
-          case kCarrierPermitValidUntil:
-            to.business_permit_valid_until = from.business_permit_valid_until;
-            break;
-          case kCarrierPhone:
-            to.contact_phone = from.contact_phone;
-            break;
-          default:
-            break;
-        }
-      });
+Result<void> KeepAbsent(const HeaderMap& header, Carrier& record, StoredRecord<Carrier>& stored) {
+  return KeepAbsent(record, header, stored, [](int column, const Carrier& from, Carrier& to) {
+    switch (column) {
+      case kCarrierAddress:
+        to.address = from.address;
+        break;
+      case kCarrierPermitNo:
+        to.business_permit_no = from.business_permit_no;
+        break;
+      case kCarrierPermitValidUntil:
+        to.business_permit_valid_until = from.business_permit_valid_until;
+        break;
+      case kCarrierPhone:
+        to.contact_phone = from.contact_phone;
+        break;
+      default:
+        break;
+    }
+  });
 }
 
-Result<void> KeepAbsent(RegistryStore& store, const HeaderMap& header, Vehicle& record) {
-  return KeepAbsent(
-      record, header, [&] { return store.FindVehicle(record.plate, record.plate_color); },
-      [](int column, const Vehicle& from, Vehicle& to) {
-        switch (column) {
-          case kVehicleVin:
-            to.vin = from.vin;
-            break;
-          case kVehicleCertNo:
-            to.transport_cert_no = from.transport_cert_no;
-            break;
-          case kVehicleCertValidUntil:
-            to.transport_cert_valid_until = from.transport_cert_valid_until;
-            break;
-          case kVehicleInsuranceValidUntil:
-            to.insurance_valid_until = from.insurance_valid_until;
-            break;
-          default:
-            break;
-        }
-      });
+Result<void> KeepAbsent(const HeaderMap& header, Vehicle& record, StoredRecord<Vehicle>& stored) {
+  return KeepAbsent(record, header, stored, [](int column, const Vehicle& from, Vehicle& to) {
+    switch (column) {
+      case kVehicleVin:
+        to.vin = from.vin;
+        break;
+      case kVehicleCertNo:
+        to.transport_cert_no = from.transport_cert_no;
+        break;
+      case kVehicleCertValidUntil:
+        to.transport_cert_valid_until = from.transport_cert_valid_until;
+        break;
+      case kVehicleInsuranceValidUntil:
+        to.insurance_valid_until = from.insurance_valid_until;
+        break;
+      default:
+        break;
+    }
+  });
 }
 
-Result<void> KeepAbsent(RegistryStore& store, const HeaderMap& header, Driver& record) {
-  return KeepAbsent(
-      record, header, [&] { return store.FindDriver(record.id_number); },
-      [](int column, const Driver& from, Driver& to) {
-        switch (column) {
-          case kDriverPhone:
-            to.phone = from.phone;
-            break;
-          case kDriverLicenceValidUntil:
-            to.licence_valid_until = from.licence_valid_until;
-            break;
-          case kDriverQualificationNo:
-            to.qualification_cert_no = from.qualification_cert_no;
-            break;
-          case kDriverQualificationCategory:
-            to.qualification_category = from.qualification_category;
-            break;
-          case kDriverQualificationValidUntil:
-            to.qualification_valid_until = from.qualification_valid_until;
-            break;
-          case kDriverCarrier:
-            to.carrier_credit_code = from.carrier_credit_code;
-            break;
-          default:
-            break;
-        }
-      });
+Result<void> KeepAbsent(const HeaderMap& header, Driver& record, StoredRecord<Driver>& stored) {
+  return KeepAbsent(record, header, stored, [](int column, const Driver& from, Driver& to) {
+    switch (column) {
+      case kDriverPhone:
+        to.phone = from.phone;
+        break;
+      case kDriverLicenceValidUntil:
+        to.licence_valid_until = from.licence_valid_until;
+        break;
+      case kDriverQualificationNo:
+        to.qualification_cert_no = from.qualification_cert_no;
+        break;
+      case kDriverQualificationCategory:
+        to.qualification_category = from.qualification_category;
+        break;
+      case kDriverQualificationValidUntil:
+        to.qualification_valid_until = from.qualification_valid_until;
+        break;
+      case kDriverCarrier:
+        to.carrier_credit_code = from.carrier_credit_code;
+        break;
+      default:
+        break;
+    }
+  });
 }
 
-Result<void> KeepAbsent(RegistryStore& store, const HeaderMap& header, Terminal& record) {
-  return KeepAbsent(
-      record, header, [&] { return store.FindTerminal(record.phone); },
-      [](int column, const Terminal& from, Terminal& to) {
-        switch (column) {
-          case kTerminalId:
-            to.terminal_id = from.terminal_id;
-            break;
-          case kTerminalMaker:
-            to.maker = from.maker;
-            break;
-          case kTerminalModel:
-            to.model = from.model;
-            break;
-          case kTerminalPlate:
-            to.plate = from.plate;
-            to.plate_color = from.plate_color;
-            break;
-          default:
-            break;
-        }
-      });
+Result<void> KeepAbsent(const HeaderMap& header, Terminal& record, StoredRecord<Terminal>& stored) {
+  return KeepAbsent(record, header, stored, [](int column, const Terminal& from, Terminal& to) {
+    switch (column) {
+      case kTerminalId:
+        to.terminal_id = from.terminal_id;
+        break;
+      case kTerminalMaker:
+        to.maker = from.maker;
+        break;
+      case kTerminalModel:
+        to.model = from.model;
+        break;
+      case kTerminalPlate:
+        to.plate = from.plate;
+        to.plate_color = from.plate_color;
+        break;
+      default:
+        break;
+    }
+  });
 }
 
 // Health records have one optional column (valid_until) and sites' optional columns are
 // alternatives for the geometry: the file's row is the whole record.
-Result<void> KeepAbsent(RegistryStore&, const HeaderMap&, HealthRecord&) {
+Result<void> KeepAbsent(const HeaderMap&, HealthRecord&, StoredRecord<HealthRecord>&) {
   return {};
 }
-Result<void> KeepAbsent(RegistryStore&, const HeaderMap&, Site&) {
+Result<void> KeepAbsent(const HeaderMap&, Site&, StoredRecord<Site>&) {
   return {};
 }
 
@@ -868,36 +911,42 @@ struct Owners {
   std::optional<Owner> stored;
 };
 
-Result<Owners> OwnersOf(Context& context, const Carrier& record) {
+Result<Owners> OwnersOf(Context& context, const Carrier& record,
+                        StoredRecord<Carrier>& stored_record) {
   Owners owners{context.scope.carrier_credit_code ? kCarrierCreditCode : kCarrierDistrict,
                 Owner{record.credit_code, record.district}, std::nullopt};
-  auto stored = context.store.FindCarrier(record.credit_code);
-  if (!stored)
-    return tl::unexpected(stored.error());
-  if (*stored)
-    owners.stored = Owner{(*stored)->credit_code, (*stored)->district};
+  auto read = stored_record.Get();
+  if (!read)
+    return tl::unexpected(read.error());
+  const auto& stored = **read;
+  if (stored)
+    owners.stored = Owner{stored->credit_code, stored->district};
   return owners;
 }
 
-Result<Owners> OwnersOf(Context& context, const Vehicle& record) {
+Result<Owners> OwnersOf(Context& context, const Vehicle& record,
+                        StoredRecord<Vehicle>& stored_record) {
   Owners owners{kVehicleCarrier, OwnerOfCarrierCode(context, record.carrier_credit_code),
                 std::nullopt};
-  auto stored = context.store.FindVehicle(record.plate, record.plate_color);
-  if (!stored)
-    return tl::unexpected(stored.error());
-  if (*stored)
-    owners.stored = OwnerOfCarrierCode(context, (*stored)->carrier_credit_code);
+  auto read = stored_record.Get();
+  if (!read)
+    return tl::unexpected(read.error());
+  const auto& stored = **read;
+  if (stored)
+    owners.stored = OwnerOfCarrierCode(context, stored->carrier_credit_code);
   return owners;
 }
 
-Result<Owners> OwnersOf(Context& context, const Driver& record) {
+Result<Owners> OwnersOf(Context& context, const Driver& record,
+                        StoredRecord<Driver>& stored_record) {
   Owners owners{kDriverCarrier, OwnerOfCarrierCode(context, record.carrier_credit_code),
                 std::nullopt};
-  auto stored = context.store.FindDriver(record.id_number);
-  if (!stored)
-    return tl::unexpected(stored.error());
-  if (*stored)
-    owners.stored = OwnerOfCarrierCode(context, (*stored)->carrier_credit_code);
+  auto read = stored_record.Get();
+  if (!read)
+    return tl::unexpected(read.error());
+  const auto& stored = **read;
+  if (stored)
+    owners.stored = OwnerOfCarrierCode(context, stored->carrier_credit_code);
   return owners;
 }
 
@@ -914,16 +963,18 @@ Result<Owner> OwnerOfFitting(Context& context, const std::optional<std::string>&
   return OwnerOfCarrierCode(context, (*vehicle)->carrier_credit_code);
 }
 
-Result<Owners> OwnersOf(Context& context, const Terminal& record) {
+Result<Owners> OwnersOf(Context& context, const Terminal& record,
+                        StoredRecord<Terminal>& stored_record) {
   auto written = OwnerOfFitting(context, record.plate, record.plate_color);
   if (!written)
     return tl::unexpected(written.error());
   Owners owners{kTerminalPlate, std::move(*written), std::nullopt};
-  auto stored = context.store.FindTerminal(record.phone);
-  if (!stored)
-    return tl::unexpected(stored.error());
-  if (*stored) {
-    auto stored_owner = OwnerOfFitting(context, (*stored)->plate, (*stored)->plate_color);
+  auto read = stored_record.Get();
+  if (!read)
+    return tl::unexpected(read.error());
+  const auto& stored = **read;
+  if (stored) {
+    auto stored_owner = OwnerOfFitting(context, stored->plate, stored->plate_color);
     if (!stored_owner)
       return tl::unexpected(stored_owner.error());
     owners.stored = std::move(*stored_owner);
@@ -933,17 +984,18 @@ Result<Owners> OwnersOf(Context& context, const Terminal& record) {
 
 // Health records belong to a person, not to a company or a district: only city-wide
 // importers (卫健委, the administrators) write them.
-Result<Owners> OwnersOf(Context&, const HealthRecord&) {
+Result<Owners> OwnersOf(Context&, const HealthRecord&, StoredRecord<HealthRecord>&) {
   return Owners{kKeyColumn, Owner{}, std::nullopt};
 }
 
-Result<Owners> OwnersOf(Context& context, const Site& record) {
+Result<Owners> OwnersOf(Context&, const Site& record, StoredRecord<Site>& stored_record) {
   Owners owners{kSiteDistrict, Owner{std::nullopt, record.district}, std::nullopt};
-  auto stored = context.store.Get(Kind::kSites, record.code);
-  if (!stored)
-    return tl::unexpected(stored.error());
-  if (*stored) {
-    const auto& district = (**stored)["district"];
+  auto read = stored_record.Get();
+  if (!read)
+    return tl::unexpected(read.error());
+  const auto& stored = **read;
+  if (stored) {
+    const auto& district = (*stored)["district"];
     owners.stored =
         Owner{std::nullopt,
               district.is_string() ? std::optional(district.get<std::string>()) : std::nullopt};
@@ -982,10 +1034,11 @@ constexpr Kind KindOf<Site>() {
 // outside the importer's scope. Runs inside the import's write transaction (BEGIN IMMEDIATE),
 // so nothing can change the stored owner between this check and the write.
 template <typename Record>
-Result<void> CheckScope(Context& context, RowReader& reader, const Record& record) {
+Result<void> CheckScope(Context& context, RowReader& reader, const Record& record,
+                        StoredRecord<Record>& stored) {
   if (context.scope.CityWide())
     return {};
-  auto owners = OwnersOf(context, record);
+  auto owners = OwnersOf(context, record, stored);
   if (!owners)
     return tl::unexpected(owners.error());
   if (owners->stored && !InScope(context.scope, *owners->stored)) {
@@ -1105,13 +1158,14 @@ tl::expected<void, ImportError> ImportRows(RowSource& source, const HeaderMap& h
       }
     }
     if (reader.ok()) {
-      if (auto kept = KeepAbsent(context.store, header, record); !kept) {
+      StoredRecord<Record> stored(context.store, record);
+      if (auto kept = KeepAbsent(header, record, stored); !kept) {
         return ImportFailure(
             ErrorCode::kStorage,
             "读取登记库失败：" + context.store.database().LastMessage() + " (storage error)");
       }
       // After KeepAbsent: the record exactly as it would be written.
-      if (auto checked = CheckScope(context, reader, record); !checked) {
+      if (auto checked = CheckScope(context, reader, record, stored); !checked) {
         return ImportFailure(
             ErrorCode::kStorage,
             "读取登记库失败：" + context.store.database().LastMessage() + " (storage error)");
