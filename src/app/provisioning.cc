@@ -37,34 +37,35 @@ Result<size_t> ProvisionTerminals(store::TerminalStore& terminals,
   return changed.size();
 }
 
-Result<Reprovisioned> ReprovisionTerminal(store::TerminalStore& terminals, std::string_view phone,
+Result<Reprovisioned> ReprovisionTerminal(store::SqliteStore& terminals, std::string_view phone,
                                           ReprovisionMode mode,
                                           const std::optional<std::string>& plate,
-                                          std::optional<uint8_t> plate_color) {
-  auto existing = terminals.Find(phone);
-  if (!existing)
-    return tl::unexpected(existing.error());
-  if (!*existing)
-    return Fail(ErrorCode::kNotFound, "网关不认识该终端 (the gateway does not know this terminal)");
+                                          std::optional<uint8_t> plate_color,
+                                          const BeforeReprovision& before_change) {
   Reprovisioned result;
-  result.record = **existing;
-  result.had_code = !result.record.auth_code.empty();
-  if (plate)
-    result.record.plate = *plate;
-  if (plate_color)
-    result.record.plate_color = *plate_color;
-  if (mode == ReprovisionMode::kIssueCode) {
-    std::string code;
-    do {
-      code = gateway::NewAuthCode();
-    } while (code == result.record.auth_code);
-    result.record.auth_code = std::move(code);
-    result.record.registered_at_ms = NowMs();
-  } else {
-    result.record.auth_code.clear();
-  }
-  if (auto written = terminals.Upsert(result.record); !written)
-    return tl::unexpected(written.error());
+  auto stored = terminals.UpdateTerminal(phone, [&](store::TerminalRecord& record) -> Result<void> {
+    result.had_code = !record.auth_code.empty();
+    if (plate)
+      record.plate = *plate;
+    if (plate_color)
+      record.plate_color = *plate_color;
+    if (mode == ReprovisionMode::kIssueCode) {
+      std::string code;
+      do {
+        code = gateway::NewAuthCode();
+      } while (code == record.auth_code);
+      record.auth_code = std::move(code);
+      record.registered_at_ms = NowMs();
+    } else {
+      record.auth_code.clear();
+    }
+    result.record = record;
+    if (before_change)
+      return before_change(result);
+    return {};
+  });
+  if (!stored)
+    return tl::unexpected(stored.error());
   return result;
 }
 

@@ -2,6 +2,7 @@
 // registered may connect even when the gateway does not auto-register unknown ones.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -10,6 +11,7 @@
 #include "common/error.h"
 #include "registry/records.h"
 #include "store/position_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace baotong::app {
 
@@ -29,11 +31,16 @@ struct Reprovisioned {
   store::TerminalRecord record;  // as stored now
   bool had_code = false;         // whether an old code was revoked
 };
-// Fails with kNotFound when the gateway does not know the phone. `plate` (with its colour)
-// rebinds the terminal to another vehicle at the same time.
-Result<Reprovisioned> ReprovisionTerminal(store::TerminalStore& terminals, std::string_view phone,
+// `before_change` runs once the new record is known and before it is stored (the audit entry,
+// the code file): its error leaves the terminal as it was. Read, `before_change` and write are
+// one transaction, so a registration the gateway stores meanwhile is never overwritten with
+// stale fields. Fails with kNotFound when the gateway does not know the phone. `plate` (with
+// its colour) rebinds the terminal to another vehicle at the same time.
+using BeforeReprovision = std::function<Result<void>(const Reprovisioned& change)>;
+Result<Reprovisioned> ReprovisionTerminal(store::SqliteStore& terminals, std::string_view phone,
                                           ReprovisionMode mode,
                                           const std::optional<std::string>& plate = std::nullopt,
-                                          std::optional<uint8_t> plate_color = std::nullopt);
+                                          std::optional<uint8_t> plate_color = std::nullopt,
+                                          const BeforeReprovision& before_change = {});
 
 }  // namespace baotong::app

@@ -51,36 +51,47 @@ int RunTerminalReprovision(const ReprovisionOptions& options, std::ostream& out,
   std::optional<uint8_t> color;
   if (options.plate_color)
     color = static_cast<uint8_t>(*options.plate_color);
-  auto done = ReprovisionTerminal(**terminals, options.phone, mode, options.plate, color);
-  if (!done) {
-    err << kName << done.error().Message() << '\n';
-    return 1;
-  }
-  // The code goes to a file only its owner can read; it is never printed or audited. The old
-  // code is already revoked: if the file cannot be written, run the command again.
-  if (options.code_out) {
-    if (auto written = WriteSecretFile(*options.code_out, done->record.auth_code); !written) {
-      err << kName << "无法写入 (cannot write) " << *options.code_out
-          << "; 旧授权码已作废，请重新执行 (the old code is revoked: run the command again)\n";
-      return 1;
+  // Everything that must not be missing afterwards happens before the change, inside the
+  // store's transaction: the code file (the old code must not be revoked with the new one lost)
+  // and the audit entry (no change without its record). Either failing changes nothing.
+  nlohmann::ordered_json detail;
+  std::string refused;  // why before_change refused (Error holds only static text)
+  bool code_written = false;
+  auto before_change = [&](const Reprovisioned& change) -> Result<void> {
+    detail = nlohmann::ordered_json{
+        {"mode", options.await_registration ? "await_registration" : "new_code"},
+        {"old_code_revoked", change.had_code},
+        {"plate", change.record.plate},
+        {"plate_color", change.record.plate_color},
+        {"reason", options.reason}};
+    // The code goes to a file only its owner can read; it is never printed or audited.
+    if (options.code_out) {
+      if (auto written = WriteSecretFile(*options.code_out, change.record.auth_code); !written) {
+        refused = "无法写入 (cannot write) " + *options.code_out;
+        return Fail(ErrorCode::kStorage, "code file");
+      }
+      code_written = true;
     }
-  }
-  nlohmann::ordered_json detail{
-      {"mode", options.await_registration ? "await_registration" : "new_code"},
-      {"old_code_revoked", done->had_code},
-      {"plate", done->record.plate},
-      {"plate_color", done->record.plate_color},
-      {"reason", options.reason}};
-  api::AuditEntry entry;
-  entry.at_ms = NowMs();
-  entry.actor = options.user;
-  entry.department = options.department;
-  entry.action = "terminal.reprovision";
-  entry.target = "terminals/" + options.phone;
-  entry.detail = detail.dump();
-  if (auto appended = (*audit)->Append(entry); !appended) {
-    err << kName << "无法写入审计日志 (cannot write the audit log): " << appended.error().Message()
-        << '\n';
+    api::AuditEntry entry;
+    entry.at_ms = NowMs();
+    entry.actor = options.user;
+    entry.department = options.department;
+    entry.action = "terminal.reprovision";
+    entry.target = "terminals/" + options.phone;
+    entry.detail = detail.dump();
+    if (auto appended = (*audit)->Append(entry); !appended) {
+      refused = "无法写入审计日志 (cannot write the audit log): " + appended.error().Message();
+      return Fail(ErrorCode::kStorage, "audit log");
+    }
+    return {};
+  };
+  auto done =
+      ReprovisionTerminal(**terminals, options.phone, mode, options.plate, color, before_change);
+  if (!done) {
+    if (code_written)
+      std::filesystem::remove(*options.code_out);  // a code that never becomes valid
+    err << kName << (refused.empty() ? done.error().Message() : refused)
+        << "; 终端未作任何更改 (the terminal was not changed)\n";
     return 1;
   }
   nlohmann::ordered_json report{{"terminal", options.phone}};

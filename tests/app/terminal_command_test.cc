@@ -7,11 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "api/audit_log.h"
 #include "app/config.h"
+#include "app/provisioning.h"
 #include "gateway/gateway.h"
 #include "gateway/test_support.h"
 #include "store/sqlite/database.h"
@@ -159,6 +162,55 @@ TEST_F(ReprovisionTest, RefusesBadUsageAndUnknownPhones) {
   unknown.phone = "013999999999";
   EXPECT_EQ(RunTerminalReprovision(unknown, out, err), 1);
   EXPECT_EQ((*store_->Find(kPhone))->auth_code, kOldCode);  // nothing changed
+}
+
+TEST_F(ReprovisionTest, AnAuditLogThatRefusesChangesNothing) {
+  {
+    auto database = store::Database::Open(dir_ / "registry.db");
+    ASSERT_TRUE(database);
+    ASSERT_TRUE(api::AuditLog::Open(**database));  // creates the tables
+    ASSERT_TRUE(
+        (*database)->Exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
+                          "BEGIN SELECT RAISE(ABORT, 'audit refused'); END;"));
+  }
+  auto options = Options();
+  options.code_out = (dir_ / "keys" / "terminal.code").string();
+  std::ostringstream out, err;
+  EXPECT_EQ(RunTerminalReprovision(options, out, err), 1);
+  EXPECT_NE(err.str().find("审计"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("not changed"), std::string::npos) << err.str();
+  EXPECT_EQ((*store_->Find(kPhone))->auth_code, kOldCode);  // the old code still works
+  EXPECT_FALSE(fs::exists(*options.code_out));              // no code that never became valid
+  TestTerminal device(gateway_->port(), kPhone);
+  EXPECT_EQ(AuthResult(device, kOldCode), 0);
+  EXPECT_TRUE(out.str().empty());
+}
+
+TEST_F(ReprovisionTest, ARegistrationStoredMeanwhileIsNotOverwrittenWithStaleFields) {
+  // The gateway's registration batch writes while staff reprovision: its write waits for the
+  // reprovision's transaction and lands after it, instead of being lost under a stale record.
+  std::atomic<bool> gateway_wrote = false;
+  std::thread gateway_batch;
+  store::TerminalRecord registered;
+  registered.terminal = kPhone;
+  registered.auth_code = "FEDCBA9876543210";
+  registered.plate = "辽C00043";
+  auto done =
+      ReprovisionTerminal(*store_, kPhone, ReprovisionMode::kAwaitRegistration, std::nullopt,
+                          std::nullopt, [&](const Reprovisioned& change) -> Result<void> {
+                            EXPECT_TRUE(change.had_code);
+                            gateway_batch = std::thread([&] {
+                              EXPECT_TRUE(store_->UpsertMany(std::span(&registered, 1)));
+                              gateway_wrote = true;
+                            });
+                            std::this_thread::sleep_for(300ms);
+                            EXPECT_FALSE(gateway_wrote);  // held off by the read-modify-write
+                            return {};
+                          });
+  gateway_batch.join();
+  ASSERT_TRUE(done) << done.error().Message();
+  EXPECT_TRUE(done->record.auth_code.empty());
+  EXPECT_EQ(**store_->Find(kPhone), registered);
 }
 
 TEST(GatewayConfig, TakeoverSettingsLoadAndThePolicyIsOffByDefault) {

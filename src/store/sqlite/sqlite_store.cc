@@ -1643,6 +1643,83 @@ Result<void> SqliteStore::Upsert(const TerminalRecord& record) {
   return UpsertMany(std::span(&record, 1));
 }
 
+namespace {
+
+void BindRegistration(sqlite3_stmt* s, const TerminalRecord& record) {
+  BindText(s, 1, record.terminal);
+  BindText(s, 2, record.auth_code);
+  sqlite3_bind_int64(s, 3, record.province_id);
+  sqlite3_bind_int64(s, 4, record.city_id);
+  BindText(s, 5, record.maker_id);
+  BindText(s, 6, record.terminal_model);
+  BindText(s, 7, record.terminal_id);
+  sqlite3_bind_int64(s, 8, record.plate_color);
+  BindText(s, 9, record.plate);
+  sqlite3_bind_int64(s, 10, record.registered_at_ms);
+}
+
+}  // namespace
+
+Result<TerminalRecord> SqliteStore::UpdateTerminal(std::string_view terminal,
+                                                   const TerminalChange& change) {
+  auto lease = AcquireReader();
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  Connection& connection = **lease;
+  auto select = connection.Prepare(kFindRegistration);
+  if (!select) {
+    return tl::unexpected(select.error());
+  }
+  auto upsert = connection.Prepare(kUpsertRegistration);
+  if (!upsert) {
+    return tl::unexpected(upsert.error());
+  }
+  sqlite3* db = connection.db.get();
+  if (auto begun = Exec(db, "BEGIN IMMEDIATE", "sqlite: cannot begin changing a terminal");
+      !begun) {
+    return tl::unexpected(begun.error());
+  }
+  auto result = [&]() -> Result<TerminalRecord> {
+    TerminalRecord record;
+    {
+      StmtUse use(*select);
+      sqlite3_stmt* s = use.get();
+      BindText(s, 1, terminal);
+      const int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) {
+        return Fail(ErrorCode::kNotFound,
+                    "网关不认识该终端 (the gateway does not know this terminal)");
+      }
+      if (rc != SQLITE_ROW) {
+        return SqlFail(rc, "sqlite: cannot read a terminal registration");
+      }
+      record = ReadRegistration(s);
+    }
+    const std::string phone = record.terminal;
+    if (auto changed = change(record); !changed) {
+      return tl::unexpected(changed.error());
+    }
+    if (record.terminal != phone) {
+      return Fail(ErrorCode::kBadValue, "a terminal change may not change its phone");
+    }
+    StmtUse use(*upsert);
+    BindRegistration(use.get(), record);
+    if (auto written = Run(use.get(), "sqlite: cannot store a terminal registration"); !written) {
+      return tl::unexpected(written.error());
+    }
+    if (auto committed = Exec(db, "COMMIT", "sqlite: cannot commit a terminal change");
+        !committed) {
+      return tl::unexpected(committed.error());
+    }
+    return record;
+  }();
+  if (!result) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  return result;
+}
+
 Result<void> SqliteStore::UpsertMany(std::span<const TerminalRecord> records) {
   for (const TerminalRecord& record : records) {
     if (record.terminal.empty()) {
@@ -1668,18 +1745,8 @@ Result<void> SqliteStore::UpsertMany(std::span<const TerminalRecord> records) {
   }
   for (const TerminalRecord& record : records) {
     StmtUse use(*upsert);
-    sqlite3_stmt* s = use.get();
-    BindText(s, 1, record.terminal);
-    BindText(s, 2, record.auth_code);
-    sqlite3_bind_int64(s, 3, record.province_id);
-    sqlite3_bind_int64(s, 4, record.city_id);
-    BindText(s, 5, record.maker_id);
-    BindText(s, 6, record.terminal_model);
-    BindText(s, 7, record.terminal_id);
-    sqlite3_bind_int64(s, 8, record.plate_color);
-    BindText(s, 9, record.plate);
-    sqlite3_bind_int64(s, 10, record.registered_at_ms);
-    result = Run(s, "sqlite: cannot store a terminal registration");
+    BindRegistration(use.get(), record);
+    result = Run(use.get(), "sqlite: cannot store a terminal registration");
     if (!result) {
       break;
     }

@@ -128,6 +128,13 @@ class SqliteStore final : public PositionStore, public TerminalStore {
   Result<std::vector<TerminalRecord>> FindByPlate(std::string_view plate) override;
   // All records in one transaction: all stored or none.
   Result<void> UpsertMany(std::span<const TerminalRecord> records) override;
+  // Staff changing one terminal's record (`baotong terminal reprovision`): reads it, lets
+  // `change` edit it and writes it back in one BEGIN IMMEDIATE transaction, so a registration
+  // the gateway stores meanwhile is neither lost nor overwritten with stale fields. `change`
+  // may do what must happen before the change (the audit entry); its error rolls everything
+  // back. kNotFound (change not called) for an unknown terminal. Returns the record as stored.
+  using TerminalChange = std::function<Result<void>(TerminalRecord& record)>;
+  Result<TerminalRecord> UpdateTerminal(std::string_view terminal, const TerminalChange& change);
 
   // Compacts both logs now (writer thread only), e.g. before a planned shutdown or in tests.
   Result<void> Compact();
