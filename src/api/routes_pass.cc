@@ -13,23 +13,29 @@
 
 namespace baotong::api {
 
-Json PassJson(const pass::PassApplication& application, const Principal& principal,
-              int64_t now_ms) {
-  Json json = pass::ApplicationJson(application, now_ms);
+namespace {
+
+// A pass as one principal sees it, and whether that shows drivers' ID numbers unmasked (such a
+// read is audited).
+struct RenderedPass {
+  Json json;
+  bool reveals_id_numbers = false;
+};
+
+RenderedPass RenderPass(const pass::PassApplication& application, const Principal& principal,
+                        int64_t now_ms) {
+  RenderedPass rendered{pass::ApplicationJson(application, now_ms)};
+  Json& json = rendered.json;
   // Health findings tell a driver's result: rendered whole only for those who read results.
   const bool reads_health = SeesUnmasked(principal, PersonalField::kHealthResult, std::nullopt);
   Json checks = Json::array();
-  for (const auto& check : application.checks) {
-    const pass::Check shown = pass::ShownCheck(check, application.driver_names, reads_health);
+  for (const auto& check : application.checks)
     checks.push_back(
-        Json{{"code", shown.code},
-             {"outcome", pass::OutcomeId(shown.outcome)},
-             {"message", shown.message},
-             {"driver_index", shown.driver_index ? Json(*shown.driver_index) : Json(nullptr)}});
-  }
+        pass::CheckJson(pass::ShownCheck(check, application.driver_names, reads_health)));
   json["checks"] = std::move(checks);
-  if (!SeesUnmasked(principal, PersonalField::kIdNumber, application.carrier_credit_code) &&
-      json.contains("driver_id_numbers")) {
+  if (SeesUnmasked(principal, PersonalField::kIdNumber, application.carrier_credit_code)) {
+    rendered.reveals_id_numbers = !application.driver_id_numbers.empty();
+  } else {
     for (auto& id_number : json["driver_id_numbers"])
       id_number = MaskIdNumber(id_number.get<std::string>());
     json["masked"] = Json::array({"driver_id_numbers"});
@@ -39,21 +45,17 @@ Json PassJson(const pass::PassApplication& application, const Principal& princip
        MaskPersonalNumbersFor(json, {"checks", "review", "revocation", "cargo", "origin"},
                               principal, application.carrier_credit_code))
     json["masked"].push_back(std::move(member));
-  return json;
+  return rendered;
+}
+
+}  // namespace
+
+Json PassJson(const pass::PassApplication& application, const Principal& principal,
+              int64_t now_ms) {
+  return RenderPass(application, principal, now_ms).json;
 }
 
 namespace {
-
-// Whether a rendered pass shows drivers' ID numbers unmasked (PassJson lists what it masked).
-bool RevealsIdNumbers(const Json& rendered) {
-  const auto ids = rendered.find("driver_id_numbers");
-  if (ids == rendered.end() || !ids->is_array() || ids->empty())
-    return false;
-  const auto masked = rendered.find("masked");
-  if (masked == rendered.end() || !masked->is_array())
-    return true;
-  return std::find(masked->begin(), masked->end(), Json("driver_id_numbers")) == masked->end();
-}
 
 // A read of passes with unmasked ID numbers is recorded before they leave (docs/roles.md); if
 // the audit log cannot take the entry, they do not leave.
@@ -175,8 +177,9 @@ Response ListPasses(Call& call) {
   Json items = Json::array();
   std::vector<int64_t> revealed;
   for (const auto& application : page->items) {
-    items.push_back(PassJson(application, call.principal, call.now_ms));
-    if (RevealsIdNumbers(items.back()))
+    RenderedPass rendered = RenderPass(application, call.principal, call.now_ms);
+    items.push_back(std::move(rendered.json));
+    if (rendered.reveals_id_numbers)
       revealed.push_back(application.id);
   }
   if (auto refused = AuditPassReveal(call, std::string(call.target), revealed))
@@ -393,13 +396,13 @@ std::optional<Response> RoutePasses(Call& call) {
     auto application = VisiblePass(call, id, error);
     if (!application)
       return error;
-    Json shown = PassJson(*application, call.principal, call.now_ms);
-    if (RevealsIdNumbers(shown)) {
+    RenderedPass shown = RenderPass(*application, call.principal, call.now_ms);
+    if (shown.reveals_id_numbers) {
       if (auto refused =
               AuditPassReveal(call, "passes/" + std::to_string(application->id), {application->id}))
         return std::move(*refused);
     }
-    return JsonResponse(http::status::ok, shown);
+    return JsonResponse(http::status::ok, shown.json);
   }
   if (method == http::verb::post &&
       (action == "approve" || action == "reject" || action == "revoke")) {

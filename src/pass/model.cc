@@ -202,18 +202,21 @@ std::string ChinaMinute(int64_t utc_ms) {
   return text;
 }
 
+ordered_json CheckJson(const Check& check) {
+  return {{"code", check.code},
+          {"outcome", OutcomeId(check.outcome)},
+          {"message", check.message},
+          {"driver_index",
+           check.driver_index ? ordered_json(*check.driver_index) : ordered_json(nullptr)}};
+}
+
 ordered_json ApplicationJson(const PassApplication& pass, int64_t now_ms) {
   ordered_json waypoints = ordered_json::array();
   for (const auto& point : pass.waypoints)
     waypoints.push_back({point.lat, point.lon});
   ordered_json checks = ordered_json::array();
-  for (const auto& check : pass.checks) {
-    checks.push_back({{"code", check.code},
-                      {"outcome", OutcomeId(check.outcome)},
-                      {"message", check.message},
-                      {"driver_index", check.driver_index ? ordered_json(*check.driver_index)
-                                                          : ordered_json(nullptr)}});
-  }
+  for (const auto& check : pass.checks)
+    checks.push_back(CheckJson(check));
   ordered_json review = nullptr;
   if (pass.review) {
     review = {

@@ -119,6 +119,8 @@ int64_t CoverUntilMs(const PassApplication& pass);
 // 待审核, 已通过, 已驳回, 已撤销, 已过期 (expired derived from now).
 std::string_view StatusName(const PassApplication& pass, int64_t now_ms);
 
+// One finding as the API shows it (and as the application stores it).
+nlohmann::ordered_json CheckJson(const Check& check);
 // The application as the API shows it; `now_ms` derives "expired" and "status_name".
 nlohmann::ordered_json ApplicationJson(const PassApplication& pass, int64_t now_ms);
 // Reads back everything ApplicationJson wrote (the stored form); no validation.
