@@ -70,6 +70,10 @@ std::optional<Paging> ReadPaging(const Call& call, int64_t default_limit, int64_
 
 // The session token of a request: the cookie, or an Authorization bearer token.
 std::optional<std::string> SessionToken(const Request& request);
+// Calls `visit` with every record of `kind` within `scope`, page by page (the map's terminals,
+// a district's vehicles in the city).
+Result<void> ForEachInScope(const Call& call, registry::Kind kind, const registry::Scope& scope,
+                            const std::function<void(const Json&)>& visit);
 // The terminals a scoped principal (district, carrier) may follow; nullopt: all of them.
 Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call);
 // An application as `principal` may see it: drivers' ID numbers masked unless the role sees

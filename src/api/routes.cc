@@ -575,25 +575,33 @@ Result<std::shared_ptr<const TerminalPlates::Snapshot>> TerminalPlates::Get(
   return snapshot_;
 }
 
+Result<void> ForEachInScope(const Call& call, registry::Kind kind, const registry::Scope& scope,
+                            const std::function<void(const Json&)>& visit) {
+  registry::ListQuery query;
+  query.scope = scope;
+  query.limit = registry::kMaxListLimit;
+  for (query.offset = 0;; query.offset += query.limit) {
+    auto page = call.services.registry.List(kind, query);
+    if (!page)
+      return tl::unexpected(page.error());
+    for (const auto& item : page->items)
+      visit(item);
+    if (query.offset + query.limit >= page->total)
+      return {};
+  }
+}
+
 // The terminals a scoped principal may follow on the map; nullopt: all of them.
 Result<std::optional<std::set<std::string>>> VisibleTerminals(const Call& call) {
   const Principal& principal = call.principal;
   if (!principal.district && !principal.carrier_credit_code)
     return std::optional<std::set<std::string>>();
-  registry::ListQuery query;
-  query.scope.district = principal.district;
-  query.scope.carrier_credit_code = principal.carrier_credit_code;
-  query.limit = registry::kMaxListLimit;
   std::set<std::string> phones;
-  for (query.offset = 0;; query.offset += query.limit) {
-    auto page = call.services.registry.List(registry::Kind::kTerminals, query);
-    if (!page)
-      return tl::unexpected(page.error());
-    for (const auto& item : page->items)
-      phones.insert(item.value("phone", ""));
-    if (query.offset + query.limit >= page->total)
-      break;
-  }
+  auto listed = ForEachInScope(
+      call, registry::Kind::kTerminals, {principal.district, principal.carrier_credit_code},
+      [&](const Json& terminal) { phones.insert(terminal.value("phone", "")); });
+  if (!listed)
+    return tl::unexpected(listed.error());
   return std::optional<std::set<std::string>>(std::move(phones));
 }
 

@@ -69,19 +69,13 @@ Response Passages(Call& call, std::string_view checkpoint_id) {
 // the registry's vehicle rows.
 Result<std::set<std::pair<std::string, int>>> DistrictVehicles(const Call& call,
                                                                const std::string& district) {
-  registry::ListQuery query;
-  query.scope.district = district;
-  query.limit = registry::kMaxListLimit;
   std::set<std::pair<std::string, int>> vehicles;
-  for (query.offset = 0;; query.offset += query.limit) {
-    auto page = call.services.registry.List(registry::Kind::kVehicles, query);
-    if (!page)
-      return tl::unexpected(page.error());
-    for (const auto& item : page->items)
-      vehicles.emplace(item.value("plate", ""), item.value("plate_color", 0));
-    if (query.offset + query.limit >= page->total)
-      break;
-  }
+  auto listed = ForEachInScope(
+      call, registry::Kind::kVehicles, {district, std::nullopt}, [&](const Json& vehicle) {
+        vehicles.emplace(vehicle.value("plate", ""), vehicle.value("plate_color", 0));
+      });
+  if (!listed)
+    return tl::unexpected(listed.error());
   return vehicles;
 }
 

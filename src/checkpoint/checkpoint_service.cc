@@ -778,10 +778,6 @@ Result<PassagePage> CheckpointService::WaitForPassages(
   return page;
 }
 
-InCityPage CheckpointService::InCity(int64_t now_ms, int64_t offset, int64_t limit) const {
-  return InCity(now_ms, offset, limit, nullptr);
-}
-
 InCityPage CheckpointService::InCity(int64_t now_ms, int64_t offset, int64_t limit,
                                      const std::function<bool(const InCityEntry&)>& keep) const {
   std::vector<InCityEntry> all;

@@ -188,11 +188,11 @@ class CheckpointService {
   Result<PassagePage> WaitForPassages(std::optional<std::string_view> checkpoint_id,
                                       int64_t after_id, std::chrono::milliseconds timeout,
                                       int64_t limit = 100);
-  InCityPage InCity(int64_t now_ms, int64_t offset = 0, int64_t limit = 50) const;
-  // Only the entries `keep` accepts (a district's vehicles); total and paging count those.
-  // `keep` runs under the service's lock: a lookup, nothing slow.
-  InCityPage InCity(int64_t now_ms, int64_t offset, int64_t limit,
-                    const std::function<bool(const InCityEntry&)>& keep) const;
+  // The vehicles in the city, overdue first; with `keep`, only the entries it accepts (a
+  // district's vehicles), and total and paging count those. `keep` runs under the service's
+  // lock: a lookup, nothing slow.
+  InCityPage InCity(int64_t now_ms, int64_t offset = 0, int64_t limit = 50,
+                    const std::function<bool(const InCityEntry&)>& keep = {}) const;
   int64_t InCityCount() const;
 
   // Stops the writer after it has written everything queued, and wakes long-polls. Called
