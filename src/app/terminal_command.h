@@ -8,12 +8,15 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace baotong::app {
 
 struct ReprovisionOptions {
   std::string data_dir = "data";
-  std::string phone;
+  // One or more terminals (--phone repeated): one store open, one audit entry per phone.
+  std::vector<std::string> phones;
+  bool skip_unknown = false;  // an unknown phone is reported, not a failure (the demo fleet)
   // Exactly one: write a new code to this file (mode 0600) for the installer to set on the
   // device, or revoke the code and let the phone's next 0x0100 receive a new one.
   std::optional<std::string> code_out;
@@ -25,7 +28,8 @@ struct ReprovisionOptions {
   std::string reason;  // why (recorded in the audit log); required
 };
 
-// Prints one JSON line (never the code) and returns 0; 1 when refused or failed, 2 on bad usage.
+// Prints one JSON line per phone (never the code) and returns 0; 1 when any phone was refused
+// or failed (the others are still done), 2 on bad usage (nothing done).
 int RunTerminalReprovision(const ReprovisionOptions& options, std::ostream& out, std::ostream& err);
 
 // Adds the `terminal` subcommand; its callbacks set exit_code.

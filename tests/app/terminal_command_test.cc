@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -62,7 +64,7 @@ class ReprovisionTest : public ::testing::Test {
   ReprovisionOptions Options() {
     ReprovisionOptions options;
     options.data_dir = dir_.string();
-    options.phone = kPhone;
+    options.phones = {kPhone};
     options.user = "li";
     options.reason = "换装终端 (new device)";
     return options;
@@ -159,7 +161,7 @@ TEST_F(ReprovisionTest, RefusesBadUsageAndUnknownPhones) {
   EXPECT_EQ(RunTerminalReprovision(no_reason, out, err), 2);
   auto unknown = Options();
   unknown.await_registration = true;
-  unknown.phone = "013999999999";
+  unknown.phones = {"013999999999"};
   EXPECT_EQ(RunTerminalReprovision(unknown, out, err), 1);
   EXPECT_EQ((*store_->Find(kPhone))->auth_code, kOldCode);  // nothing changed
 }
@@ -211,6 +213,45 @@ TEST_F(ReprovisionTest, ARegistrationStoredMeanwhileIsNotOverwrittenWithStaleFie
   ASSERT_TRUE(done) << done.error().Message();
   EXPECT_TRUE(done->record.auth_code.empty());
   EXPECT_EQ(**store_->Find(kPhone), registered);
+}
+
+TEST_F(ReprovisionTest, SeveralPhonesInOneRunEachAuditedUnknownOnesReported) {
+  constexpr const char* kSecond = "013900000043";
+  store::TerminalRecord second = **store_->Find(kPhone);
+  second.terminal = kSecond;
+  second.plate = "辽C00043";
+  ASSERT_TRUE(store_->Upsert(second));
+  constexpr const char* kUnknown = "013999999999";
+
+  auto options = Options();
+  options.phones = {kPhone, kUnknown, kSecond};
+  options.await_registration = true;
+  std::ostringstream out, err;
+  // Without --skip-unknown the unknown phone fails the run, but the others are still done.
+  EXPECT_EQ(RunTerminalReprovision(options, out, err), 1);
+  EXPECT_NE(err.str().find(kUnknown), std::string::npos) << err.str();
+  EXPECT_TRUE((*store_->Find(kPhone))->auth_code.empty());
+  EXPECT_TRUE((*store_->Find(kSecond))->auth_code.empty());
+  auto audit = Audit();
+  ASSERT_EQ(audit.size(), 2u);  // one entry per changed phone, none for the unknown one
+  std::set<std::string> targets{audit[0].entry.target, audit[1].entry.target};
+  EXPECT_EQ(targets, (std::set<std::string>{std::string("terminals/") + kPhone,
+                                            std::string("terminals/") + kSecond}));
+
+  options.skip_unknown = true;
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunTerminalReprovision(options, out2, err2), 0) << err2.str();
+  const std::string printed = out2.str();
+  EXPECT_NE(printed.find("\"skipped\":\"unknown\""), std::string::npos) << printed;
+  EXPECT_EQ(std::count(printed.begin(), printed.end(), '\n'), 3);
+  EXPECT_EQ(Audit().size(), 4u);
+
+  // A code file or a plate names one terminal.
+  auto two_codes = Options();
+  two_codes.phones = {kPhone, kSecond};
+  two_codes.code_out = (dir_ / "code").string();
+  EXPECT_EQ(RunTerminalReprovision(two_codes, out, err), 2);
+  EXPECT_EQ(Audit().size(), 4u);
 }
 
 TEST(GatewayConfig, TakeoverSettingsLoadAndThePolicyIsOffByDefault) {
