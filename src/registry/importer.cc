@@ -696,7 +696,9 @@ Result<std::optional<Driver>> FindStored(RegistryStore& store, const Driver& rec
 Result<std::optional<Terminal>> FindStored(RegistryStore& store, const Terminal& record) {
   return store.FindTerminal(record.phone);
 }
-Result<std::optional<HealthRecord>> FindStored(RegistryStore&, const HealthRecord&) {
+// Named only in StoredRecord's Value type (health rows never read a stored record).
+[[maybe_unused]] Result<std::optional<HealthRecord>> FindStored(RegistryStore&,
+                                                                const HealthRecord&) {
   return std::nullopt;
 }
 Result<std::optional<nlohmann::ordered_json>> FindStored(RegistryStore& store, const Site& record) {
