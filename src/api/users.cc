@@ -11,6 +11,12 @@
 #include "registry/validation.h"
 
 namespace baotong::api {
+
+struct StoredUser {
+  UserInfo info;
+  std::string password_hash;
+};
+
 namespace {
 
 constexpr const char* kMigrations[] = {
@@ -62,17 +68,6 @@ template <typename T>
 tl::unexpected<Error> Forward(const Result<T>& result) {
   return tl::unexpected(result.error());
 }
-
-}  // namespace
-
-struct StoredUserRow {
-  UserInfo info;
-  std::string password_hash;
-};
-
-namespace {
-
-using StoredUser = StoredUserRow;
 
 // Reads the columns of kUserColumns starting at `first`.
 std::optional<StoredUser> ReadUser(const store::Statement& row, int first = 0) {
@@ -443,7 +438,7 @@ Result<PasswordChangeOutcome> UserStore::ChangePassword(
   return outcome;
 }
 
-Result<std::optional<StoredUserRow>> UserStore::FindStoredUser(std::string_view username) {
+Result<std::optional<StoredUser>> UserStore::FindStoredUser(std::string_view username) {
   std::lock_guard lock(database_mutex_);
   auto select = database_.Prepare("SELECT " + std::string(kUserColumns) +
                                   " FROM users u WHERE u.username = ?");
@@ -454,7 +449,7 @@ Result<std::optional<StoredUserRow>> UserStore::FindStoredUser(std::string_view 
   if (!row)
     return Forward(row);
   if (!*row)
-    return std::optional<StoredUserRow>();
+    return std::optional<StoredUser>();
   return ReadUser(*select);
 }
 

@@ -100,7 +100,7 @@ struct PasswordChangeOutcome {
   int64_t throttled_until_ms = 0;
 };
 
-struct StoredUserRow;  // users.cc
+struct StoredUser;  // an account with its password hash (users.cc)
 
 class UserStore {
  public:
@@ -162,7 +162,7 @@ class UserStore {
       : database_(database), options_(options), failed_sign_in_audit_(options.failure_audit) {}
   Result<std::string> HashPassword(std::string_view password) const;
   bool VerifyPassword(const std::string& hash, std::string_view password) const;
-  Result<std::optional<StoredUserRow>> FindStoredUser(std::string_view username);
+  Result<std::optional<StoredUser>> FindStoredUser(std::string_view username);
   Result<void> StorePassword(std::string_view username, std::string_view hash, int64_t now_ms,
                              bool must_change, std::optional<std::string_view> keep_token);
 
