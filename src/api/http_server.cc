@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "api/http_util.h"
+#include "gateway/connection_limits.h"
 
 namespace baotong::api {
 
@@ -31,9 +32,6 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr auto kTlsShutdownTimeout = std::chrono::seconds(5);
-// How long the accept loop waits when the process is out of descriptors (or memory): retrying
-// at once would spin a core while nothing can be accepted.
-constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 // Messages a WebSocket client may be behind before it is disconnected.
 constexpr size_t kMaxPushBacklog = 4096;
 constexpr std::string_view kInternalError =
@@ -41,46 +39,7 @@ constexpr std::string_view kInternalError =
 constexpr std::string_view kRefusedTooLarge =
     R"json({"error":{"code":"too_large","message":"请求内容过大 (body too large)"}})json";
 
-// Counts open connections per client address and in all. A slot is held for a connection's
-// whole life (a WebSocket's included) and released when its last owner lets go.
-class ConnectionLimits : public std::enable_shared_from_this<ConnectionLimits> {
- public:
-  using Slot = std::shared_ptr<const void>;
-  ConnectionLimits(size_t per_address, size_t total) : per_address_(per_address), total_(total) {}
-
-  // Empty when a cap is reached.
-  Slot Acquire(const std::string& address) {
-    std::lock_guard lock(mu_);
-    if (total_ && open_ >= total_)
-      return nullptr;
-    size_t& count = by_address_[address];
-    if (per_address_ && count >= per_address_) {
-      if (count == 0)
-        by_address_.erase(address);
-      return nullptr;
-    }
-    ++count;
-    ++open_;
-    // Not null (a null slot reads as "refused"); the deleter gives the place back.
-    return Slot(this,
-                [self = shared_from_this(), address](const void*) { self->Release(address); });
-  }
-
- private:
-  void Release(const std::string& address) {
-    std::lock_guard lock(mu_);
-    --open_;
-    auto found = by_address_.find(address);
-    if (found != by_address_.end() && --found->second == 0)
-      by_address_.erase(found);
-  }
-
-  const size_t per_address_;
-  const size_t total_;
-  std::mutex mu_;
-  std::unordered_map<std::string, size_t> by_address_;
-  size_t open_ = 0;
-};
+using gateway::ConnectionLimits;
 
 // A response the server makes itself. The connection cannot be trusted to stay in sync after a
 // refused request: it is closed.
@@ -351,12 +310,6 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::unique_ptr<Response> response_;
 };
 
-bool OutOfDescriptors(const beast::error_code& ec) {
-  return ec == asio::error::no_descriptors ||
-         ec == boost::system::errc::too_many_files_open_in_system ||
-         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
-}
-
 }  // namespace
 
 struct HttpServer::State {
@@ -365,8 +318,7 @@ struct HttpServer::State {
   std::shared_ptr<ConnectionLimits> limits;
   asio::io_context context;
   tcp::acceptor acceptor{context};
-  asio::steady_timer backoff{context};
-  bool backing_off = false;  // one accept (or backoff wait) is in flight at a time
+  gateway::AcceptBackoff backoff{context.get_executor(), "HTTP"};
   std::vector<std::thread> threads;
   bool started = false;
 
@@ -375,19 +327,8 @@ struct HttpServer::State {
                           [this](beast::error_code ec, tcp::socket socket) {
                             if (ec == asio::error::operation_aborted)
                               return;
-                            if (OutOfDescriptors(ec)) {
-                              if (!backing_off)
-                                spdlog::warn("HTTP accept: {}; retrying every {} ms", ec.message(),
-                                             kAcceptBackoff.count());
-                              backing_off = true;
-                              backoff.expires_after(kAcceptBackoff);
-                              backoff.async_wait([this](beast::error_code wait_ec) {
-                                if (!wait_ec)
-                                  Accept();
-                              });
-                              return;
-                            }
-                            backing_off = false;
+                            if (backoff.Handle(ec, [this] { Accept(); }))
+                              return;  // out of descriptors: retried after a pause
                             if (!ec)
                               OnAccepted(std::move(socket));
                             Accept();

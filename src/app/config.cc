@@ -117,12 +117,13 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
   config.data_dir = data_dir;
 
   if (const auto* gateway = Section(root, "gateway")) {
-    if (!CheckKeys(*gateway,
-                   {"listen", "port", "io_threads", "idle_timeout_s", "auth_timeout_s",
-                    "auto_register", "max_bad_frames", "command_timeout_s",
-                    "reregister_same_identity", "max_auth_failures_per_connection",
-                    "auth_failures_per_phone", "auth_failure_window_s", "auth_lockout_s"},
-                   "gateway", message)) {
+    if (!CheckKeys(
+            *gateway,
+            {"listen", "port", "io_threads", "idle_timeout_s", "auth_timeout_s", "auto_register",
+             "max_bad_frames", "command_timeout_s", "reregister_same_identity",
+             "max_auth_failures_per_connection", "auth_failures_per_phone", "auth_failure_window_s",
+             "auth_lockout_s", "max_connections_per_address"},
+            "gateway", message)) {
       return bad();
     }
     auto& options = config.gateway;
@@ -150,7 +151,9 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
         !Read(*gateway, "auth_failures_per_phone", options.auth_failures_per_phone, message,
               "gateway") ||
         !Read(*gateway, "auth_failure_window_s", failure_window, message, "gateway") ||
-        !Read(*gateway, "auth_lockout_s", lockout, message, "gateway")) {
+        !Read(*gateway, "auth_lockout_s", lockout, message, "gateway") ||
+        !Read(*gateway, "max_connections_per_address", options.max_connections_per_address, message,
+              "gateway")) {
       return bad();
     }
     if (options.max_auth_failures_per_connection == 0 || options.auth_failures_per_phone == 0) {

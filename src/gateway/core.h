@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/connection_limits.h"
 #include "gateway/gateway.h"
 
 namespace baotong::gateway {
@@ -122,6 +123,8 @@ class GatewayCore {
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+  std::unique_ptr<AcceptBackoff> accept_backoff;  // on the acceptor's context
+  std::shared_ptr<ConnectionLimits> limits;
   std::atomic<size_t> next_context{0};
   std::atomic<bool> stopped{false};
 

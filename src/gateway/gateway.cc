@@ -16,12 +16,30 @@ void Accept(GatewayCore& core) {
   size_t index = core.next_context++ % core.contexts.size();
   core.acceptor->async_accept(*core.contexts[index], [&core](const boost::system::error_code& ec,
                                                              asio::ip::tcp::socket socket) {
-    if (core.stopped)
+    if (core.stopped || ec == asio::error::operation_aborted)
+      return;
+    // Out of descriptors: wait and retry (one warning per episode) instead of spinning.
+    if (core.accept_backoff->Handle(ec, [&core] {
+          if (!core.stopped)
+            Accept(core);
+        }))
       return;
     if (!ec) {
-      std::make_shared<Session>(core, std::move(socket))->Start();
-    } else if (ec != asio::error::operation_aborted) {
-      // Out of file descriptors and the like: keep accepting once it passes.
+      boost::system::error_code remote_ec;
+      auto remote = socket.remote_endpoint(remote_ec);
+      ConnectionLimits::Slot slot;
+      if (!remote_ec)
+        slot = core.limits->Acquire(remote.address().to_string());
+      if (slot) {
+        std::make_shared<Session>(core, std::move(socket), std::move(slot))->Start();
+      } else {
+        // Gone already, or over the per-address cap: closed before a byte is read.
+        if (!remote_ec)
+          spdlog::debug("jt808 connection from {} refused: per-address cap reached",
+                        remote.address().to_string());
+        socket.close(remote_ec);
+      }
+    } else {
       spdlog::warn("jt808 accept failed: {}", ec.message());
     }
     Accept(core);
@@ -79,6 +97,8 @@ Result<void> Gateway::Start() {
                   core.options.port, ec.message());
     return Fail(ErrorCode::kResourceLimit, "gateway cannot listen on its address and port");
   }
+  core.accept_backoff = std::make_unique<AcceptBackoff>(core.contexts[0]->get_executor(), "jt808");
+  core.limits = std::make_shared<ConnectionLimits>(core.options.max_connections_per_address, 0);
   Accept(core);
   for (auto& context : core.contexts) {
     core.threads.emplace_back([&context] { context->run(); });
@@ -94,6 +114,7 @@ void Gateway::Stop() {
     asio::post(core.acceptor->get_executor(), [&core] {
       boost::system::error_code ignored;
       core.acceptor->close(ignored);
+      core.accept_backoff->Cancel();
     });
   }
   for (auto& session : core.AllSessions())

@@ -34,6 +34,10 @@ struct GatewayOptions {
   std::string listen_address = "0.0.0.0";
   uint16_t port = 7808;  // 0 picks a free port (tests)
   size_t io_threads = 2;
+  // Open connections one address may hold; more are closed at once, before a byte is read
+  // (issue 13). 0 = no cap: terminals behind one carrier NAT, and the load and crash tests
+  // (10,000 terminals from 127.0.0.1), share an address. [gateway] max_connections_per_address.
+  size_t max_connections_per_address = 0;
   // A connection is closed when no complete frame arrived for this long (heartbeats count).
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(3)};
   // ... or when it has not authenticated this long after connecting.

@@ -32,8 +32,11 @@ uint8_t Result8(ReplyResult result) {
 
 }  // namespace
 
-Session::Session(GatewayCore& core, asio::ip::tcp::socket socket)
-    : core_(core), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+Session::Session(GatewayCore& core, asio::ip::tcp::socket socket, ConnectionLimits::Slot slot)
+    : core_(core),
+      socket_(std::move(socket)),
+      slot_(std::move(slot)),
+      timer_(socket_.get_executor()) {
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());

@@ -17,7 +17,9 @@ namespace baotong::gateway {
 
 class Session : public DurabilityListener, public std::enable_shared_from_this<Session> {
  public:
-  Session(GatewayCore& core, boost::asio::ip::tcp::socket socket);
+  // `slot` is the connection's place under the per-address cap, held for the session's life.
+  Session(GatewayCore& core, boost::asio::ip::tcp::socket socket,
+          ConnectionLimits::Slot slot = nullptr);
   ~Session() override;
 
   void Start();
@@ -59,6 +61,7 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
 
   GatewayCore& core_;
   boost::asio::ip::tcp::socket socket_;
+  ConnectionLimits::Slot slot_;
   boost::asio::steady_timer timer_;
   std::string peer_;
 
