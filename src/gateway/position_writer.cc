@@ -5,6 +5,25 @@
 #include <chrono>
 
 namespace baotong::gateway {
+namespace {
+
+model::Position WithoutExtras(const model::Position& position) {
+  model::Position copy;
+  copy.terminal = position.terminal;
+  copy.serial = position.serial;
+  copy.device_time_ms = position.device_time_ms;
+  copy.receive_time_ms = position.receive_time_ms;
+  copy.alarm = position.alarm;
+  copy.status = position.status;
+  copy.lat_e6 = position.lat_e6;
+  copy.lon_e6 = position.lon_e6;
+  copy.altitude_m = position.altitude_m;
+  copy.speed_dkmh = position.speed_dkmh;
+  copy.direction = position.direction;
+  return copy;
+}
+
+}  // namespace
 
 PositionWriter::PositionWriter(store::PositionStore& store, Metrics& metrics, WriterOptions options)
     : store_(store), metrics_(metrics), options_(options), thread_([this] { Run(); }) {}
@@ -30,7 +49,7 @@ bool PositionWriter::SubmitOrWait(std::vector<Submission>& submissions,
     if (options_.on_queued) {
       observed.reserve(taken);
       for (size_t i = 0; i < taken; ++i)
-        observed.push_back(submissions[i].position);
+        observed.push_back(WithoutExtras(submissions[i].position));
     }
     for (size_t i = 0; i < taken; ++i)
       queue_.push_back(std::move(submissions[i]));

@@ -50,8 +50,9 @@ struct WriterOptions {
   // Called with each position as it enters the queue, on the submitting session's thread and
   // before the position is durable: the rule engine's feed, so that an alarm does not wait for
   // the commit (a terminal resends what was not stored; the engine ignores what it has seen).
-  // Each queued position is passed exactly once, as a copy the callee may take (move from). It
-  // may block briefly (back-pressure).
+  // Each queued position is passed exactly once, as a copy the callee may take (move from),
+  // without its `extras` (the rule engine reads none; copying them cost an allocation per
+  // position). It may block briefly (back-pressure).
   std::function<void(std::vector<model::Position>& positions)> on_queued;
 };
 

@@ -86,9 +86,11 @@ void Session::OnDurable(std::vector<Completion> completions, bool stored) {
       reply.reply_serial = completion.reply_serial;
       reply.reply_msg_id = completion.reply_msg_id;
       reply.result = Result8(stored ? ReplyResult::kOk : ReplyResult::kFailed);
-      self->Send(reply);
+      self->Queue(reply);
       self->core_.metrics.AckLatency(static_cast<double>(now_ns - completion.arrival_ns) / 1e6);
     }
+    // One write for the batch's acknowledgements, not one per message.
+    self->Flush();
   });
 }
 
@@ -449,6 +451,11 @@ void Session::Reply(const jt808::Header& request, uint8_t result) {
 }
 
 void Session::Send(const jt808::Message& message, uint16_t* serial) {
+  Queue(message, serial);
+  Flush();
+}
+
+void Session::Queue(const jt808::Message& message, uint16_t* serial) {
   if (closed_)
     return;
   jt808::Header header = terminal_;
@@ -463,7 +470,6 @@ void Session::Send(const jt808::Message& message, uint16_t* serial) {
     return;
   }
   core_.metrics.FrameOut(jt808::MessageId(message));
-  Flush();
 }
 
 void Session::Flush() {

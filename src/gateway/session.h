@@ -50,6 +50,9 @@ class Session : public DurabilityListener, public std::enable_shared_from_this<S
 
   void Reply(const jt808::Header& request, uint8_t result);
   void Send(const jt808::Message& message, uint16_t* serial = nullptr);
+  // Encodes `message` into the output buffer without writing it: several replies go out in one
+  // write (one system call) when Flush follows.
+  void Queue(const jt808::Message& message, uint16_t* serial = nullptr);
   void Flush();
   void ScheduleTimer();
   void OnTimer();

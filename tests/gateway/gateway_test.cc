@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "gateway/test_support.h"
@@ -135,6 +136,42 @@ TEST_F(GatewayTest, AcknowledgesOnlyAfterTheStoreCommitted) {
   store_.OpenGate();
   EXPECT_EQ(GeneralReply(terminal.Receive()).result, 0);
   EXPECT_EQ(store_.positions().size(), 1u);
+}
+
+TEST_F(GatewayTest, ReportsCommittedTogetherAreEachAcknowledgedInOrder) {
+  GatewayOptions options = AutoRegister();
+  std::mutex observed_mutex;
+  std::vector<model::Position> observed;
+  options.writer.on_queued = [&](std::vector<model::Position>& positions) {
+    std::lock_guard lock(observed_mutex);
+    for (auto& position : positions)
+      observed.push_back(std::move(position));
+  };
+  StartGateway(options);
+  TestTerminal terminal(gateway_->port(), "013900000014");
+  terminal.RegisterAndAuthenticate();
+  store_.CloseGate();  // the five are committed in one batch, acknowledged in one write
+  std::vector<jt808::Message> reports;
+  for (int i = 0; i < 5; ++i)
+    reports.emplace_back(Report(1'650'415'800'000 + i * 1000));
+  std::vector<uint16_t> serials = terminal.SendTogether(reports);
+  std::this_thread::sleep_for(100ms);
+  store_.OpenGate();
+  for (uint16_t serial : serials) {
+    auto ack = GeneralReply(terminal.Receive());
+    EXPECT_EQ(ack.reply_serial, serial);
+    EXPECT_EQ(ack.result, 0);
+  }
+  EXPECT_FALSE(terminal.Receive(200ms)) << "one acknowledgement per message";
+  ASSERT_EQ(store_.positions().size(), 5u);
+  EXPECT_FALSE(store_.positions()[0].extras.empty()) << "the store keeps the additional items";
+  std::lock_guard lock(observed_mutex);
+  ASSERT_EQ(observed.size(), 5u) << "the rule engine's feed gets each position once";
+  for (size_t i = 0; i < observed.size(); ++i) {
+    EXPECT_EQ(observed[i].serial, serials[i]);
+    EXPECT_EQ(observed[i].lat_e6, 41'108'500);
+    EXPECT_TRUE(observed[i].extras.empty());
+  }
 }
 
 TEST_F(GatewayTest, ResentPositionIsAcknowledgedButStoredOnce) {

@@ -41,6 +41,20 @@ class TestTerminal {
       throw std::runtime_error(done.error().Message());
     SendRaw(frame);
   }
+  // Sends the messages in one write, so that the gateway reads them together; their serials.
+  std::vector<uint16_t> SendTogether(const std::vector<jt808::Message>& messages) {
+    std::vector<uint8_t> frames;
+    std::vector<uint16_t> serials;
+    for (const auto& message : messages) {
+      header_.serial = next_serial_++;
+      serials.push_back(header_.serial);
+      auto done = encoder_.Encode(header_, message, frames);
+      if (!done)
+        throw std::runtime_error(done.error().Message());
+    }
+    SendRaw(frames);
+    return serials;
+  }
   void SendRaw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
 
   // The next decoded message, or nullopt if none arrives in time or the server closed.
