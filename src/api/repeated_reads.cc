@@ -26,24 +26,35 @@ bool RepeatedReads::OpensWindow(std::string_view user, std::string_view action,
   std::lock_guard lock(mu_);
   // At most one sweep a minute: with many live windows a sweep per read would scan them all on
   // every map refresh.
-  if (opened_at_ms_.size() > kPruneAbove && now_ms - swept_at_ms_ >= kSweepEveryMs) {
+  if (windows_.size() > kPruneAbove && now_ms - swept_at_ms_ >= kSweepEveryMs) {
     swept_at_ms_ = now_ms;
-    std::erase_if(opened_at_ms_,
-                  [&](const auto& entry) { return now_ms - entry.second >= kWindowMs; });
+    std::erase_if(windows_, [&](const auto& entry) {
+      return now_ms - entry.second.opened_at_ms >= kWindowMs;
+    });
   }
-  auto [it, inserted] = opened_at_ms_.try_emplace(std::move(key), now_ms);
+  auto [it, inserted] = windows_.try_emplace(std::move(key), Window{now_ms, false});
   if (inserted)
     return true;
-  if (now_ms - it->second < kWindowMs && now_ms >= it->second)
-    return false;
-  it->second = now_ms;
+  Window& window = it->second;
+  const bool open = now_ms - window.opened_at_ms < kWindowMs && now_ms >= window.opened_at_ms;
+  if (open)
+    return !window.recorded;
+  window = Window{now_ms, false};
   return true;
+}
+
+void RepeatedReads::Confirm(std::string_view user, std::string_view action,
+                            std::string_view target) {
+  std::lock_guard lock(mu_);
+  auto found = windows_.find(KeyOf(user, action, target));
+  if (found != windows_.end())
+    found->second.recorded = true;
 }
 
 void RepeatedReads::Forget(std::string_view user, std::string_view action,
                            std::string_view target) {
   std::lock_guard lock(mu_);
-  opened_at_ms_.erase(KeyOf(user, action, target));
+  windows_.erase(KeyOf(user, action, target));
 }
 
 }  // namespace baotong::api

@@ -46,8 +46,10 @@ bool Call::AuditRepeatedRead(std::string action, std::string audit_target, Json 
     return true;
   // Tells the reader of the log that further reads within the window are not listed.
   detail["repeats_within_s"] = RepeatedReads::kWindowMs / 1000;
-  if (Audit(action, audit_target, detail.dump()))
+  if (Audit(action, audit_target, detail.dump())) {
+    reads.Confirm(principal.username, action, audit_target);
     return true;
+  }
   reads.Forget(principal.username, action, audit_target);
   return false;
 }

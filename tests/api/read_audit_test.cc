@@ -181,21 +181,40 @@ TEST_F(ReadAuditTest, TheAuditLogNamesPeopleByTheirMaskedNumbersOnly) {
 TEST(RepeatedReadsTest, AWindowOpensPerUserActionAndTargetAndAgainAfterItEnds) {
   RepeatedReads reads;
   const int64_t start = 1'000'000;
-  EXPECT_TRUE(reads.OpensWindow("li", "positions.latest", "positions/latest", start));
-  EXPECT_FALSE(reads.OpensWindow("li", "positions.latest", "positions/latest", start + 1));
-  EXPECT_TRUE(reads.OpensWindow("wang", "positions.latest", "positions/latest", start + 1));
-  EXPECT_TRUE(reads.OpensWindow("li", "monitor.vehicle", "terminals/1", start + 1));
-  EXPECT_TRUE(reads.OpensWindow("li", "monitor.vehicle", "terminals/2", start + 1));
-  EXPECT_FALSE(reads.OpensWindow("li", "positions.latest", "positions/latest",
-                                 start + RepeatedReads::kWindowMs - 1));
-  EXPECT_TRUE(reads.OpensWindow("li", "positions.latest", "positions/latest",
-                                start + RepeatedReads::kWindowMs));
+  // Opens a window and records its first read, as Call::AuditRepeatedRead does.
+  auto recorded = [&](std::string_view user, std::string_view action, std::string_view target,
+                      int64_t now_ms) {
+    if (!reads.OpensWindow(user, action, target, now_ms))
+      return false;
+    reads.Confirm(user, action, target);
+    return true;
+  };
+  EXPECT_TRUE(recorded("li", "positions.latest", "positions/latest", start));
+  EXPECT_FALSE(recorded("li", "positions.latest", "positions/latest", start + 1));
+  EXPECT_TRUE(recorded("wang", "positions.latest", "positions/latest", start + 1));
+  EXPECT_TRUE(recorded("li", "monitor.vehicle", "terminals/1", start + 1));
+  EXPECT_TRUE(recorded("li", "monitor.vehicle", "terminals/2", start + 1));
+  EXPECT_FALSE(
+      recorded("li", "positions.latest", "positions/latest", start + RepeatedReads::kWindowMs - 1));
+  EXPECT_TRUE(
+      recorded("li", "positions.latest", "positions/latest", start + RepeatedReads::kWindowMs));
   // A write that failed is forgotten, so the next read tries again.
   reads.Forget("li", "positions.latest", "positions/latest");
-  EXPECT_TRUE(reads.OpensWindow("li", "positions.latest", "positions/latest",
-                                start + RepeatedReads::kWindowMs + 1));
+  EXPECT_TRUE(
+      recorded("li", "positions.latest", "positions/latest", start + RepeatedReads::kWindowMs + 1));
   // A clock that steps back does not silence the log.
-  EXPECT_TRUE(reads.OpensWindow("li", "positions.latest", "positions/latest", start - 5));
+  EXPECT_TRUE(recorded("li", "positions.latest", "positions/latest", start - 5));
+}
+
+TEST(RepeatedReadsTest, AReadDuringTheFirstReadsAuditWriteIsRecordedToo) {
+  RepeatedReads reads;
+  const int64_t start = 1'000'000;
+  // The first read opened the window; its audit write has not finished (it may still fail).
+  ASSERT_TRUE(reads.OpensWindow("li", "monitor.vehicle", "terminals/1", start));
+  // A second read meanwhile is not served unrecorded on the strength of that write.
+  EXPECT_TRUE(reads.OpensWindow("li", "monitor.vehicle", "terminals/1", start + 1));
+  reads.Confirm("li", "monitor.vehicle", "terminals/1");
+  EXPECT_FALSE(reads.OpensWindow("li", "monitor.vehicle", "terminals/1", start + 2));
 }
 
 }  // namespace
