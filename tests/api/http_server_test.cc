@@ -23,6 +23,7 @@
 #include "api/http_util.h"
 #include "api_fixture.h"
 #include "registry/importer.h"
+#include "support/descriptor_exhaustion.h"
 
 namespace baotong::api {
 namespace {
@@ -496,71 +497,23 @@ TEST(ConnectionCaps, TheTotalIsCappedToo) {
   EXPECT_TRUE(RawExchange(server->port(), healthz, 3, "127.0.0.3").starts_with("HTTP/1.1 200"));
 }
 
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-size_t OpenDescriptors() {
-  size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
-    ++count;
-  return count;
-}
-
 // Out of descriptors, the accept loop waits instead of spinning on EMFILE, and the server
 // answers again once descriptors are free.
 TEST(ConnectionCaps, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
   auto server = HealthServer(0, 0);
   ASSERT_TRUE(server);
   const uint16_t port = server->port();
-  int ready[2];
-  int release[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  ASSERT_EQ(::pipe(release), 0);
-  rlimit saved{};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
-  rlimit low = saved;
-  low.rlim_cur = OpenDescriptors() + 16;
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-
   // Another process holds 100 connections: more than this process has descriptors left, so
   // the rest wait in the listen backlog, where the old loop retried accept() without pause.
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(release[1]);  // else the read below never sees the parent let go
-    ::close(ready[0]);
-    setrlimit(RLIMIT_NOFILE, &saved);
-    for (int i = 0; i < 100; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_port = htons(port);
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    }
-    char byte = 1;
-    (void)!::write(ready[1], &byte, 1);
-    (void)!::read(release[0], &byte, 1);  // until the parent closes its end
-    ::_exit(0);
-  }
-  ::close(release[0]);
-  ::close(ready[1]);
-  char byte = 0;
-  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
-  ::close(ready[0]);
+  baotong::testing::DescriptorExhaustion exhaustion(port);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const double cpu_before = ProcessCpuSeconds();
+  const double cpu_before = baotong::testing::ProcessCpuSeconds();
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  const double cpu_spent = ProcessCpuSeconds() - cpu_before;
+  const double cpu_spent = baotong::testing::ProcessCpuSeconds() - cpu_before;
   EXPECT_LT(cpu_spent, 0.3) << "the accept loop spins while out of descriptors";
 
   // The other process lets go; with the same low limit the server answers again.
-  ::close(release[1]);
-  ::waitpid(child, nullptr, 0);
+  exhaustion.ReleaseConnections();
   bool answered = false;
   for (int attempt = 0; attempt < 30 && !answered; ++attempt) {
     answered = RawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2)
@@ -568,7 +521,6 @@ TEST(ConnectionCaps, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
     if (!answered)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  setrlimit(RLIMIT_NOFILE, &saved);
   EXPECT_TRUE(answered) << "/healthz did not answer after descriptors were freed";
 }
 

@@ -4,16 +4,10 @@
 #include "gateway/connection_limits.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "gateway/gateway.h"
 #include "gateway/test_support.h"
+#include "support/descriptor_exhaustion.h"
 
 namespace baotong::gateway {
 namespace {
@@ -95,69 +89,21 @@ TEST_F(GatewayConnectionCaps, NoCapByDefault) {
     EXPECT_FALSE(ClosedByGateway(*socket, 20ms));
 }
 
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-size_t OpenDescriptors() {
-  size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
-    ++count;
-  return count;
-}
-
 // Out of descriptors, the accept loop waits instead of retrying at once, and terminals are
 // served again once descriptors are free.
 TEST_F(GatewayConnectionCaps, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
   Start(0);
   const uint16_t port = gateway_->port();
-  int ready[2];
-  int release[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  ASSERT_EQ(::pipe(release), 0);
-  rlimit saved{};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
-  rlimit low = saved;
-  low.rlim_cur = OpenDescriptors() + 16;
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-
   // Another process holds 100 connections: more than this process has descriptors left, so
   // the rest wait in the listen backlog, where the old loop retried accept() without pause.
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(release[1]);
-    ::close(ready[0]);
-    setrlimit(RLIMIT_NOFILE, &saved);
-    for (int i = 0; i < 100; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_port = htons(port);
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    }
-    char byte = 1;
-    (void)!::write(ready[1], &byte, 1);
-    (void)!::read(release[0], &byte, 1);  // until the parent closes its end
-    ::_exit(0);
-  }
-  ::close(release[0]);
-  ::close(ready[1]);
-  char byte = 0;
-  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
-  ::close(ready[0]);
+  baotong::testing::DescriptorExhaustion exhaustion(port);
   std::this_thread::sleep_for(300ms);
-  const double cpu_before = ProcessCpuSeconds();
+  const double cpu_before = baotong::testing::ProcessCpuSeconds();
   std::this_thread::sleep_for(1s);
-  const double cpu_spent = ProcessCpuSeconds() - cpu_before;
+  const double cpu_spent = baotong::testing::ProcessCpuSeconds() - cpu_before;
   EXPECT_LT(cpu_spent, 0.3) << "the accept loop spins while out of descriptors";
 
-  ::close(release[1]);
-  ::waitpid(child, nullptr, 0);
+  exhaustion.ReleaseConnections();  // the limit stays low: the loop recovers under it
   bool served = false;
   for (int attempt = 0; attempt < 30 && !served; ++attempt) {
     try {
@@ -168,7 +114,6 @@ TEST_F(GatewayConnectionCaps, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) 
       std::this_thread::sleep_for(100ms);
     }
   }
-  setrlimit(RLIMIT_NOFILE, &saved);
   EXPECT_TRUE(served) << "no terminal was served after descriptors were freed";
 }
 
