@@ -17,6 +17,8 @@ case "${1:-release}" in
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER=clang++-14 -DBAOTONG_FUZZ=ON -DBAOTONG_SANITIZE=ON \
       -DBAOTONG_TESTS=OFF -DBAOTONG_BENCH=OFF
-    cmake --build build-fuzz -j "$jobs" ;;
+    # The fuzz targets only: the server and the programs they do not link are built (and
+    # tested) in the Release and ASan builds.
+    cmake --build build-fuzz -j "$jobs" --target fuzz_targets ;;
   *) echo "usage: $0 release|asan|fuzz" >&2; exit 2 ;;
 esac
