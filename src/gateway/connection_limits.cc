@@ -10,6 +10,11 @@ ConnectionLimits::Slot ConnectionLimits::Acquire(const std::string& address) {
   std::lock_guard lock(mu_);
   if (total_ && open_ >= total_)
     return nullptr;
+  if (!per_address_) {
+    // No per-address cap: nothing to count by address (the gateway's default).
+    ++open_;
+    return Slot(this, [self = shared_from_this()](const void*) { self->Release({}); });
+  }
   size_t& count = by_address_[address];
   if (per_address_ && count >= per_address_) {
     if (count == 0)
@@ -25,6 +30,8 @@ ConnectionLimits::Slot ConnectionLimits::Acquire(const std::string& address) {
 void ConnectionLimits::Release(const std::string& address) {
   std::lock_guard lock(mu_);
   --open_;
+  if (!per_address_)
+    return;
   auto found = by_address_.find(address);
   if (found != by_address_.end() && --found->second == 0)
     by_address_.erase(found);

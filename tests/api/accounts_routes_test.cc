@@ -1,5 +1,5 @@
 // Issue 13 items 9 and 13 over HTTP: the bounded audit of failed sign-ins, the must-change gate,
-// password change, the administrators' listing and reset.
+// password change, the administrators' listing and reset (audited, administrators only).
 #include <gtest/gtest.h>
 
 #include "api/users.h"
@@ -149,6 +149,58 @@ TEST_F(AccountsApiTest, AdministratorsListUsersAndResetPasswords) {
   auto everything = audit_->List(0, 1000);
   for (const auto& record : everything->items)
     EXPECT_EQ(record.entry.detail.find(one_time), std::string::npos);
+}
+
+// A password reset that cannot be audited changes nothing; only administrators reset; an
+// oversized current password is refused before any hashing.
+TEST_F(AccountsApiTest, AResetThatCannotBeAuditedChangesNothing) {
+  ASSERT_TRUE(
+      database_->Exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
+                      "BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+  auto reset = Send(http::verb::post, "/api/users/police_user/password-reset");
+  EXPECT_EQ(reset.result(), http::status::service_unavailable) << reset.body();
+  EXPECT_EQ(reset.body().find("one_time_password"), std::string::npos);
+  // The old password and the user's session still work.
+  EXPECT_EQ(Get("/api/auth/me", Role::kPolice).result(), http::status::ok);
+  auto login = users_->Login("police_user", kPassword, "127.0.0.1", NowMs());
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, LoginOutcome::Status::kOk);
+}
+
+TEST_F(AccountsApiTest, EveryRoleButTheAdministratorIsRefused) {
+  for (Role role : AllRoles()) {
+    if (role == Role::kAdmin)
+      continue;
+    EXPECT_EQ(Send(http::verb::post, "/api/users/police_user/password-reset", "", role).result(),
+              http::status::forbidden)
+        << RoleId(role);
+  }
+  auto login = users_->Login("police_user", kPassword, "127.0.0.1", NowMs());
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, LoginOutcome::Status::kOk);
+}
+
+TEST_F(AccountsApiTest, AHugeCurrentPasswordIsRefusedUnhashed) {
+  const uint64_t before = users_->password_verifications();
+  const std::string huge(4 << 20, 'p');
+  // Refused with 413, or the connection closed on the oversized body: either way unhashed.
+  try {
+    auto refused = Send(http::verb::post, "/api/auth/password",
+                        Json{{"old_password", huge}, {"new_password", "Another-pass-2026"}}.dump(),
+                        Role::kPolice);
+    EXPECT_TRUE(refused.result() == http::status::payload_too_large ||
+                refused.result() == http::status::bad_request)
+        << refused.result();
+  } catch (const std::exception&) {
+  }
+  EXPECT_EQ(users_->password_verifications(), before);
+  // A password just over the limit but under any body limit: refused without a hash either.
+  auto long_one = Send(
+      http::verb::post, "/api/auth/password",
+      Json{{"old_password", std::string(1025, 'p')}, {"new_password", "Another-pass-2026"}}.dump(),
+      Role::kPolice);
+  EXPECT_NE(long_one.result(), http::status::ok);
+  EXPECT_EQ(users_->password_verifications(), before);
 }
 
 }  // namespace
