@@ -5,25 +5,6 @@
 #include <chrono>
 
 namespace baotong::gateway {
-namespace {
-
-model::Position WithoutExtras(const model::Position& position) {
-  model::Position copy;
-  copy.terminal = position.terminal;
-  copy.serial = position.serial;
-  copy.device_time_ms = position.device_time_ms;
-  copy.receive_time_ms = position.receive_time_ms;
-  copy.alarm = position.alarm;
-  copy.status = position.status;
-  copy.lat_e6 = position.lat_e6;
-  copy.lon_e6 = position.lon_e6;
-  copy.altitude_m = position.altitude_m;
-  copy.speed_dkmh = position.speed_dkmh;
-  copy.direction = position.direction;
-  return copy;
-}
-
-}  // namespace
 
 PositionWriter::PositionWriter(store::PositionStore& store, Metrics& metrics, WriterOptions options)
     : store_(store), metrics_(metrics), options_(options), thread_([this] { Run(); }) {}
@@ -48,8 +29,14 @@ bool PositionWriter::SubmitOrWait(std::vector<Submission>& submissions,
     size_t taken = std::min(room, submissions.size());
     if (options_.on_queued) {
       observed.reserve(taken);
-      for (size_t i = 0; i < taken; ++i)
-        observed.push_back(WithoutExtras(submissions[i].position));
+      for (size_t i = 0; i < taken; ++i) {
+        // Copied without its extras, which are set aside for the copy and put back.
+        model::Position& position = submissions[i].position;
+        std::vector<uint8_t> extras = std::move(position.extras);
+        position.extras.clear();
+        observed.push_back(position);
+        position.extras = std::move(extras);
+      }
     }
     for (size_t i = 0; i < taken; ++i)
       queue_.push_back(std::move(submissions[i]));
