@@ -10,6 +10,7 @@
 #include "pass/pass_store.h"
 #include "pass/qr.h"
 #include "registry/credentials.h"
+#include "registry/validation.h"
 
 namespace baotong::api {
 
@@ -106,6 +107,41 @@ std::optional<pass::PassApplication> VisiblePass(const Call& call, std::string_v
   return std::move(**found);
 }
 
+// Staff applying on a carrier's behalf may leave the carrier blank: it is the one the vehicle
+// is registered to, as the form promises. For a vehicle the registry does not know, the refusal
+// says what to fill in.
+std::optional<Response> FillCarrierFromVehicle(const Call& call, Json& body) {
+  const auto* given = body.contains("carrier_credit_code") ? &body["carrier_credit_code"] : nullptr;
+  const auto blank = [](const Json& value) {
+    if (value.is_null())
+      return true;
+    if (!value.is_string())
+      return false;
+    const auto& text = value.get_ref<const std::string&>();
+    return text.find_first_not_of(" \t\r\n") == std::string::npos;
+  };
+  if (given && !blank(*given))
+    return std::nullopt;
+  auto plate = registry::NormalisePlate(
+      body.contains("plate") && body["plate"].is_string() ? body["plate"].get<std::string>() : "");
+  const bool color_given = body.contains("plate_color") && body["plate_color"].is_number_integer();
+  if (!plate || !color_given)
+    return std::nullopt;  // the request's own checks say what is wrong
+  auto color = registry::ParsePlateColor(body["plate_color"].get<int>());
+  if (!color)
+    return std::nullopt;
+  auto vehicle = call.services.registry.FindVehicle(*plate, *color);
+  if (!vehicle)
+    return Internal(vehicle.error());
+  if (!*vehicle)
+    return ApiError(http::status::bad_request, "carrier_credit_code",
+                    "车辆" + *plate +
+                        "未在平台登记，请填写运输企业的统一社会信用代码 (the vehicle is not "
+                        "registered: carrier_credit_code is required)");
+  body["carrier_credit_code"] = (*vehicle)->carrier_credit_code;
+  return std::nullopt;
+}
+
 Response Apply(Call& call) {
   Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
   if (!body.is_object())
@@ -127,6 +163,8 @@ Response Apply(Call& call) {
     if (body.contains("carrier_credit_code") && body["carrier_credit_code"] != *carrier)
       return Forbidden(call, "为其他企业申请通行证");
     body["carrier_credit_code"] = *carrier;
+  } else if (auto filled = FillCarrierFromVehicle(call, body)) {
+    return std::move(*filled);
   }
   auto parsed = pass::ParseApplicationRequest(body, registry::DateNumber(registry::TodayInChina()));
   if (!parsed)

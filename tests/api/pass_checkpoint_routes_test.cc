@@ -165,6 +165,27 @@ TEST_F(PassCheckpointTest, RevokedPassesTurnBackAndCarriersSeeOnlyTheirOwn) {
       << listed["items"][0].dump();
 }
 
+TEST_F(PassCheckpointTest, StaffLeavingTheCarrierBlankGetTheVehiclesCarrier) {
+  // Staff applying on a carrier's behalf leave the carrier blank or omit it: it is the carrier
+  // the vehicle is registered to, as the form says ("留空则按车辆登记的企业").
+  Json blank = Application("辽C67890");
+  blank["carrier_credit_code"] = "  ";
+  auto applied = Send(http::verb::post, "/api/passes", blank.dump(), Role::kTransport);
+  ASSERT_EQ(applied.result(), http::status::created) << applied.body();
+  EXPECT_EQ(Body(applied)["carrier_credit_code"], testing::kOtherCarrier);
+  Json omitted = Application();
+  omitted.erase("carrier_credit_code");
+  applied = Send(http::verb::post, "/api/passes", omitted.dump(), Role::kTransport);
+  ASSERT_EQ(applied.result(), http::status::created) << applied.body();
+  EXPECT_EQ(Body(applied)["carrier_credit_code"], kTiedongCarrier);
+  // A vehicle the registry does not know: the refusal says to fill the carrier in.
+  Json unknown = Application("辽C99999");
+  unknown["carrier_credit_code"] = "";
+  auto refused = Send(http::verb::post, "/api/passes", unknown.dump(), Role::kTransport);
+  EXPECT_EQ(refused.result(), http::status::bad_request) << refused.body();
+  EXPECT_EQ(ErrorCode(refused), "carrier_credit_code");
+}
+
 TEST_F(PassCheckpointTest, OperatorsScanTokensAndOverrideWithAnAuditedReason) {
   Json pass = Body(Send(http::verb::post, "/api/passes", Application().dump(), Role::kTransport));
   ASSERT_EQ(pass["status"], "approved") << pass.dump();
