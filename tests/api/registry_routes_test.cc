@@ -174,6 +174,12 @@ TEST_F(RegistryRoutesTest, MapLayersCarryTheCityAndTheSites) {
   EXPECT_EQ(layers["features"][0]["properties"]["layer"], "boundary");
   EXPECT_EQ(layers["features"][1]["properties"]["layer"], "site");
   EXPECT_EQ(layers["features"][2]["properties"]["layer"], "site");
+  // Roles without positions.read see the city under their own maps (卫健委's 协查, 卡口).
+  for (Role role : {Role::kHealth, Role::kCheckpoint}) {
+    auto response = Get("/api/map/layers", role);
+    ASSERT_EQ(response.result(), http::status::ok) << response.body();
+    EXPECT_EQ(Body(response)["features"][0]["properties"]["layer"], "boundary");
+  }
 }
 
 }  // namespace

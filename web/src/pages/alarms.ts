@@ -30,6 +30,7 @@ import {
   pager,
 } from '../widgets';
 import { baseMap } from './map';
+import { disposeMap } from '../map-teardown';
 
 const PAGE_SIZE = 50;
 // The list is read again now and then: counts and overdue flags change with time.
@@ -712,7 +713,7 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
   };
 
   const show = (alarm: Alarm, steps: AlarmStep[], track: TrackPoint[]) => {
-    map?.remove();
+    if (map) disposeMap(map);
     map = null;
     clear(body);
     body.dataset.state = 'ready';
@@ -932,7 +933,7 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
     live = false;
     generation++;
     unsubscribe();
-    map?.remove();
+    if (map) disposeMap(map);
     document.querySelector('[data-testid="alarm-dialog"]')?.remove();
   };
 }

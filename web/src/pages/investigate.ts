@@ -23,6 +23,7 @@ import { cityOutline } from '../outline';
 import { formatDuration, fromChinaLocal, plateColorName, toChinaLocal } from '../pass-ui';
 import { button, emptyRow, errorBox, errorText, listTable } from '../widgets';
 import { baseMap } from './map';
+import { disposeMap } from '../map-teardown';
 
 const HOUR_MS = 3600 * 1000;
 const AREA_STYLE: L.PathOptions = {
@@ -406,7 +407,7 @@ function renderAreaSearch(content: HTMLElement): () => void {
 
   return () => {
     live = false;
-    map.remove();
+    disposeMap(map);
     if (window.__baotongInvestigate === hook) delete window.__baotongInvestigate;
   };
 }
@@ -620,6 +621,6 @@ function renderVehicleSearch(content: HTMLElement): () => void {
 
   return () => {
     live = false;
-    map.remove();
+    disposeMap(map);
   };
 }

@@ -21,6 +21,7 @@ import { t } from '../i18n';
 import { errorText, passStatusBadge, effectiveStatus, routesLayer } from '../pass-ui';
 import { canReadAlarms, canReadPositions, session } from '../state';
 import { alarmKindName, alarmStatusBadge, severityBadge } from './alarms';
+import { disposeMap } from '../map-teardown';
 
 const REFRESH_MS = 2500;
 const POSITION_LIMIT = 5000;
@@ -335,7 +336,7 @@ export function renderMap(content: HTMLElement): () => void {
       layer.bringToBack();
       const boundary = layers.features.find((f) => f.properties?.layer === 'boundary');
       const bounds = boundary ? L.geoJSON(boundary).getBounds() : layer.getBounds();
-      if (bounds.isValid()) map.fitBounds(bounds);
+      if (bounds.isValid()) map.fitBounds(bounds, { animate: false });
       mapNode.dataset.layers = 'ready';
     },
     (e) => {
@@ -712,7 +713,7 @@ export function renderMap(content: HTMLElement): () => void {
     live = false;
     window.clearTimeout(timer);
     unsubscribe();
-    map.remove();
+    disposeMap(map);
     if (window.__baotongMap === hook) delete window.__baotongMap;
   };
 }

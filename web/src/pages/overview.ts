@@ -14,6 +14,7 @@ import { cityOutline } from '../outline';
 import { canReadAlarms, canReadPositions, landingRoute } from '../state';
 import { errorBox, errorText } from '../widgets';
 import { baseMap } from './map';
+import { disposeMap } from '../map-teardown';
 
 const REFRESH_MS = 10_000;
 const POSITION_LIMIT = 5000;
@@ -236,6 +237,6 @@ export function renderOverview(content: HTMLElement): () => void {
     window.clearTimeout(timer);
     document.body.classList.remove(BODY_CLASS);
     trends.dispose();
-    map.remove();
+    disposeMap(map);
   };
 }

@@ -5,7 +5,7 @@
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { api, type PassApplication, type PassApplicationInput, type RegistryRecord } from '../api';
-import { clear, el, escapeHtml, textLabel } from '../dom';
+import { clear, el, textLabel } from '../dom';
 import { statusBadge } from '../fields';
 import { t } from '../i18n';
 import {
@@ -20,6 +20,8 @@ import {
 } from '../pass-ui';
 import { can, session } from '../state';
 import { button, errorBox } from '../widgets';
+import { disposeMap } from '../map-teardown';
+import { baseMap } from './map';
 
 const PLATE_COLORS: Array<[number, string]> = [
   [2, '黄色'],
@@ -388,21 +390,8 @@ export function renderPassApply(content: HTMLElement): () => void {
   );
 
   // ---- the map: published routes, the chosen sites, clicked waypoints
-  const ui = session.ui;
   // Clicks add waypoints, so a double click must not zoom as well.
-  const map = L.map(mapNode, {
-    center: ui?.center ?? [41.11, 122.99],
-    zoom: ui?.zoom ?? 11,
-    doubleClickZoom: false,
-  });
-  if (ui?.tile_url) {
-    L.tileLayer(ui.tile_url, {
-      attribution: escapeHtml(ui.tile_attribution || ''),
-      maxZoom: 19,
-    }).addTo(map);
-  } else {
-    mapNode.classList.add('no-tiles');
-  }
+  const map = baseMap(mapNode, { doubleClickZoom: false });
   api.mapLayers().then(
     (layers) => {
       if (!live) return;
@@ -696,7 +685,7 @@ export function renderPassApply(content: HTMLElement): () => void {
     live = false;
     // Leaflet throws if removed mid zoom animation (_leaflet_pos): stop first.
     map.stop();
-    map.remove();
+    disposeMap(map);
   };
 }
 

@@ -14,6 +14,7 @@ import { canConfigureMonitor } from '../state';
 import { button, emptyRow, errorBox, listTable } from '../widgets';
 import { ALARM_KINDS, DEPARTMENTS, alarmKindName, departmentName } from './alarms';
 import { baseMap, zoneLayer, zoneStyle, zoneTooltipText } from './map';
+import { disposeMap } from '../map-teardown';
 
 export const VEHICLE_CLASSES = [
   'tour_bus',
@@ -542,7 +543,7 @@ export function renderZones(content: HTMLElement): () => void {
 
   return () => {
     live = false;
-    map.remove();
+    disposeMap(map);
   };
 }
 
