@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <set>
 
+#include "pass/rules.h"
+
 namespace baotong::pass {
 namespace {
 
@@ -202,8 +204,21 @@ std::string ChinaMinute(int64_t utc_ms) {
   return text;
 }
 
+// The check's name in words, for pages that list findings by kind (the review queue's filter):
+// the code stays for machines.
+namespace {
+std::string_view CheckName(std::string_view code) {
+  for (const auto& reason : ReasonCodes()) {
+    if (reason.code == code)
+      return reason.summary;
+  }
+  return {};
+}
+}  // namespace
+
 ordered_json CheckJson(const Check& check) {
   return {{"code", check.code},
+          {"name", CheckName(check.code)},
           {"outcome", OutcomeId(check.outcome)},
           {"message", check.message},
           {"driver_index",

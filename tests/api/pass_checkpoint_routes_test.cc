@@ -173,6 +173,10 @@ TEST_F(PassCheckpointTest, StaffLeavingTheCarrierBlankGetTheVehiclesCarrier) {
   auto applied = Send(http::verb::post, "/api/passes", blank.dump(), Role::kTransport);
   ASSERT_EQ(applied.result(), http::status::created) << applied.body();
   EXPECT_EQ(Body(applied)["carrier_credit_code"], testing::kOtherCarrier);
+  // Its findings carry their names in words beside the codes (the review queue shows those).
+  ASSERT_FALSE(Body(applied)["checks"].empty()) << applied.body();
+  for (const auto& check : Body(applied)["checks"])
+    EXPECT_FALSE(check["name"].get<std::string>().empty()) << check.dump();
   Json omitted = Application();
   omitted.erase("carrier_credit_code");
   applied = Send(http::verb::post, "/api/passes", omitted.dump(), Role::kTransport);

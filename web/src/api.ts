@@ -1,6 +1,6 @@
 // The HTTP client for /api (contract: notes/api.md). The session is the HttpOnly cookie the login
 // sets, so requests are plain same-origin fetches. Any 401 sends the user back to the login page.
-import { t } from './i18n';
+import { localText, t } from './i18n';
 
 export interface User {
   username: string;
@@ -144,7 +144,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     const apiError = new ApiError(
       response.status,
       error?.code ?? `http_${response.status}`,
-      error?.message ?? `${t('error_generic')} (HTTP ${response.status})`,
+      error?.message ? localText(error.message) : `${t('error_generic')} (HTTP ${response.status})`,
       error?.field,
     );
     if (response.status === 401 && !options.ignoreUnauthorized) onUnauthorized();
@@ -169,6 +169,8 @@ export type CheckOutcome = 'ok' | 'review' | 'reject';
 
 export interface PassCheck {
   code: string;
+  // The check in words (pass::ReasonCodes' summary).
+  name?: string;
   outcome: CheckOutcome;
   message: string;
 }

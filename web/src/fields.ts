@@ -2,7 +2,7 @@
 // list, the key a record is opened by, and formatting of values (dates, times, status badges).
 import type { RegistryRecord } from './api';
 import { el } from './dom';
-import { pick, t } from './i18n';
+import { currentLang, named, pick, t } from './i18n';
 import type { Kind } from './state';
 
 type Label = readonly [string, string];
@@ -19,7 +19,7 @@ export const FIELD_LABELS: Record<string, Label> = {
   vehicle_count: ['车辆数', 'Vehicles'],
   // vehicles
   plate: ['车牌号码', 'Plate'],
-  plate_color: ['车牌颜色代码', 'Plate colour code'],
+  plate_color: ['车牌颜色', 'Plate colour'],
   plate_color_name: ['车牌颜色', 'Plate colour'],
   vehicle_class: ['车辆类型代码', 'Vehicle class id'],
   vehicle_class_name: ['车辆类型', 'Vehicle class'],
@@ -40,7 +40,7 @@ export const FIELD_LABELS: Record<string, Label> = {
   qualification_valid_until: ['从业资格证有效期至', 'Qualification valid until'],
   // terminals
   terminal_id: ['终端ID', 'Terminal ID'],
-  maker: ['制造商', 'Maker'],
+  maker: ['制造商编号', 'Maker ID'],
   model: ['终端型号', 'Model'],
   // health records
   id: ['编号', 'No.'],
@@ -60,7 +60,7 @@ const KIND_LABELS: Partial<Record<Kind, Record<string, Label>>> = {
   drivers: { name: ['姓名', 'Name'] },
   terminals: {
     phone: ['终端手机号', 'SIM number'],
-    plate_color: ['车牌颜色代码', 'Plate colour code'],
+    plate_color: ['车牌颜色', 'Plate colour'],
   },
   health_records: { name: ['姓名', 'Name'], kind: ['检测类型', 'Test kind'] },
   sites: { name: ['场所名称', 'Site name'] },
@@ -204,6 +204,24 @@ export function recordKey(kind: Kind, record: RegistryRecord): string {
   }
 }
 
+// A record's key as staff read it: a vehicle "辽C12345-2" is "辽C12345（黄色牌）".
+export function keyTitle(kind: Kind, key: string): string {
+  const vehicle = kind === 'vehicles' ? /^(.+)-(\d+)$/.exec(key) : null;
+  if (!vehicle) return key;
+  const color = PLATE_COLORS[Number(vehicle[2])];
+  return color ? t('plate_with_color', { plate: vehicle[1], color: pick(color) }) : vehicle[1];
+}
+
+const PLATE_COLORS: Record<number, [string, string]> = {
+  0: ['未上牌', 'unregistered'],
+  1: ['蓝', 'blue'],
+  2: ['黄', 'yellow'],
+  3: ['黑', 'black'],
+  4: ['白', 'white'],
+  5: ['绿', 'green'],
+  9: ['其他', 'other'],
+};
+
 export const STATUSES = ['valid', 'expiring', 'expired', 'missing'] as const;
 
 export function statusBadge(status: unknown, testid = 'status-badge'): HTMLElement {
@@ -242,10 +260,15 @@ const TIME_FIELDS = new Set(['tested_at', 'started_at', 'finished_at']);
 export function formatValue(field: string, value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
   if (TIME_FIELDS.has(field) || field.endsWith('_ms')) return formatTime(value);
+  if (field === 'plate_color' && PLATE_COLORS[Number(value)]) {
+    const code = Number(value);
+    const suffix = currentLang() === 'zh' && code !== 0 && code !== 9 ? '色' : '';
+    return `${pick(PLATE_COLORS[code])}${suffix}`;
+  }
   if (field === 'geometry') {
     const geometry = typeof value === 'string' ? safeParse(value) : value;
     const type = (geometry as { type?: string } | null)?.type;
-    return type ? `GeoJSON ${type}` : JSON.stringify(value);
+    return type ? named('geometry_', type) : '—';
   }
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);

@@ -473,25 +473,25 @@ const DICT: Record<string, [zh: string, en: string]> = {
   rule_classes: ['按车辆类型的阈值', 'Thresholds by vehicle class'],
   rule_enabled: ['启用的规则', 'Rules switched on'],
   rule_speed_limit_kmh: ['限速 km/h', 'Speed limit km/h'],
-  rule_overspeed_for_s: ['超速持续 秒', 'Overspeed for s'],
+  rule_overspeed_for_s: ['超速持续', 'Overspeed for'],
   rule_overspeed_clear_kmh: ['超速解除余量 km/h', 'Overspeed clear margin km/h'],
-  rule_continuous_day_s: ['日间连续驾驶 秒', 'Continuous by day s'],
-  rule_continuous_night_s: ['夜间连续驾驶 秒', 'Continuous by night s'],
-  rule_rest_s: ['最短休息 秒', 'Minimum rest s'],
-  rule_daily_s: ['当日累计驾驶 秒', 'Daily driving s'],
+  rule_continuous_day_s: ['日间连续驾驶', 'Continuous by day'],
+  rule_continuous_night_s: ['夜间连续驾驶', 'Continuous by night'],
+  rule_rest_s: ['最短休息', 'Minimum rest'],
+  rule_daily_s: ['当日累计驾驶', 'Daily driving'],
   rule_stop_speed_kmh: ['停车判定速度 km/h', 'Stopped below km/h'],
-  rule_stop_for_s: ['停车报警 秒', 'Stop alarm after s'],
+  rule_stop_for_s: ['停车报警', 'Stop alarm after'],
   rule_night_ban: ['夜间禁行', 'Night ban'],
   rule_night_speed_reduction: ['夜间降速', 'Night speed reduction'],
   rule_door_rule: ['门感报警', 'Door rule'],
-  rule_off_route_for_s: ['偏离路线持续 秒', 'Off route for s'],
+  rule_off_route_for_s: ['偏离路线持续', 'Off route for'],
   rule_off_route_clear_margin_m: ['回到路线余量 米', 'Back-on-route margin m'],
   rule_off_route_clear_reports: ['回到路线确认次数', 'Back-on-route reports'],
   rule_zone_exit_margin_m: ['驶离区域余量 米', 'Zone exit margin m'],
-  rule_signal_lost_after_s: ['信号中断判定 秒', 'Signal lost after s'],
-  rule_overstay_grace_s: ['逾期出城宽限 秒', 'Overstay grace s'],
+  rule_signal_lost_after_s: ['信号中断判定', 'Signal lost after'],
+  rule_overstay_grace_s: ['逾期出城宽限', 'Overstay grace'],
   rule_night_speed_factor: ['夜间限速系数', 'Night speed factor'],
-  rule_night_bus_clear_stop_s: ['客车夜间停车解除 秒', 'Night bus clear after stop s'],
+  rule_night_bus_clear_stop_s: ['客车夜间停车解除', 'Night bus clear after stop'],
   rule_night_start: ['夜间开始', 'Night starts'],
   rule_night_end: ['夜间结束', 'Night ends'],
   rule_bus_ban_start: ['客车禁行开始', 'Bus ban starts'],
@@ -627,6 +627,59 @@ const DICT: Record<string, [zh: string, en: string]> = {
   error_network: ['无法连接服务器', 'Cannot reach the server'],
   forbidden_page: ['您没有访问此页面的权限', 'You may not open this page'],
   not_found_page: ['页面不存在', 'Page not found'],
+  // Issue 14: words, not codes.
+  operator_system: ['系统', 'System'],
+  alarm_subject_zone: ['监控区域', 'Monitored zone'],
+  role_admin: ['平台管理员', 'Administrator'],
+  role_transport: ['交通运输局', 'Transport bureau'],
+  role_police: ['公安局', 'Police'],
+  role_health: ['卫健委', 'Health commission'],
+  role_district: ['区县政府', 'District'],
+  role_checkpoint: ['卡口操作员', 'Checkpoint operator'],
+  role_carrier: ['运输企业', 'Carrier'],
+  unit_seconds: ['秒', 's'],
+  unit_minutes: ['分钟', 'min'],
+  unit_hours: ['小时', 'h'],
+  geometry_Point: ['点', 'Point'],
+  geometry_MultiPoint: ['多点', 'Points'],
+  geometry_LineString: ['线', 'Line'],
+  geometry_MultiLineString: ['多段线', 'Lines'],
+  geometry_Polygon: ['面', 'Area'],
+  geometry_MultiPolygon: ['多个面', 'Areas'],
+  plate_with_color: ['{plate}（{color}牌）', '{plate} ({color})'],
+  terminal_bit: ['终端报警：{name}', 'Terminal alarm: {name}'],
+  jt808_bit_0: ['紧急报警', 'Emergency'],
+  jt808_bit_1: ['超速报警', 'Overspeed'],
+  jt808_bit_2: ['疲劳驾驶', 'Fatigue driving'],
+  jt808_bit_3: ['危险驾驶行为', 'Dangerous driving'],
+  jt808_bit_4: ['GNSS 模块故障', 'GNSS module fault'],
+  jt808_bit_5: ['GNSS 天线未接或被剪断', 'GNSS antenna cut'],
+  jt808_bit_6: ['GNSS 天线短路', 'GNSS antenna short'],
+  jt808_bit_7: ['主电源欠压', 'Main power low'],
+  jt808_bit_8: ['主电源掉电', 'Main power lost'],
+  jt808_bit_9: ['显示器故障', 'Display fault'],
+  jt808_bit_10: ['语音模块故障', 'TTS fault'],
+  jt808_bit_11: ['摄像头故障', 'Camera fault'],
+  jt808_bit_12: ['道路运输证 IC 卡模块故障', 'IC card module fault'],
+  jt808_bit_13: ['超速预警', 'Overspeed warning'],
+  jt808_bit_14: ['疲劳驾驶预警', 'Fatigue warning'],
+  jt808_bit_15: ['违规行驶', 'Illegal driving'],
+  jt808_bit_16: ['胎压预警', 'Tyre pressure warning'],
+  jt808_bit_17: ['右转盲区异常', 'Right-turn blind spot'],
+  jt808_bit_18: ['当天累计驾驶超时', 'Daily driving exceeded'],
+  jt808_bit_19: ['超时停车', 'Stopped too long'],
+  jt808_bit_20: ['进出区域', 'Zone entry/exit'],
+  jt808_bit_21: ['进出路线', 'Route entry/exit'],
+  jt808_bit_22: ['路段行驶时间不足或过长', 'Section time abnormal'],
+  jt808_bit_23: ['路线偏离', 'Off route'],
+  jt808_bit_24: ['车辆 VSS 故障', 'VSS fault'],
+  jt808_bit_25: ['油量异常', 'Fuel abnormal'],
+  jt808_bit_26: ['车辆被盗', 'Vehicle stolen'],
+  jt808_bit_27: ['非法点火', 'Illegal ignition'],
+  jt808_bit_28: ['非法位移', 'Illegal movement'],
+  jt808_bit_29: ['碰撞预警', 'Collision warning'],
+  jt808_bit_30: ['侧翻预警', 'Rollover warning'],
+  jt808_bit_31: ['非法开门', 'Door opened illegally'],
 };
 
 let lang: Lang = readLang();
@@ -665,4 +718,32 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
 // For labels kept beside their data (field names): [中文, English].
 export function pick(pair: readonly [string, string]): string {
   return lang === 'zh' ? pair[0] : pair[1];
+}
+
+// Server texts read "中文 (English)": the English half is for logs and machine readers. Chinese
+// pages show the Chinese half only; English pages the whole text.
+export function localText(text: string | null | undefined): string {
+  if (!text) return '';
+  if (lang !== 'zh') return text;
+  const chinese = text.replace(/\s*[(（][^()（）\u3400-\u9fff]*[)）]\s*$/u, '').trim();
+  return chinese || text;
+}
+
+// A key or code in words where the dictionary knows it: t(`${prefix}${code}`), else the code.
+export function named(prefix: string, code: string | null | undefined): string {
+  if (!code) return '—';
+  const key = `${prefix}${code}`;
+  const text = t(key);
+  return text === key ? code : text;
+}
+
+// Who did something: the system's own steps say 系统, people their account.
+export function operatorName(by: string | null | undefined): string {
+  if (!by) return '—';
+  return by === 'system' ? t('operator_system') : by;
+}
+
+// JT/T 808 terminal alarm bit N (位置信息汇报 报警标志) in words.
+export function terminalBitName(bit: number): string {
+  return named('jt808_bit_', String(bit));
 }

@@ -2,9 +2,9 @@
 // decision), the checks table, China-time <input type="datetime-local"> values, durations, the
 // small action dialog, and the published freight routes drawn on a Leaflet map.
 import L from 'leaflet';
-import { type Decision, type PassApplication, type PassCheck } from './api';
+import { api, type Decision, type PassApplication, type PassCheck } from './api';
 import { el, textLabel } from './dom';
-import { pick, t } from './i18n';
+import { localText, pick, t } from './i18n';
 import { button, confirming, dialogShell, errorBox, errorText } from './widgets';
 
 // JT/T 808 plate colour codes (registry records.h).
@@ -99,8 +99,8 @@ export function checksTable(checks: PassCheck[] | undefined, onlyConcerns = fals
           class: `check-${check.outcome}`,
         },
         el('td', {}, outcomeBadge(check.outcome)),
-        el('td', { class: 'check-message' }, check.message || '—'),
-        el('td', { class: 'check-code' }, check.code),
+        el('td', { class: 'check-message' }, localText(check.message) || '—'),
+        el('td', { class: 'check-code' }, check.name || check.code),
       ),
     );
   }
@@ -254,4 +254,38 @@ export function routesLayer(routes: GeoJSON.FeatureCollection, highlight?: strin
       );
     },
   });
+}
+
+// Site names by code, from the city's layers (every role reads them): pages that hold a pass's
+// destination codes show the names. One request per page load.
+let siteNamesRequest: Promise<Map<string, string>> | null = null;
+export function siteNames(): Promise<Map<string, string>> {
+  siteNamesRequest ??= api.mapLayers().then(
+    (layers) => {
+      const names = new Map<string, string>();
+      for (const feature of layers.features) {
+        const props = feature.properties ?? {};
+        if (props.layer === 'site' && props.code)
+          names.set(String(props.code), String(props.name ?? props.code));
+      }
+      return names;
+    },
+    () => {
+      siteNamesRequest = null;
+      return new Map<string, string>();
+    },
+  );
+  return siteNamesRequest;
+}
+
+// Destination sites as text: names where known, the code otherwise; filled in when the names
+// arrive.
+export function siteNamesNode(codes: string[] | undefined, testid = 'pass-sites'): HTMLElement {
+  const node = el('span', { testid }, (codes ?? []).join('，') || '—');
+  if (codes && codes.length > 0) {
+    void siteNames().then((names) => {
+      node.textContent = codes.map((code) => names.get(code) ?? code).join('，');
+    });
+  }
+  return node;
 }

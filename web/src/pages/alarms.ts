@@ -16,7 +16,7 @@ import {
 } from '../api';
 import { clear, el, textLabel } from '../dom';
 import { formatTime } from '../fields';
-import { t } from '../i18n';
+import { localText, operatorName, t, terminalBitName } from '../i18n';
 import { errorText, plateColorName } from '../pass-ui';
 import { canHandleAlarms } from '../state';
 import {
@@ -381,7 +381,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
         alarm.plate || alarm.terminal,
         alarm.active ? null : el('span', { class: 'stat-muted' }, ` · ${t('alarm_cleared')}`),
       ),
-      el('td', { 'data-field': 'detail', class: 'detail-cell' }, alarm.detail || '—'),
+      el('td', { 'data-field': 'detail', class: 'detail-cell' }, localText(alarm.detail) || '—'),
       el(
         'td',
         { 'data-field': 'department' },
@@ -470,7 +470,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     page.dataset.alerts = String(alerts);
     banner.hidden = false;
     banner.dataset.id = String(alarm.id);
-    banner.textContent = `${t(`severity_${alarm.severity}`)} · ${alarmKindName(alarm.kind, alarm.kind_name)} · ${alarm.plate || alarm.terminal} · ${alarm.detail || ''}`;
+    banner.textContent = `${t(`severity_${alarm.severity}`)} · ${alarmKindName(alarm.kind, alarm.kind_name)} · ${alarm.plate || alarm.terminal} · ${localText(alarm.detail)}`;
     banner.classList.remove('flash');
     void banner.offsetWidth; // restart the animation
     banner.classList.add('flash');
@@ -663,6 +663,36 @@ function row(label: string, value: Node | string | null, testid?: string): HTMLE
 }
 
 // A step as the history names it ("acknowledge" or "acknowledged", ...); an unknown one as sent.
+// What an alarm is about: a zone or route by its name, a terminal's alarm bit by its meaning.
+let zoneNamesRequest: Promise<Map<string, string>> | null = null;
+function zoneNames(): Promise<Map<string, string>> {
+  zoneNamesRequest ??= api.zones().then(
+    ({ zones }) => new Map((zones ?? []).map((zone) => [zone.code, zone.name || zone.code])),
+    () => {
+      zoneNamesRequest = null;
+      return new Map<string, string>();
+    },
+  );
+  return zoneNamesRequest;
+}
+
+export function subjectNode(subject: string | null | undefined): HTMLElement {
+  const node = el('span', { testid: 'alarm-subject', 'data-subject': subject ?? '' }, '—');
+  if (!subject) return node;
+  const bit = /^bit(\d+)$/.exec(subject);
+  if (bit) {
+    node.textContent = t('terminal_bit', { name: terminalBitName(Number(bit[1])) });
+    return node;
+  }
+  // Until the names arrive (or for a zone since deleted): the kind of place, not its code.
+  node.textContent = subject.startsWith('route:') ? t('zone_kind_route') : t('alarm_subject_zone');
+  void zoneNames().then((names) => {
+    const name = names.get(subject);
+    if (name) node.textContent = name;
+  });
+  return node;
+}
+
 function stepName(step: string): string {
   const key = `alarm_step_${step}`;
   const text = t(key);
@@ -768,8 +798,8 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
         'tbody',
         {},
         row(t('alarm_kind'), alarmKindName(alarm.kind, alarm.kind_name)),
-        row(t('alarm_subject'), alarm.subject || '—'),
-        row(t('alarm_detail'), alarm.detail || '—', 'alarm-detail-text'),
+        row(t('alarm_subject'), subjectNode(alarm.subject)),
+        row(t('alarm_detail'), localText(alarm.detail) || '—', 'alarm-detail-text'),
         row(t('plate'), plateText || '—'),
         row(t('terminal'), alarm.terminal),
         row(
@@ -799,7 +829,7 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
         row(
           t('alarm_acknowledged'),
           alarm.acknowledged_by
-            ? `${alarm.acknowledged_by} · ${formatTime(alarm.acknowledged_at_ms)}`
+            ? `${operatorName(alarm.acknowledged_by)} · ${formatTime(alarm.acknowledged_at_ms)}`
             : '—',
         ),
         row(
@@ -815,7 +845,7 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
             ? [
                 alarm.outcome,
                 alarm.handle_note,
-                `${alarm.handled_by} · ${formatTime(alarm.handled_at_ms)}`,
+                `${operatorName(alarm.handled_by)} · ${formatTime(alarm.handled_at_ms)}`,
               ]
                 .filter(Boolean)
                 .join(' · ')
@@ -823,7 +853,9 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
         ),
         row(
           t('alarm_closed'),
-          alarm.closed_by ? `${alarm.closed_by} · ${formatTime(alarm.closed_at_ms)}` : '—',
+          alarm.closed_by
+            ? `${operatorName(alarm.closed_by)} · ${formatTime(alarm.closed_at_ms)}`
+            : '—',
         ),
         row(t('alarm_text_status'), textStatus(alarm.text_status)),
       ),
@@ -839,9 +871,15 @@ export function renderAlarmDetail(content: HTMLElement, id: string): () => void 
           'tr',
           { testid: 'alarm-step', 'data-step': step.step },
           el('td', {}, stepName(step.step)),
-          el('td', {}, step.by || '—'),
+          el('td', {}, operatorName(step.by)),
           el('td', {}, formatTime(step.at_ms)),
-          el('td', {}, [step.to, step.outcome].filter(Boolean).join(' · ') || '—'),
+          el(
+            'td',
+            {},
+            [step.to, step.step.startsWith('text_') ? textStatus(step.outcome) : step.outcome]
+              .filter(Boolean)
+              .join(' · ') || '—',
+          ),
           el('td', { class: 'detail-cell' }, step.note || '—'),
         ),
       );

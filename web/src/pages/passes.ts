@@ -4,8 +4,9 @@
 import { api, type PassApplication } from '../api';
 import { clear, el } from '../dom';
 import { formatTime } from '../fields';
-import { t } from '../i18n';
+import { named, t } from '../i18n';
 import {
+  siteNamesNode,
   PASS_STATUSES,
   checksTable,
   effectiveStatus,
@@ -264,7 +265,7 @@ export function renderPassDetail(content: HTMLElement, id: string): () => void {
         ),
         row(t('cargo'), cargo),
         row(t('origin'), pass.origin || '—'),
-        row(t('destination_sites'), (pass.destination_site_codes ?? []).join('，') || '—'),
+        row(t('destination_sites'), siteNamesNode(pass.destination_site_codes)),
         row(t('route'), routeCell),
         row(t('window'), windowText(pass)),
         row(t('planned_exit'), formatTime(pass.planned_exit_ms)),
@@ -272,7 +273,9 @@ export function renderPassDetail(content: HTMLElement, id: string): () => void {
         row(t('valid_until'), formatTime(pass.valid_until_ms)),
         row(
           t('applicant'),
-          [pass.applicant, pass.applicant_role].filter(Boolean).join(' · ') || '—',
+          [pass.applicant, pass.applicant_role ? named('role_', pass.applicant_role) : '']
+            .filter(Boolean)
+            .join(' · ') || '—',
         ),
         row(t('created_at'), formatTime(pass.created_at_ms)),
       ),

@@ -11,6 +11,7 @@ import {
   VEHICLE_CLASSES,
   detailFields,
   fieldLabel,
+  keyTitle,
   recordKey,
   statusBadge,
   valueNode,
@@ -243,7 +244,15 @@ export function renderRegistryDetail(content: HTMLElement, kind: Kind, key: stri
   );
   content.append(
     el('div', { class: 'page-head' }, back),
-    el('h2', { class: 'page-title' }, t(`kind_${kind}`), ' · ', t('record_detail'), ' · ', key),
+    el(
+      'h2',
+      { class: 'page-title' },
+      t(`kind_${kind}`),
+      ' · ',
+      t('record_detail'),
+      ' · ',
+      keyTitle(kind, key),
+    ),
     body,
   );
 

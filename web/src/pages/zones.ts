@@ -8,7 +8,7 @@ import 'leaflet/dist/leaflet.css';
 import { ApiError, api, type RuleSettings, type Zone, type ZoneInput } from '../api';
 import { clear, el, textLabel } from '../dom';
 import { drawTool, shapeGeoJson } from '../draw';
-import { t } from '../i18n';
+import { t, terminalBitName } from '../i18n';
 import { errorText } from '../pass-ui';
 import { canConfigureMonitor } from '../state';
 import { button, emptyRow, errorBox, listTable } from '../widgets';
@@ -550,11 +550,16 @@ export function renderZones(content: HTMLElement): () => void {
 // ---- thresholds
 
 type Path = Array<string | number>;
-type Leaf = {
-  path: Path;
-  kind: 'number' | 'boolean' | 'string' | 'minute' | 'time' | 'numbers';
-  input: HTMLInputElement;
-};
+type Leaf =
+  | {
+      path: Path;
+      kind: 'number' | 'boolean' | 'string' | 'minute' | 'time' | 'numbers';
+      input: HTMLInputElement;
+    }
+  // Seconds shown in a chosen unit.
+  | { path: Path; kind: 'duration'; input: HTMLInputElement; unit: HTMLSelectElement }
+  // A list of JT/T 808 alarm bits as named checkboxes.
+  | { path: Path; kind: 'bits'; boxes: HTMLInputElement[] };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -605,6 +610,50 @@ export function renderRules(content: HTMLElement): () => void {
     } else if (typeof value === 'string' && TIME_TEXT.test(value)) {
       input = el('input', { class: 'input', type: 'time', value });
       kind = 'time';
+    } else if (isNumberList(value) && key.endsWith('_bits')) {
+      // Terminal alarm bits by their meaning, not their numbers.
+      const chosen = new Set(value);
+      const boxes = Array.from({ length: 32 }, (_, bit) => {
+        const box = el('input', { type: 'checkbox', 'data-bit': bit });
+        box.checked = chosen.has(bit);
+        box.disabled = !editable;
+        return box;
+      });
+      leaves.push({ path, kind: 'bits', boxes });
+      return el(
+        'div',
+        { class: 'checkbox-group bits-group', testid: `rule-${pathText(path)}` },
+        ...boxes.map((box, bit) =>
+          el('label', { class: 'checkbox-label' }, box, ' ', terminalBitName(bit)),
+        ),
+      );
+    } else if (typeof value === 'number' && key.endsWith('_s')) {
+      // Durations in the unit a person would say: 4 小时, 15 分钟, 30 秒.
+      const factor =
+        value >= 3600 && value % 3600 === 0 ? 3600 : value >= 60 && value % 60 === 0 ? 60 : 1;
+      input = el('input', {
+        class: 'input input-number',
+        type: 'number',
+        step: 'any',
+        min: 0,
+        value: String(value / factor),
+      });
+      const unit = el(
+        'select',
+        { class: 'input input-unit', 'data-unit-for': pathText(path) },
+        ...[
+          [1, t('unit_seconds')],
+          [60, t('unit_minutes')],
+          [3600, t('unit_hours')],
+        ].map(([seconds, label]) => el('option', { value: String(seconds) }, String(label))),
+      );
+      unit.value = String(factor);
+      unit.disabled = !editable;
+      input.dataset.path = pathText(path);
+      input.setAttribute('data-testid', `rule-${pathText(path)}`);
+      input.disabled = !editable;
+      leaves.push({ path, kind: 'duration', input, unit });
+      return el('span', { class: 'duration-input' }, input, unit);
     } else if (isNumberList(value)) {
       input = el('input', { class: 'input wide', value: value.join(', ') });
       kind = 'numbers';
@@ -721,7 +770,14 @@ export function renderRules(content: HTMLElement): () => void {
     const result = structuredClone(original) as Record<string, unknown>;
     for (const leaf of leaves) {
       let value: unknown;
-      if (leaf.kind === 'boolean') value = leaf.input.checked;
+      if (leaf.kind === 'bits')
+        value = leaf.boxes.flatMap((box, bit) => (box.checked ? [bit] : []));
+      else if (leaf.kind === 'duration') {
+        const amount = Number(leaf.input.value);
+        if (leaf.input.value.trim() === '' || !Number.isFinite(amount) || amount < 0)
+          return pathText(leaf.path);
+        value = Math.round(amount * Number(leaf.unit.value));
+      } else if (leaf.kind === 'boolean') value = leaf.input.checked;
       else if (leaf.kind === 'string' || leaf.kind === 'time') value = leaf.input.value;
       else if (leaf.kind === 'numbers') {
         const parts = leaf.input.value.split(/[,，\s]+/).filter(Boolean);
@@ -789,7 +845,8 @@ export function renderRules(content: HTMLElement): () => void {
       error.textContent = message;
       error.hidden = false;
       if (!path) return;
-      const input = leaves.find((l) => l.input.dataset.path === path)?.input;
+      const found = leaves.find((l) => l.kind !== 'bits' && l.input.dataset.path === path);
+      const input = found && found.kind !== 'bits' ? found.input : undefined;
       input?.classList.add('invalid');
       input?.focus();
     };
@@ -797,7 +854,7 @@ export function renderRules(content: HTMLElement): () => void {
       event.preventDefault();
       error.hidden = true;
       saved.hidden = true;
-      for (const leaf of leaves) leaf.input.classList.remove('invalid');
+      for (const leaf of leaves) if (leaf.kind !== 'bits') leaf.input.classList.remove('invalid');
       const next = collect();
       if (typeof next === 'string') return markInvalid(next, t('rules_bad_value', { field: next }));
       save.disabled = true;
