@@ -12,6 +12,7 @@ packages=(
   libssl-dev                        # HTTPS (Boost.Beast over OpenSSL 3)
   libsodium-dev libxlsxwriter-dev   # passwords (argon2id), pass signatures (Ed25519), Excel exports
   libqrencode-dev libpng-dev        # QR codes of entry passes (SVG and PNG)
+  libgdal-dev                       # geodata files and .xlsx workbooks (GDAL/OGR)
   chromium fonts-wqy-microhei   # browser tests (playwright-core) and Chinese text in screenshots
 )
 # The dashboard is built with Node.js and npm; a machine that already has them (e.g. from
