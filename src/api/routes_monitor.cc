@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <ctime>
 #include <mutex>
 
 #include "alarm/alarm_service.h"
@@ -130,32 +131,32 @@ Response Vehicle(Call& call, MonitoringControl& monitoring, std::string_view ter
   return JsonResponse(http::status::ok, body);
 }
 
-Response ListAlarms(Call& call, MonitoringControl& monitoring) {
-  Response error;
-  auto paging = ReadPaging(call, 50, alarm::kMaxAlarmListLimit, error);
-  if (!paging)
-    return error;
+// The alarm centre's filters (status, kind, severity, department, plate, overdue, from, to) and
+// the caller's district scope; nullopt (and `error` set) for a malformed one.
+std::optional<alarm::AlarmQuery> AlarmQueryOf(const Call& call, Response& error) {
   alarm::AlarmQuery query;
-  query.offset = paging->offset;
-  query.limit = paging->limit;
+  const auto refuse = [&error](std::string_view message) {
+    error = BadRequest(message);
+    return std::nullopt;
+  };
   if (auto status = call.Param("status"); status && !status->empty()) {
     if (*status == "open") {
       query.open_only = true;
     } else if (auto parsed = alarm::ParseStatus(*status)) {
       query.status = *parsed;
     } else {
-      return BadRequest("status 取值无效 (unknown status)");
+      return refuse("status 取值无效 (unknown status)");
     }
   }
   if (auto kind = call.Param("kind"); kind && !kind->empty()) {
     query.kind = monitor::ParseAlarmKind(*kind);
     if (!query.kind)
-      return BadRequest("kind 取值无效 (unknown alarm kind)");
+      return refuse("kind 取值无效 (unknown alarm kind)");
   }
   if (auto severity = call.Param("severity"); severity && !severity->empty()) {
     auto parsed = ParseNumber<int>(*severity);
     if (!parsed || !alarm::IsSeverity(*parsed))
-      return BadRequest("severity 应为 1-4 (severity must be 1-4)");
+      return refuse("severity 应为 1-4 (severity must be 1-4)");
     query.severity = *parsed;
   }
   if (auto department = call.Param("department"); department && !department->empty())
@@ -168,13 +169,26 @@ Response ListAlarms(Call& call, MonitoringControl& monitoring) {
     if (auto text = call.Param(name); text && !text->empty()) {
       auto parsed = ParseNumber<int64_t>(*text);
       if (!parsed)
-        return BadRequest("from、to 应为毫秒时间 (from and to are epoch milliseconds)");
+        return refuse("from、to 应为毫秒时间 (from and to are epoch milliseconds)");
       *target = *parsed;
     }
   }
   // A district account's scope is part of the query, so paging and totals stay right.
   query.district = call.principal.district;
-  auto page = monitoring.alarms().List(query, call.now_ms);
+  return query;
+}
+
+Response ListAlarms(Call& call, MonitoringControl& monitoring) {
+  Response error;
+  auto paging = ReadPaging(call, 50, alarm::kMaxAlarmListLimit, error);
+  if (!paging)
+    return error;
+  auto query = AlarmQueryOf(call, error);
+  if (!query)
+    return error;
+  query->offset = paging->offset;
+  query->limit = paging->limit;
+  auto page = monitoring.alarms().List(*query, call.now_ms);
   if (!page)
     return Internal(page.error());
   Json items = Json::array();
@@ -253,17 +267,20 @@ std::string TextField(const Json& body, const char* name) {
   return found->get<std::string>();
 }
 
-Response AlarmStep(Call& call, MonitoringControl& monitoring, std::string_view id_text,
-                   std::string_view action) {
+Json RequestObject(const Call& call) {
+  if (call.request.body().empty())
+    return Json::object();
+  return Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
+}
+
+// One handling step on one alarm with `body`'s note, to and outcome: the single route and each
+// alarm of a bulk request go through here, so each change is checked and audited alike.
+Response StepOne(Call& call, MonitoringControl& monitoring, std::string_view id_text,
+                 std::string_view action, const Json& body) {
   Response error;
   auto found = VisibleAlarm(call, monitoring, id_text, error);
   if (!found)
     return error;
-  Json body = Json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
-  if (call.request.body().empty())
-    body = Json::object();
-  if (!body.is_object())
-    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
   const std::string note = TextField(body, "note");
   const std::string& by = call.principal.username;
   alarm::AlarmService& alarms = monitoring.alarms();
@@ -302,6 +319,127 @@ Response AlarmStep(Call& call, MonitoringControl& monitoring, std::string_view i
   call.Audit("alarm." + std::string(action), "alarms/" + std::to_string(found->id), detail.dump());
   return JsonResponse(http::status::ok,
                       Json{{"alarm", ShownAlarm(*done, call.principal, call.now_ms)}});
+}
+
+Response AlarmStep(Call& call, MonitoringControl& monitoring, std::string_view id_text,
+                   std::string_view action) {
+  Json body = RequestObject(call);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  return StepOne(call, monitoring, id_text, action, body);
+}
+
+constexpr size_t kMaxBulkAlarms = 200;
+
+// POST /api/alarms/bulk {"action", "ids", "note", "to", "outcome"}: one step with one comment
+// on many alarms. Each alarm is stepped (and audited) as the single route does; the answer lists
+// every alarm's result, so a partial failure names the alarms that failed and why.
+Response BulkStep(Call& call, MonitoringControl& monitoring) {
+  Json body = RequestObject(call);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  const std::string action = TextField(body, "action");
+  if (action != "acknowledge" && action != "dispatch" && action != "handle" && action != "close")
+    return BadRequest(
+        "action 应为 acknowledge、dispatch、handle 或 close (action: acknowledge, dispatch, "
+        "handle or close)");
+  const auto ids = body.find("ids");
+  if (ids == body.end() || !ids->is_array() || ids->empty() || ids->size() > kMaxBulkAlarms)
+    return BadRequest("ids 应为 1 至 200 个报警编号 (ids: 1 to 200 alarm ids)");
+  std::vector<int64_t> unique_ids;
+  for (const auto& id : *ids) {
+    if (!id.is_number_integer())
+      return BadRequest("报警编号应为整数 (alarm ids are integers)");
+    if (std::find(unique_ids.begin(), unique_ids.end(), id.get<int64_t>()) == unique_ids.end())
+      unique_ids.push_back(id.get<int64_t>());
+  }
+  Json results = Json::array();
+  int succeeded = 0;
+  for (int64_t id : unique_ids) {
+    Response one = StepOne(call, monitoring, std::to_string(id), action, body);
+    Json answer = Json::parse(one.body(), nullptr, /*allow_exceptions=*/false);
+    const bool ok = one.result() == http::status::ok;
+    succeeded += ok ? 1 : 0;
+    Json result{{"id", id}, {"ok", ok}, {"status", one.result_int()}};
+    if (ok && answer.is_object())
+      result["alarm"] = std::move(answer["alarm"]);
+    else if (answer.is_object())
+      result["error"] = std::move(answer["error"]);
+    results.push_back(std::move(result));
+  }
+  return JsonResponse(http::status::ok,
+                      Json{{"action", action},
+                           {"succeeded", succeeded},
+                           {"failed", static_cast<int>(unique_ids.size()) - succeeded},
+                           {"results", std::move(results)}});
+}
+
+// CSV text: quoted when it holds a comma, quote or line break.
+std::string CsvCell(const Json& value) {
+  std::string text;
+  if (value.is_string())
+    text = value.get<std::string>();
+  else if (!value.is_null())
+    text = value.dump();
+  if (text.find_first_of(",\"\r\n") == std::string::npos)
+    return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"')
+      quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string ChinaTimeText(int64_t ms) {
+  if (ms <= 0)
+    return "";
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000 + 8 * 3600);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
+  return text;
+}
+
+constexpr int64_t kMaxAlarmExportRows = 20'000;
+
+// GET /api/alarms/export.csv with the listing's filters: the alarms as the caller sees them
+// (district scope, masked free text), UTF-8 with a BOM so that Excel reads the Chinese.
+Response ExportAlarms(Call& call, MonitoringControl& monitoring) {
+  Response error;
+  auto query = AlarmQueryOf(call, error);
+  if (!query)
+    return error;
+  std::string csv =
+      "\xEF\xBB\xBF编号,车牌号码,报警类型,严重程度,责任部门,所属区县,状态,次数,首次报警时间,"
+      "最近报警时间,报警详情,纬度,经度,速度(km/h)\r\n";
+  int64_t rows = 0;
+  query->limit = alarm::kMaxAlarmListLimit;
+  for (query->offset = 0; rows < kMaxAlarmExportRows; query->offset += query->limit) {
+    auto page = monitoring.alarms().List(*query, call.now_ms);
+    if (!page)
+      return Internal(page.error());
+    for (const auto& item : page->items) {
+      Json shown = ShownAlarm(item, call.principal, call.now_ms);
+      csv += CsvCell(shown["id"]) + "," + CsvCell(shown["plate"]) + "," +
+             CsvCell(shown["kind_name"]) + "," + CsvCell(shown["severity_name"]) + "," +
+             CsvCell(shown["department_name"]) + "," + CsvCell(shown["district"]) + "," +
+             CsvCell(shown["status_name"]) + "," + CsvCell(shown["count"]) + "," +
+             CsvCell(ChinaTimeText(item.first_at_ms)) + "," +
+             CsvCell(ChinaTimeText(item.last_at_ms)) + "," + CsvCell(shown["detail"]) + "," +
+             CsvCell(shown["lat"]) + "," + CsvCell(shown["lon"]) + "," +
+             CsvCell(shown["speed_kmh"]) + "\r\n";
+      ++rows;
+    }
+    if (page->items.size() < static_cast<size_t>(query->limit))
+      break;
+  }
+  // Where vehicles were and when, in bulk: recorded as other exports are.
+  if (!call.Audit("alarm.export", "alarms/export.csv", Json{{"rows", rows}}.dump()))
+    return AuditUnavailable();
+  return Attachment(std::move(csv), "text/csv; charset=utf-8", "alarms.csv");
 }
 
 Json ZoneEntryJson(const ZoneEntry& entry) {
@@ -479,6 +617,16 @@ std::optional<Response> RouteMonitoring(Call& call) {
     if (auto refused = require(Permission::kAlarmsRead, "查看报警"))
       return refused;
     return ListAlarms(call, *monitoring);
+  }
+  if (path == "/api/alarms/bulk" && method == http::verb::post) {
+    if (auto refused = require(Permission::kAlarmsHandle, "处置报警"))
+      return refused;
+    return BulkStep(call, *monitoring);
+  }
+  if (path == "/api/alarms/export.csv" && is_get) {
+    if (auto refused = require(Permission::kAlarmsRead, "导出报警"))
+      return refused;
+    return ExportAlarms(call, *monitoring);
   }
   if (path.starts_with(std::string(kAlarms) + "/")) {
     std::string_view rest = path.substr(kAlarms.size() + 1);

@@ -101,6 +101,73 @@ TEST_F(MonitoringRoutesTest, ADistrictSeesOnlyItsOwnAlarms) {
   EXPECT_EQ(Get("/api/alarms", Role::kCheckpoint).result(), http::status::forbidden);
 }
 
+TEST_F(MonitoringRoutesTest, BulkStepsReportEachAlarmAndAuditEachChange) {
+  const int64_t own = Raise("铁东区", monitor::AlarmKind::kStopOutsideSite);
+  const int64_t second = Raise("铁东区", monitor::AlarmKind::kDoorOpen);
+  const int64_t other = Raise("海城市", monitor::AlarmKind::kStopOutsideSite);
+  // A district acknowledges three with one comment: its own two change; the other district's
+  // is reported as not found, as the single route answers, and is left as it was.
+  auto bulk = Post("/api/alarms/bulk",
+                   {{"action", "acknowledge"}, {"ids", {own, second, other}}, {"note", "批量确认"}},
+                   Role::kDistrict);
+  ASSERT_EQ(bulk.result(), http::status::ok) << bulk.body();
+  Json answer = Body(bulk);
+  EXPECT_EQ(answer["succeeded"], 2);
+  EXPECT_EQ(answer["failed"], 1);
+  ASSERT_EQ(answer["results"].size(), 3u);
+  EXPECT_TRUE(answer["results"][0]["ok"]);
+  EXPECT_EQ(answer["results"][0]["alarm"]["status"], "acknowledged");
+  EXPECT_FALSE(answer["results"][2]["ok"]);
+  EXPECT_EQ(answer["results"][2]["status"], 404);
+  EXPECT_EQ(answer["results"][2]["error"]["code"], "not_found");
+  EXPECT_EQ(Body(Get("/api/alarms/" + std::to_string(other)))["alarm"]["status"], "raised");
+  // Each change is in the audit log as a single step's is.
+  AuditFilter filter;
+  filter.action = "alarm.acknowledge";
+  auto audited = audit_->List(0, 10, filter);
+  ASSERT_TRUE(audited);
+  EXPECT_EQ(audited->total, 2);
+  // A dispatch needs its "to", per alarm as on the single route.
+  auto missing_to =
+      Post("/api/alarms/bulk", {{"action", "dispatch"}, {"ids", {own}}}, Role::kDistrict);
+  EXPECT_EQ(Body(missing_to)["results"][0]["status"], 400);
+  auto dispatched = Post("/api/alarms/bulk",
+                         {{"action", "dispatch"},
+                          {"ids", {own, second}},
+                          {"to", "铁东区交警大队"},
+                          {"note", "请处置"}},
+                         Role::kDistrict);
+  EXPECT_EQ(Body(dispatched)["succeeded"], 2) << dispatched.body();
+  // Malformed requests and roles that may not handle alarms are refused whole.
+  EXPECT_EQ(Post("/api/alarms/bulk", {{"action", "delete"}, {"ids", {own}}}).result(),
+            http::status::bad_request);
+  EXPECT_EQ(Post("/api/alarms/bulk", {{"action", "close"}, {"ids", Json::array()}}).result(),
+            http::status::bad_request);
+  EXPECT_EQ(
+      Post("/api/alarms/bulk", {{"action", "close"}, {"ids", {own}}}, Role::kCheckpoint).result(),
+      http::status::forbidden);
+}
+
+TEST_F(MonitoringRoutesTest, TheExportHoldsWhatTheCallerMaySee) {
+  Raise("铁东区", monitor::AlarmKind::kStopOutsideSite);
+  Raise("海城市", monitor::AlarmKind::kStopOutsideSite);
+  auto all = Get("/api/alarms/export.csv");
+  ASSERT_EQ(all.result(), http::status::ok) << all.body();
+  EXPECT_NE(all.body().find("辽C12345"), std::string::npos);
+  EXPECT_NE(all.body().find("辽C67890"), std::string::npos);
+  auto district = Get("/api/alarms/export.csv", Role::kDistrict);
+  ASSERT_EQ(district.result(), http::status::ok);
+  EXPECT_NE(district.body().find("辽C12345"), std::string::npos);
+  EXPECT_EQ(district.body().find("辽C67890"), std::string::npos);
+  EXPECT_EQ(Get("/api/alarms/export.csv?status=bogus").result(), http::status::bad_request);
+  EXPECT_EQ(Get("/api/alarms/export.csv", Role::kCheckpoint).result(), http::status::forbidden);
+  AuditFilter filter;
+  filter.action = "alarm.export";
+  auto audited = audit_->List(0, 10, filter);
+  ASSERT_TRUE(audited);
+  EXPECT_EQ(audited->total, 2);
+}
+
 class LiveFeed {
  public:
   explicit LiveFeed(uint16_t port) : socket_(context_) {

@@ -365,6 +365,19 @@ export interface AlarmPage {
 
 export type AlarmAction = 'acknowledge' | 'dispatch' | 'handle' | 'close';
 
+export interface AlarmBulkResult {
+  action: AlarmAction;
+  succeeded: number;
+  failed: number;
+  results: Array<{
+    id: number;
+    ok: boolean;
+    status: number;
+    alarm?: Alarm;
+    error?: { code: string; message: string };
+  }>;
+}
+
 export type ZoneKind = 'restricted' | 'site' | 'route' | 'city';
 
 export interface ZoneWindow {
@@ -490,6 +503,11 @@ export const api = {
     request<{ alarm: Alarm; steps: AlarmStep[]; track: TrackPoint[] }>(`/api/alarms/${id}`),
   alarmAction: (id: number, action: AlarmAction, body: Record<string, string>) =>
     request<{ alarm: Alarm }>(`/api/alarms/${id}/${action}`, json('POST', body)),
+  // One step with one comment on many alarms; each alarm's result is reported.
+  alarmBulk: (body: { action: AlarmAction; ids: number[]; note?: string; to?: string }) =>
+    request<AlarmBulkResult>('/api/alarms/bulk', json('POST', body)),
+  alarmExportUrl: (params: Record<string, string | number>) =>
+    `/api/alarms/export.csv${query(params)}`,
   zones: () => request<{ zones: Zone[] }>('/api/monitor/zones'),
   createZone: (zone: ZoneInput) =>
     request<{ zone: Zone }>('/api/monitor/zones', json('POST', zone)),

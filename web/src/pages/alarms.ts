@@ -18,7 +18,7 @@ import { clear, el, textLabel } from '../dom';
 import { formatTime } from '../fields';
 import { localText, operatorName, t, terminalBitName } from '../i18n';
 import { errorText, plateColorName } from '../pass-ui';
-import { canHandleAlarms } from '../state';
+import { canHandleAlarms, session } from '../state';
 import {
   button,
   confirming,
@@ -203,6 +203,13 @@ function matches(alarm: Alarm, filters: Filters): boolean {
   return true;
 }
 
+// The alarm department of the signed-in user's role where it is one of the owning departments;
+// the admin sees all, a district its district's alarms of every department.
+function ownDepartment(): string {
+  const role = session.user?.role ?? '';
+  return ['transport', 'police', 'health'].includes(role) ? role : '';
+}
+
 export function renderAlarmList(content: HTMLElement, initial: URLSearchParams): () => void {
   clear(content);
   let live = true;
@@ -215,7 +222,8 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     status: initial.get('status') ?? 'open',
     kind: initial.get('kind') ?? '',
     severity: initial.get('severity') ?? '',
-    department: initial.get('department') ?? '',
+    // Staff open on their own department's alarms; "all" stays one choice away.
+    department: initial.has('department') ? (initial.get('department') ?? '') : ownDepartment(),
     plate: initial.get('plate') ?? '',
     overdue: initial.get('overdue') === '1',
     offset: Math.max(0, Number(initial.get('offset') ?? 0) || 0),
@@ -325,7 +333,14 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     ),
   );
   const error = errorBox('alarms-error');
+  const selectAll = el('input', {
+    type: 'checkbox',
+    testid: 'alarms-select-all',
+    title: t('alarm_select_all'),
+    'aria-label': t('alarm_select_all'),
+  });
   const columns = [
+    '',
     t('alarm_severity'),
     t('alarm_kind'),
     t('plate'),
@@ -335,8 +350,127 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     t('alarm_deadline'),
     t('alarm_last_at'),
     t('alarm_count'),
+    '',
   ];
   const { table, tbody } = listTable('alarms-table', columns, { class: 'table alarms-table' });
+  table.querySelector('thead th')?.append(selectAll);
+
+  // ---- bulk handling: the ticked alarms, one step and one comment, each alarm's result shown
+  const selected = new Set<number>();
+  const handles = canHandleAlarms();
+  const bulkAction = el(
+    'select',
+    { class: 'input', testid: 'alarms-bulk-action' },
+    ...(['acknowledge', 'dispatch', 'close'] as const).map((a) =>
+      el('option', { value: a }, t(`alarm_action_${a}`)),
+    ),
+  );
+  const bulkTo = el('input', {
+    class: 'input',
+    testid: 'alarms-bulk-to',
+    placeholder: t('alarm_bulk_to'),
+    hidden: true,
+  });
+  bulkAction.addEventListener('change', () => {
+    bulkTo.hidden = bulkAction.value !== 'dispatch';
+  });
+  const bulkNote = el('input', {
+    class: 'input wide',
+    testid: 'alarms-bulk-note',
+    placeholder: t('alarm_bulk_note'),
+  });
+  const bulkCount = el(
+    'span',
+    { class: 'stat-muted', testid: 'alarms-selected' },
+    t('alarm_selected_n', { n: 0 }),
+  );
+  const bulkApply = button('alarms-bulk-apply', t('alarm_bulk_apply'), 'btn btn-primary');
+  const bulkResult = el('div', {
+    class: 'bulk-result',
+    testid: 'alarms-bulk-result',
+    hidden: true,
+  });
+  const exportLink = el(
+    'a',
+    { class: 'btn btn-secondary', testid: 'alarms-export', href: '#', download: 'alarms.csv' },
+    t('alarm_export'),
+  );
+  const bulkBar = el(
+    'div',
+    { class: 'toolbar bulk-bar', testid: 'alarms-bulk' },
+    handles ? bulkCount : null,
+    handles ? bulkAction : null,
+    handles ? bulkTo : null,
+    handles ? bulkNote : null,
+    handles ? bulkApply : null,
+    el('div', { class: 'toolbar-spacer' }),
+    exportLink,
+  );
+  const showSelection = () => {
+    bulkCount.textContent = t('alarm_selected_n', { n: selected.size });
+    bulkCount.dataset.count = String(selected.size);
+    selectAll.checked = rows.size > 0 && [...rows.keys()].every((id) => selected.has(id));
+  };
+  selectAll.addEventListener('change', () => {
+    for (const [id, row] of rows) {
+      if (selectAll.checked) selected.add(id);
+      else selected.delete(id);
+      const box = row.querySelector<HTMLInputElement>('input[data-select]');
+      if (box) box.checked = selectAll.checked;
+    }
+    showSelection();
+  });
+  const runBulk = async (action: AlarmAction, ids: number[], note: string, to = '') => {
+    bulkResult.hidden = true;
+    if (ids.length === 0) {
+      bulkResult.textContent = t('alarm_bulk_none');
+      bulkResult.hidden = false;
+      return;
+    }
+    if (action === 'dispatch' && !to.trim()) {
+      bulkResult.textContent = t('alarm_bulk_need_to');
+      bulkResult.hidden = false;
+      return;
+    }
+    bulkApply.disabled = true;
+    try {
+      const result = await api.alarmBulk({ action, ids, note, ...(to ? { to } : {}) });
+      if (!live) return;
+      clear(bulkResult);
+      bulkResult.dataset.succeeded = String(result.succeeded);
+      bulkResult.dataset.failed = String(result.failed);
+      bulkResult.append(
+        el('strong', {}, t('alarm_bulk_done', { ok: result.succeeded, failed: result.failed })),
+        ...result.results
+          .filter((r) => !r.ok)
+          .map((r) =>
+            el(
+              'div',
+              { class: 'form-error', testid: 'alarms-bulk-failure', 'data-id': r.id },
+              `#${r.id}: ${localText(r.error?.message) || t('error_generic')}`,
+            ),
+          ),
+      );
+      bulkResult.hidden = false;
+      for (const r of result.results) if (r.ok) selected.delete(r.id);
+      showSelection();
+      void load();
+    } catch (e) {
+      if (!live) return;
+      bulkResult.textContent = errorText(e);
+      bulkResult.hidden = false;
+    } finally {
+      bulkApply.disabled = false;
+    }
+  };
+  bulkApply.addEventListener('click', () => {
+    void runBulk(
+      bulkAction.value as AlarmAction,
+      [...selected],
+      bulkNote.value.trim(),
+      bulkTo.value.trim(),
+    );
+  });
   const paging = pager('alarms', PAGE_SIZE, filters, () => load());
   const page = el(
     'div',
@@ -352,11 +486,56 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
     counts,
     banner,
     toolbar,
+    bulkBar,
+    bulkResult,
     error,
     el('div', { class: 'table-wrap' }, table),
     paging.node,
   );
   content.append(page);
+
+  const selectBox = (alarm: Alarm): HTMLElement => {
+    const box = el('input', {
+      type: 'checkbox',
+      'data-select': alarm.id,
+      testid: 'alarm-select',
+      'aria-label': alarm.plate || alarm.terminal,
+    });
+    box.checked = selected.has(alarm.id);
+    // Ticking a row does not open it.
+    box.addEventListener('click', (event) => event.stopPropagation());
+    box.addEventListener('keydown', (event) => event.stopPropagation());
+    box.addEventListener('change', () => {
+      if (box.checked) selected.add(alarm.id);
+      else selected.delete(alarm.id);
+      showSelection();
+    });
+    return box;
+  };
+  // In-row shortcuts: acknowledge a raised alarm, its vehicle on the map.
+  const quickActions = (alarm: Alarm): HTMLElement[] => {
+    const actions: HTMLElement[] = [];
+    if (handles && alarm.status === 'raised') {
+      const ack = button('alarm-quick-ack', t('alarm_quick_ack'), 'btn btn-small btn-secondary');
+      ack.addEventListener('click', (event) => {
+        event.stopPropagation();
+        void runBulk('acknowledge', [alarm.id], t('alarm_quick_ack_note'));
+      });
+      actions.push(ack);
+    }
+    const map = el(
+      'a',
+      {
+        class: 'btn btn-small btn-link',
+        testid: 'alarm-quick-map',
+        href: `#/map?terminal=${encodeURIComponent(alarm.terminal)}`,
+      },
+      t('nav_map'),
+    );
+    map.addEventListener('click', (event) => event.stopPropagation());
+    actions.push(map);
+    return actions;
+  };
 
   const alarmRow = (alarm: Alarm): HTMLTableRowElement => {
     const deadline = deadlineOf(alarm);
@@ -373,6 +552,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
         'data-terminal': alarm.terminal,
         tabindex: 0,
       },
+      el('td', { 'data-field': 'select', class: 'select-cell' }, selectBox(alarm)),
       el('td', { 'data-field': 'severity' }, severityBadge(alarm)),
       el('td', { 'data-field': 'kind' }, alarmKindName(alarm.kind, alarm.kind_name)),
       el(
@@ -395,6 +575,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
       ),
       el('td', { 'data-field': 'last_at' }, formatTime(alarm.last_at_ms)),
       el('td', { 'data-field': 'count' }, String(alarm.count ?? 1)),
+      el('td', { 'data-field': 'actions', class: 'row-actions' }, ...quickActions(alarm)),
     );
     if ((flashUntil.get(alarm.id) ?? 0) > Date.now()) row.classList.add('alarm-flash');
     openOnActivate(row, () => {
@@ -432,8 +613,13 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
         .map(([k, v]) => [k, String(v)]),
     );
     if (!filters.status) hashQuery.set('status', '');
+    if (!filters.department && ownDepartment()) hashQuery.set('department', '');
     const hashText = hashQuery.toString();
     history.replaceState(null, '', `#/alarms${hashText ? `?${hashText}` : ''}`);
+    const exportParams = { ...params };
+    delete exportParams.offset;
+    delete exportParams.limit;
+    exportLink.setAttribute('href', api.alarmExportUrl(exportParams));
     error.hidden = true;
     try {
       const result = await api.alarms(params);
@@ -447,6 +633,7 @@ export function renderAlarmList(content: HTMLElement, initial: URLSearchParams):
         tbody.append(row);
       }
       showEmpty();
+      showSelection();
       for (const level of SEVERITIES) {
         countValues.get(level)!.textContent = String(result.counts?.[String(level)] ?? 0);
       }
