@@ -124,7 +124,7 @@ async function route(forceLayout = false): Promise<void> {
 
   const [section, kindName, key] = path;
   if (section === 'map') {
-    cleanup = canOpenMap() ? renderMap(content) : forbidden(content);
+    cleanup = canOpenMap() ? renderMap(content, params) : forbidden(content);
   } else if (section === 'registry' && kindName && isKind(kindName)) {
     if (!canReadKind(kindName)) cleanup = forbidden(content);
     else if (key !== undefined) cleanup = renderRegistryDetail(content, kindName, key);

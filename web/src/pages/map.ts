@@ -191,7 +191,7 @@ function popupRows(position: MapVehicle): Array<[string, string]> {
   return rows;
 }
 
-export function renderMap(content: HTMLElement): () => void {
+export function renderMap(content: HTMLElement, params?: URLSearchParams): () => void {
   clear(content);
   let live = true;
   let timer: number | undefined;
@@ -386,6 +386,7 @@ export function renderMap(content: HTMLElement): () => void {
   }
 
   const markers = new Map<string, MarkedPosition>();
+  let wanted: string | null = params?.get('terminal') || null;
   const hook: MapDebugHook = {
     refreshes: 0,
     source,
@@ -518,6 +519,15 @@ export function renderMap(content: HTMLElement): () => void {
         }
       }
       showCounts();
+      // Opened for one vehicle (#/map?terminal=…, the alarm centre's row link): centred and
+      // its panel open, once.
+      if (wanted && source === 'monitor' && markers.has(wanted)) {
+        map.setView(markers.get(wanted)!.marker.getLatLng(), Math.max(map.getZoom(), 14), {
+          animate: false,
+        });
+        void select(wanted);
+        wanted = null;
+      }
       updated.textContent = formatTime(Date.now());
       hook.refreshes++;
       mapNode.dataset.refreshes = String(hook.refreshes);
