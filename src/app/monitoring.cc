@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <functional>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "gateway/gateway.h"
@@ -268,9 +269,12 @@ Result<std::vector<api::ZoneEntry>> Monitoring::DerivedZones() {
   auto routes = passes_.Routes();
   if (!routes)
     return tl::unexpected(routes.error());
+  std::unordered_map<std::string, double> route_corridors;
   for (const auto& route : *routes) {
     AddShapes(Json::parse(route.geometry), 0, std::string(kRoutePrefix) + route.id, route.name,
               monitor::ZoneKind::kRoute, "route", zones);
+    if (route.corridor_m > 0)
+      route_corridors[std::string(kRoutePrefix) + route.id] = route.corridor_m;
   }
   const int64_t now = NowMs();
   for (const auto& held : passes_.IndexedPasses()) {
@@ -284,9 +288,12 @@ Result<std::vector<api::ZoneEntry>> Monitoring::DerivedZones() {
               "通行证 " + std::to_string(held->id) + " 路线", monitor::ZoneKind::kRoute, "pass",
               zones);
   }
+  // A route's own corridor (drawn or imported with it) wins over the configured default.
   for (auto& entry : zones) {
-    if (entry.zone.kind == monitor::ZoneKind::kRoute)
-      entry.zone.corridor_m = options_.route_corridor_m;
+    if (entry.zone.kind != monitor::ZoneKind::kRoute)
+      continue;
+    auto own = route_corridors.find(entry.zone.code);
+    entry.zone.corridor_m = own != route_corridors.end() ? own->second : options_.route_corridor_m;
   }
   return zones;
 }

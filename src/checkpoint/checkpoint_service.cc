@@ -296,7 +296,9 @@ Result<void> CheckpointService::Load() {
 
 // ---- Checkpoints ----------------------------------------------------------------------------
 
-Result<std::string> CheckpointService::AddCheckpoint(const Checkpoint& checkpoint) {
+namespace {
+
+Result<void> CheckCheckpoint(const Checkpoint& checkpoint) {
   if (!ValidCheckpointId(checkpoint.id))
     return Fail(ErrorCode::kBadValue,
                 "卡口编号只能由 1-64 个字母、数字、- 或 _ 组成 (invalid checkpoint id)");
@@ -305,6 +307,43 @@ Result<std::string> CheckpointService::AddCheckpoint(const Checkpoint& checkpoin
   if (!std::isfinite(checkpoint.lat) || !std::isfinite(checkpoint.lon) ||
       std::abs(checkpoint.lat) > 90 || std::abs(checkpoint.lon) > 180)
     return Fail(ErrorCode::kBadValue, "卡口坐标无效 (invalid lat/lon)");
+  return {};
+}
+
+}  // namespace
+
+Result<void> CheckpointService::UpdateCheckpoint(const Checkpoint& checkpoint) {
+  if (auto ok = CheckCheckpoint(checkpoint); !ok)
+    return ok;
+  std::lock_guard admin(admin_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (!checkpoints_.contains(checkpoint.id))
+      return Fail(ErrorCode::kNotFound, "卡口不存在 (no such checkpoint)");
+  }
+  auto update = reader_db_->Prepare(
+      "UPDATE checkpoints SET name = ?, lat_e6 = ?, lon_e6 = ?, direction = ? WHERE id = ?");
+  if (!update)
+    return tl::unexpected(update.error());
+  update->Bind(1, checkpoint.name)
+      .Bind(2, static_cast<int64_t>(std::llround(checkpoint.lat * 1e6)))
+      .Bind(3, static_cast<int64_t>(std::llround(checkpoint.lon * 1e6)))
+      .Bind(4, ToString(checkpoint.direction))
+      .Bind(5, checkpoint.id);
+  if (auto ok = update->Run(); !ok)
+    return tl::unexpected(ok.error());
+  std::lock_guard lock(mutex_);
+  Checkpoint& stored = checkpoints_.find(checkpoint.id)->second.checkpoint;
+  stored.name = checkpoint.name;
+  stored.lat = checkpoint.lat;
+  stored.lon = checkpoint.lon;
+  stored.direction = checkpoint.direction;
+  return {};
+}
+
+Result<std::string> CheckpointService::AddCheckpoint(const Checkpoint& checkpoint) {
+  if (auto ok = CheckCheckpoint(checkpoint); !ok)
+    return tl::unexpected(ok.error());
   std::lock_guard admin(admin_mutex_);
   {
     std::lock_guard lock(mutex_);

@@ -162,6 +162,9 @@ class CheckpointService {
   Result<std::string> AddCheckpoint(const Checkpoint& checkpoint);
   // A new key for the checkpoint (the old one stops working). kNotFound.
   Result<std::string> RotateApiKey(std::string_view checkpoint_id);
+  // A checkpoint moved, renamed or turned round (its geography changed); its key stays.
+  // kNotFound when there is none with that id.
+  Result<void> UpdateCheckpoint(const Checkpoint& checkpoint);
   std::vector<Checkpoint> Checkpoints() const;  // by id
   std::optional<Checkpoint> FindCheckpoint(std::string_view checkpoint_id) const;
   // Constant-time comparison of the key's hash; false for an unknown checkpoint.

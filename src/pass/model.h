@@ -138,6 +138,7 @@ struct PublishedRoute {
   std::string name;
   std::string geometry;  // GeoJSON LineString, compact JSON, positions [lon, lat]
   bool allows_hazardous = false;
+  double corridor_m = 0;  // half-width of its corridor in whole metres; 0: the default
   bool operator==(const PublishedRoute&) const = default;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace baotong::pass {
 namespace {
@@ -45,7 +46,11 @@ CREATE TABLE pass_routes(
   updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kSchemaV1};
+// Routes drawn or imported with a corridor of their own (issue 14).
+constexpr const char* kRouteCorridor =
+    "ALTER TABLE pass_routes ADD COLUMN corridor_m INTEGER NOT NULL DEFAULT 0";
+
+constexpr std::array<const char*, 2> kMigrations = {kSchemaV1, kRouteCorridor};
 
 constexpr const char* kMaxPlate = "\xF4\x8F\xBF\xBF";  // above every UTF-8 character
 
@@ -699,11 +704,12 @@ Result<int64_t> PassStore::UpsertRoutes(std::span<const PublishedRoute> routes, 
   if (!transaction)
     return tl::unexpected(transaction.error());
   auto upsert = database_->Prepare(
-      "INSERT INTO pass_routes(id, name, geometry, allows_hazardous, updated_at_ms) "
-      "VALUES(?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+      "INSERT INTO pass_routes(id, name, geometry, allows_hazardous, updated_at_ms, corridor_m) "
+      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
       "geometry = excluded.geometry, allows_hazardous = excluded.allows_hazardous, "
-      "updated_at_ms = excluded.updated_at_ms WHERE name IS NOT excluded.name OR "
-      "geometry IS NOT excluded.geometry OR allows_hazardous IS NOT excluded.allows_hazardous");
+      "updated_at_ms = excluded.updated_at_ms, corridor_m = excluded.corridor_m "
+      "WHERE name IS NOT excluded.name OR geometry IS NOT excluded.geometry OR "
+      "allows_hazardous IS NOT excluded.allows_hazardous OR corridor_m IS NOT excluded.corridor_m");
   if (!upsert)
     return tl::unexpected(upsert.error());
   int64_t changed = 0;
@@ -712,7 +718,8 @@ Result<int64_t> PassStore::UpsertRoutes(std::span<const PublishedRoute> routes, 
         .Bind(2, std::string_view(route.name))
         .Bind(3, std::string_view(route.geometry))
         .Bind(4, int64_t{route.allows_hazardous ? 1 : 0})
-        .Bind(5, now_ms);
+        .Bind(5, now_ms)
+        .Bind(6, static_cast<int64_t>(std::llround(route.corridor_m)));
     auto ran = upsert->Run();
     upsert->Reset();
     if (!ran)
@@ -727,7 +734,7 @@ Result<int64_t> PassStore::UpsertRoutes(std::span<const PublishedRoute> routes, 
 Result<std::vector<PublishedRoute>> PassStore::Routes() {
   std::scoped_lock lock(database_mutex_);
   auto query = database_->Prepare(
-      "SELECT id, name, geometry, allows_hazardous FROM pass_routes ORDER BY id");
+      "SELECT id, name, geometry, allows_hazardous, corridor_m FROM pass_routes ORDER BY id");
   if (!query)
     return tl::unexpected(query.error());
   std::vector<PublishedRoute> routes;
@@ -737,8 +744,8 @@ Result<std::vector<PublishedRoute>> PassStore::Routes() {
       return tl::unexpected(row.error());
     if (!*row)
       break;
-    routes.push_back(
-        PublishedRoute{query->Text(0), query->Text(1), query->Text(2), query->Int(3) != 0});
+    routes.push_back(PublishedRoute{query->Text(0), query->Text(1), query->Text(2),
+                                    query->Int(3) != 0, static_cast<double>(query->Int(4))});
   }
   return routes;
 }
@@ -750,7 +757,7 @@ Result<std::optional<PublishedRoute>> PassStore::FindRoute(std::string_view id) 
 
 Result<std::optional<PublishedRoute>> PassStore::FindRouteLocked(std::string_view id) {
   auto query = database_->Prepare(
-      "SELECT id, name, geometry, allows_hazardous FROM pass_routes WHERE id = ?");
+      "SELECT id, name, geometry, allows_hazardous, corridor_m FROM pass_routes WHERE id = ?");
   if (!query)
     return tl::unexpected(query.error());
   query->Bind(1, id);
@@ -759,8 +766,9 @@ Result<std::optional<PublishedRoute>> PassStore::FindRouteLocked(std::string_vie
     return tl::unexpected(row.error());
   if (!*row)
     return std::optional<PublishedRoute>();
-  return std::optional<PublishedRoute>(
-      PublishedRoute{query->Text(0), query->Text(1), query->Text(2), query->Int(3) != 0});
+  return std::optional<PublishedRoute>(PublishedRoute{query->Text(0), query->Text(1),
+                                                      query->Text(2), query->Int(3) != 0,
+                                                      static_cast<double>(query->Int(4))});
 }
 
 }  // namespace baotong::pass
