@@ -34,13 +34,19 @@ RenderedPass RenderPass(const pass::PassApplication& application, const Principa
     checks.push_back(
         pass::CheckJson(pass::ShownCheck(check, application.driver_names, reads_health)));
   json["checks"] = std::move(checks);
+  // The keys pages link to the drivers' records with: sealed where the number shows masked.
+  Json driver_keys = Json::array();
   if (SeesUnmasked(principal, PersonalField::kIdNumber, application.carrier_credit_code)) {
     rendered.reveals_id_numbers = !application.driver_id_numbers.empty();
+    driver_keys = application.driver_id_numbers;
   } else {
     for (auto& id_number : json["driver_id_numbers"])
       id_number = MaskIdNumber(id_number.get<std::string>());
     json["masked"] = Json::array({"driver_id_numbers"});
+    for (const auto& id_number : application.driver_id_numbers)
+      driver_keys.push_back(SealKey(id_number));
   }
+  json["driver_keys"] = std::move(driver_keys);
   // Check messages, notes and cargo text may quote an ID number or a phone (issue 13).
   for (auto& member :
        MaskPersonalNumbersFor(json, {"checks", "review", "revocation", "cargo", "origin"},
@@ -228,15 +234,13 @@ Response ListPasses(Call& call) {
                                              {"items", std::move(items)}});
 }
 
-// approve | reject | revoke, with the reviewer's comment or reason.
-Response Decide(Call& call, std::string_view id_text, std::string_view action) {
+// approve | reject | revoke of one pass, with `body`'s comment or reason: the single route and
+// each pass of a batch approval go through here, so each decision is checked and audited alike.
+Response DecideOne(Call& call, std::string_view id_text, std::string_view action,
+                   const Json& body) {
   auto id = ParseNumber<int64_t>(id_text);
   if (!id)
     return BadRequest("通行证编号应为整数 (pass id must be a number)");
-  Json body = Json::parse(call.request.body().empty() ? "{}" : call.request.body(), nullptr,
-                          /*allow_exceptions=*/false);
-  if (!body.is_object())
-    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
   const char* field = action == "revoke" ? "reason" : "comment";
   std::string text = body.value(field, "");
   if (action != "approve" && text.empty())
@@ -253,6 +257,64 @@ Response Decide(Call& call, std::string_view id_text, std::string_view action) {
   call.Audit("pass." + std::string(action), "passes/" + std::to_string(*id),
              Json{{field, text}, {"plate", decided->plate}}.dump());
   return JsonResponse(http::status::ok, PassJson(*decided, call.principal, call.now_ms));
+}
+
+Json RequestObject(const Call& call) {
+  return Json::parse(call.request.body().empty() ? "{}" : call.request.body(), nullptr,
+                     /*allow_exceptions=*/false);
+}
+
+Response Decide(Call& call, std::string_view id_text, std::string_view action) {
+  Json body = RequestObject(call);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  return DecideOne(call, id_text, action, body);
+}
+
+constexpr size_t kMaxBulkApprovals = 200;
+
+// POST /api/passes/bulk-approve {"ids": [...], "note"}: approves many applications with one
+// comment. Each goes through the single route's approval (state check, audit); one that is not
+// pending review (its checks rejected it, or it was decided already) stays as it is, and the
+// answer lists every id's result.
+Response BulkApprove(Call& call) {
+  Json body = RequestObject(call);
+  if (!body.is_object())
+    return BadRequest("请求体应为 JSON 对象 (body must be a JSON object)");
+  Json note = body.contains("note") ? body["note"] : Json("");
+  if (note.is_null())
+    note = "";
+  if (!note.is_string())
+    return BadRequest("note 应为文本 (note must be a string)");
+  const auto ids = body.find("ids");
+  if (ids == body.end() || !ids->is_array() || ids->empty() || ids->size() > kMaxBulkApprovals)
+    return BadRequest("ids 应为 1 至 200 个通行证编号 (ids: 1 to 200 pass ids)");
+  std::vector<int64_t> unique_ids;
+  for (const auto& id : *ids) {
+    if (!id.is_number_integer())
+      return BadRequest("通行证编号应为整数 (pass ids are integers)");
+    if (std::find(unique_ids.begin(), unique_ids.end(), id.get<int64_t>()) == unique_ids.end())
+      unique_ids.push_back(id.get<int64_t>());
+  }
+  const Json one_body{{"comment", note}};
+  Json results = Json::array();
+  int succeeded = 0;
+  for (int64_t id : unique_ids) {
+    Response one = DecideOne(call, std::to_string(id), "approve", one_body);
+    Json answer = Json::parse(one.body(), nullptr, /*allow_exceptions=*/false);
+    const bool ok = one.result() == http::status::ok;
+    succeeded += ok ? 1 : 0;
+    Json result{{"id", id}, {"ok", ok}, {"status", one.result_int()}};
+    if (ok && answer.is_object())
+      result["pass"] = std::move(answer);
+    else if (answer.is_object() && answer.contains("error"))
+      result["error"] = std::move(answer["error"]);
+    results.push_back(std::move(result));
+  }
+  return JsonResponse(http::status::ok,
+                      Json{{"succeeded", succeeded},
+                           {"failed", static_cast<int>(unique_ids.size()) - succeeded},
+                           {"results", std::move(results)}});
 }
 
 Response Qr(Call& call, std::string_view id_text, bool png) {
@@ -418,6 +480,13 @@ std::optional<Response> RoutePasses(Call& call) {
       return ListPasses(call);
     }
     return std::nullopt;
+  }
+  if (path == "/api/passes/bulk-approve") {
+    if (method != http::verb::post)
+      return std::nullopt;
+    if (!Allows(role, Permission::kPassesReview))
+      return Forbidden(call, "审核通行证");
+    return BulkApprove(call);
   }
   if (!path.starts_with("/api/passes/"))
     return std::nullopt;

@@ -190,6 +190,88 @@ TEST_F(PassCheckpointTest, StaffLeavingTheCarrierBlankGetTheVehiclesCarrier) {
   EXPECT_EQ(ErrorCode(refused), "carrier_credit_code");
 }
 
+TEST_F(PassCheckpointTest, BatchApprovalDecidesEachAsTheSingleRouteDoesAndReportsEach) {
+  // Two applications waiting for review (the other company's vehicle and driver have
+  // credentials without dates), one rejected by its checks (dangerous cargo without its UN
+  // number), one approved at once.
+  std::vector<int64_t> pending;
+  for (int i = 0; i < 2; ++i) {
+    Json blank = Application("辽C67890");
+    blank["carrier_credit_code"] = "";
+    blank["driver_id_numbers"] = {"11010519491231002X"};
+    Json made = Body(Send(http::verb::post, "/api/passes", blank.dump(), Role::kTransport));
+    ASSERT_EQ(made["status"], "pending_review") << made.dump();
+    pending.push_back(made["id"]);
+  }
+  Json dangerous = Application();
+  dangerous["cargo"]["dangerous"] = true;
+  Json rejected = Body(Send(http::verb::post, "/api/passes", dangerous.dump(), Role::kTransport));
+  ASSERT_EQ(rejected["status"], "rejected") << rejected.dump();
+  Json approved = Body(Send(http::verb::post, "/api/passes", Application().dump(), Role::kCarrier));
+  ASSERT_EQ(approved["status"], "approved") << approved.dump();
+  const int64_t rejected_id = rejected["id"];
+  const int64_t approved_id = approved["id"];
+
+  // A carrier may not review, in a batch or one by one.
+  EXPECT_EQ(Send(http::verb::post, "/api/passes/bulk-approve", Json{{"ids", {pending[0]}}}.dump(),
+                 Role::kCarrier)
+                .result(),
+            http::status::forbidden);
+  // Malformed batches are refused whole.
+  EXPECT_EQ(Send(http::verb::post, "/api/passes/bulk-approve", R"({"ids":[]})").result(),
+            http::status::bad_request);
+  EXPECT_EQ(Send(http::verb::post, "/api/passes/bulk-approve", R"({"ids":["1"]})").result(),
+            http::status::bad_request);
+  Json too_many = Json::array();
+  for (int i = 0; i < 201; ++i)
+    too_many.push_back(i + 1);
+  EXPECT_EQ(
+      Send(http::verb::post, "/api/passes/bulk-approve", Json{{"ids", too_many}}.dump()).result(),
+      http::status::bad_request);
+
+  // The mixed batch: the two pending are approved with the one note; the rejected, the already
+  // approved and an unknown id are left as they are and reported with the single route's answer.
+  auto batch = Send(http::verb::post, "/api/passes/bulk-approve",
+                    Json{{"ids", {pending[0], rejected_id, pending[1], approved_id, 999999}},
+                         {"note", "批量审核通过"}}
+                        .dump(),
+                    Role::kTransport);
+  ASSERT_EQ(batch.result(), http::status::ok) << batch.body();
+  Json answer = Body(batch);
+  EXPECT_EQ(answer["succeeded"], 2) << answer.dump();
+  EXPECT_EQ(answer["failed"], 3);
+  ASSERT_EQ(answer["results"].size(), 5u);
+  const auto& results = answer["results"];
+  EXPECT_EQ(results[0]["id"], pending[0]);
+  EXPECT_TRUE(results[0]["ok"]);
+  EXPECT_EQ(results[0]["status"], 200);
+  EXPECT_EQ(results[0]["pass"]["status"], "approved");
+  EXPECT_EQ(results[0]["pass"]["review"]["comment"], "批量审核通过");
+  EXPECT_FALSE(results[1]["ok"]);
+  EXPECT_EQ(results[1]["status"], 409);
+  EXPECT_EQ(results[1]["error"]["code"], "conflict");
+  EXPECT_TRUE(results[2]["ok"]);
+  EXPECT_FALSE(results[3]["ok"]);
+  EXPECT_EQ(results[3]["status"], 409);
+  EXPECT_FALSE(results[4]["ok"]);
+  EXPECT_EQ(results[4]["status"], 404);
+  EXPECT_EQ(Body(Get("/api/passes/" + std::to_string(rejected_id)))["status"], "rejected");
+  EXPECT_EQ(Body(Get("/api/passes/" + std::to_string(pending[1])))["status"], "approved");
+  // Each approval is in the audit log as a single one's is, and only those.
+  AuditFilter filter;
+  filter.action = "pass.approve";
+  auto audited = audit_->List(0, 10, filter);
+  ASSERT_TRUE(audited);
+  EXPECT_EQ(audited->total, 2);
+  // The rows link to the drivers' records: with the key sealed for a role that sees ID numbers
+  // masked.
+  Json masked = Body(Get("/api/passes/" + std::to_string(pending[0]), Role::kCheckpoint));
+  ASSERT_EQ(masked["driver_keys"].size(), 1u) << masked.dump();
+  EXPECT_TRUE(masked["driver_keys"][0].get<std::string>().starts_with("s.")) << masked.dump();
+  EXPECT_EQ(Body(Get("/api/passes/" + std::to_string(pending[0])))["driver_keys"][0],
+            "11010519491231002X");
+}
+
 TEST_F(PassCheckpointTest, OperatorsScanTokensAndOverrideWithAnAuditedReason) {
   Json pass = Body(Send(http::verb::post, "/api/passes", Application().dump(), Role::kTransport));
   ASSERT_EQ(pass["status"], "approved") << pass.dump();

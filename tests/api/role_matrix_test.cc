@@ -73,6 +73,10 @@ std::vector<RouteCase> Routes() {
       {http::verb::get, "/api/passes", {Permission::kPassesRead}, ""},
       {http::verb::get, "/api/passes/999", {Permission::kPassesRead}, ""},
       {http::verb::post, "/api/passes", {Permission::kPassesApply}, "{}"},
+      {http::verb::post,
+       "/api/passes/bulk-approve",
+       {Permission::kPassesReview},
+       R"({"ids":[999],"note":"x"})"},
       {http::verb::get, "/api/sites/ZD001/arrivals", {Permission::kReadSites}, ""},
       {http::verb::get, "/api/in-city", {Permission::kInCityRead}, ""},
   };

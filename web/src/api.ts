@@ -216,7 +216,21 @@ export interface PassApplication extends PassApplicationInput {
   // Sent by the server beside the ids: names for display, and the derived expiry.
   plate_color_name?: string;
   driver_names?: string[];
+  // The keys that open the drivers' records (sealed where the role sees ID numbers masked).
+  driver_keys?: string[];
   expired?: boolean;
+}
+
+export interface PassBulkResult {
+  succeeded: number;
+  failed: number;
+  results: Array<{
+    id: number;
+    ok: boolean;
+    status: number;
+    pass?: PassApplication;
+    error?: { code: string; message: string };
+  }>;
 }
 
 export type Decision = 'release' | 'turn_back' | 'manual_check';
@@ -462,6 +476,9 @@ export const api = {
   pass: (id: number | string) => request<PassApplication>(`/api/passes/${id}`),
   approvePass: (id: number, comment: string) =>
     request<PassApplication>(`/api/passes/${id}/approve`, json('POST', { comment })),
+  // Approves many with one note; each is approved (or refused) as the single route does.
+  bulkApprovePasses: (ids: number[], note: string) =>
+    request<PassBulkResult>('/api/passes/bulk-approve', json('POST', { ids, note })),
   rejectPass: (id: number, comment: string) =>
     request<PassApplication>(`/api/passes/${id}/reject`, json('POST', { comment })),
   revokePass: (id: number, reason: string) =>
