@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the platform: installs what is missing, builds the server and the dashboard, loads the
-# synthetic Anshan demo city into the embedded SQLite store (./data) the first time, creates the
+# Anshan demo city into the embedded SQLite store (./data) the first time, creates the
 # first accounts, starts `baotong serve` with the default configuration, and drives simulated
 # trucks of the demo fleet against it so that positions flow at once. Ctrl-C stops both.
 #
@@ -14,7 +14,7 @@ scripts/web-build.sh
 
 mkdir -p data
 if [[ ${BAOTONG_DEMO:-1} != 0 && ! -f data/registry.db ]]; then
-  echo "Loading the demo city (演示数据, synthetic) into ./data"
+  echo "Loading the demo city (演示数据: Anshan's real geography, invented records) into ./data"
   build/baotong demo --data-dir data >/dev/null
 fi
 # The first accounts, one per department role, each get their own generated one-time password,
@@ -56,8 +56,8 @@ for _ in $(seq 100); do
 done
 
 if ((trucks > 0)); then
-  # The demo fleet's first trucks (terminals 013900000000...) around Anshan, one position every
-  # 5 s each, for a day.
+  # The demo fleet's first trucks (terminals 013900000000...), one position every 5 s each, for
+  # a day.
   # Like real terminals they keep their auth codes (data/sim-auth-codes): the gateway never
   # hands a registered terminal its code again. Demo data from before that file existed: the
   # codes are revoked once (audited) so that the trucks' next registration gets new ones.
@@ -70,8 +70,13 @@ if ((trucks > 0)); then
       --await-registration --reason "演示车队 (demo fleet): auth codes file created" >/dev/null ||
       { echo "could not revoke the demo trucks' old auth codes (see above)" >&2; exit 1; }
   fi
+  # With the demo city loaded, the trucks drive through its checkpoints: they wait outside, the
+  # checkpoint cameras read their plates over the HTTP API (keys in data/checkpoint-keys/), those
+  # with a pass drive across the city and leave at the far end, the others are turned back.
+  demo_fleet=()
+  [[ -f data/demo-fleet.json ]] && demo_fleet=(--demo-fleet data --http 127.0.0.1:8080)
   build/baotong sim --server 127.0.0.1:7808 --terminals "$trucks" --rate 0.2 --seconds 86400 \
-    --auth-codes data/sim-auth-codes >/dev/null 2>&1 &
+    --auth-codes data/sim-auth-codes "${demo_fleet[@]}" >/dev/null 2>&1 &
   sim_pid=$!
 fi
 

@@ -17,6 +17,7 @@
 #include "registry/map_layers.h"
 #include "registry/registry_store.h"
 #include "sim/demo_city.h"
+#include "sim/demo_fleet.h"
 #include "stats/stats_service.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_store.h"
@@ -67,7 +68,14 @@ Result<nlohmann::ordered_json> ApplyDemoPasses(pass::PassStore& passes, const si
     if (driver.carrier_credit_code)
       drivers_of[*driver.carrier_credit_code].push_back(&driver);
   }
+  // A carrier sends the drivers whose papers hold for the whole window first.
+  const std::string tomorrow = registry::AddDays(options.today, 1);
+  auto papers_hold = [&](const registry::Driver* driver) {
+    return driver->licence_valid_until.value_or("") > tomorrow &&
+           driver->qualification_valid_until.value_or("") > tomorrow;
+  };
   for (auto& [carrier, drivers] : drivers_of) {
+    std::stable_partition(drivers.begin(), drivers.end(), papers_hold);
     std::stable_partition(drivers.begin(), drivers.end(), [&](const registry::Driver* driver) {
       return tested.contains(driver->id_number);
     });
@@ -191,6 +199,8 @@ int RunDemo(DemoArguments arguments) {
       return fail(ok.error());
     if (auto ok = registry::PutMapLayer(db, "districts", city->districts); !ok)
       return fail(ok.error());
+    if (auto ok = registry::PutMapLayer(db, "towns", city->towns); !ok)
+      return fail(ok.error());
     if (auto ok = transaction->Commit(); !ok)
       return fail(ok.error());
   }
@@ -258,6 +268,21 @@ int RunDemo(DemoArguments arguments) {
   auto demo_passes = ApplyDemoPasses(*services->passes, *city, arguments.city, now_ms);
   if (!demo_passes)
     return fail(demo_passes.error());
+  // The simulated fleet's trips through the checkpoints (`baotong sim --demo-fleet`). When the
+  // passes were issued before, the plan written then (with its trip-pass truck) stands.
+  const std::filesystem::path plan_file = data_dir / "demo-fleet.json";
+  std::optional<size_t> trip_terminal;
+  if ((*demo_passes)["trip_terminal_index"].is_number())
+    trip_terminal = (*demo_passes)["trip_terminal_index"].get<size_t>();
+  if (trip_terminal || !std::filesystem::exists(plan_file)) {
+    const auto plan = sim::MakeDemoFleetPlan(*city, arguments.city.terminals, trip_terminal, "R1");
+    std::ofstream out(plan_file, std::ios::trunc);
+    out << sim::ToJson(plan).dump() << '\n';
+    if (!out.flush()) {
+      std::cerr << "baotong demo: cannot write " << plan_file << '\n';
+      return 1;
+    }
+  }
   int64_t indicators_imported = 0;
   if (std::ifstream csv(arguments.indicators, std::ios::binary); csv) {
     std::ostringstream bytes;

@@ -1,6 +1,7 @@
 // The `baotong` executable: one binary, one subcommand per role.
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <fstream>
 #include <iostream>
 
 #include "app/admin_command.h"
@@ -10,14 +11,50 @@
 #include "app/jt808_command.h"
 #include "app/serve.h"
 #include "app/terminal_command.h"
+#include "sim/demo_fleet.h"
+#include "sim/demo_gates.h"
 #include "sim/simulator.h"
 
 namespace {
 
 std::atomic<bool> g_sim_stop{false};
 
+// `--demo-fleet DATA_DIR`: the demo city's trucks drive through its checkpoints, whose cameras
+// read their plates over the platform's HTTP API (sim/demo_fleet.h).
+struct DemoFleetArguments {
+  std::string data_dir;
+  std::string http = "127.0.0.1:8080";
+  baotong::sim::DemoFleetOptions fleet;
+};
+
+std::optional<std::pair<std::string, uint16_t>> HostPort(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size() ||
+      text.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+    return std::nullopt;
+  const unsigned long port = std::stoul(text.substr(colon + 1));
+  if (port > 65535)
+    return std::nullopt;
+  return std::pair{text.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+baotong::Result<std::unique_ptr<baotong::sim::DemoFleet>> LoadDemoFleet(
+    const DemoFleetArguments& arguments) {
+  const std::filesystem::path file = std::filesystem::path(arguments.data_dir) / "demo-fleet.json";
+  std::ifstream in(file);
+  const auto json = nlohmann::ordered_json::parse(in, nullptr, false);
+  if (!in || json.is_discarded())
+    return baotong::Fail(baotong::ErrorCode::kNotFound,
+                         "cannot read " + file.string() + " (load the demo first: baotong demo)");
+  auto plan = baotong::sim::DemoFleetPlanFromJson(json);
+  if (!plan)
+    return tl::unexpected(plan.error());
+  return baotong::sim::DemoFleet::Make(std::move(*plan), arguments.fleet);
+}
+
 int RunSim(baotong::sim::SimOptions options, const std::string& server,
-           const std::string& source_addresses, const std::string& version, bool json) {
+           const std::string& source_addresses, const std::string& version, bool json,
+           const DemoFleetArguments& demo) {
   size_t colon = server.rfind(':');
   if (colon == std::string::npos) {
     std::cerr << "baotong sim: --server must be HOST:PORT\n";
@@ -41,6 +78,38 @@ int RunSim(baotong::sim::SimOptions options, const std::string& server,
     }
     options.source_addresses = std::move(*expanded);
   }
+  std::unique_ptr<baotong::sim::DemoFleet> fleet;
+  std::unique_ptr<baotong::sim::GateCameras> cameras;
+  if (!demo.data_dir.empty()) {
+    const auto http = HostPort(demo.http);
+    if (!http) {
+      std::cerr << "baotong sim: --http must be HOST:PORT\n";
+      return 2;
+    }
+    auto loaded = LoadDemoFleet(demo);
+    if (!loaded) {
+      std::cerr << "baotong sim: " << loaded.error().Message() << '\n';
+      return 1;
+    }
+    fleet = std::move(*loaded);
+    baotong::sim::GateCameraOptions camera_options;
+    camera_options.host = http->first;
+    camera_options.port = http->second;
+    camera_options.keys_dir = std::filesystem::path(demo.data_dir) / "checkpoint-keys";
+    auto started = baotong::sim::GateCameras::Start(*fleet, camera_options);
+    if (!started) {
+      std::cerr << "baotong sim: " << started.error().Message() << '\n';
+      return 1;
+    }
+    cameras = std::move(*started);
+    options.report_at = [driven = fleet.get()](
+                            size_t index,
+                            double t_s) -> std::optional<baotong::jt808::LocationReport> {
+      if (index >= driven->size())
+        return std::nullopt;
+      return driven->ReportAt(index, t_s);
+    };
+  }
   std::signal(SIGINT, [](int) { g_sim_stop = true; });
   std::signal(SIGTERM, [](int) { g_sim_stop = true; });
   std::signal(SIGPIPE, SIG_IGN);
@@ -50,6 +119,15 @@ int RunSim(baotong::sim::SimOptions options, const std::string& server,
     return 1;
   }
   auto report = baotong::sim::ToJson(*stats);
+  if (fleet) {
+    const auto counts = fleet->Counts();
+    report["demo_fleet"] = {{"released", counts.released},
+                            {"turned_back", counts.turned_back},
+                            {"exits", counts.exits},
+                            {"in_city", counts.in_city},
+                            {"camera_reads", cameras->reads()},
+                            {"camera_failures", cameras->failures()}};
+  }
   std::cout << (json ? report.dump() : report.dump(2)) << std::endl;
   return 0;
 }
@@ -117,6 +195,14 @@ int main(int argc, char** argv) {
   sim->add_option("--threads", sim_options.threads, "I/O threads");
   sim->add_option("--connect-rate", sim_options.connect_rate, "New connections per second");
   sim->add_flag("--json", json, "Print the statistics as one JSON line");
+  DemoFleetArguments demo_fleet;
+  sim->add_option(
+      "--demo-fleet", demo_fleet.data_dir,
+      "Drive the demo city's trucks through its checkpoints (DATA_DIR of baotong demo)");
+  sim->add_option("--http", demo_fleet.http,
+                  "HOST:PORT of the platform's HTTP API, for the checkpoint cameras");
+  sim->add_option("--first-approach-m", demo_fleet.fleet.first_approach_max_m,
+                  "Demo fleet: the first approach starts 200 m up to this far before the gate");
   sim->callback([&] {
     if (!scenario.empty())
       sim_options.scenario = scenario;
@@ -124,7 +210,7 @@ int main(int argc, char** argv) {
       sim_options.acked_out = acked_out;
     if (!auth_codes.empty())
       sim_options.auth_codes = auth_codes;
-    exit_code = RunSim(sim_options, server, source_addresses, protocol, json);
+    exit_code = RunSim(sim_options, server, source_addresses, protocol, json, demo_fleet);
   });
 
   // store-check

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "registry/credentials.h"
+#include "sim/anshan_geography.h"
 #include "sim/simulator.h"
 
 namespace baotong::sim {
@@ -19,33 +21,19 @@ using registry::VehicleClass;
 
 struct District {
   std::string_view name;
-  std::string_view code;  // administrative division (GB/T 2260)
-  double west, south, east, north;
-  int weight;  // share of carriers registered there
+  std::string_view code;  // administrative division (GB/T 2260); its polygon is in data/anshan
+  int weight;             // share of carriers registered there
 };
 
-// A sketch of Anshan's districts and counties as rectangles: enough to scope users by district
-// and to draw something recognisable offline, not a survey.
 constexpr std::array<District, 7> kDistricts = {{
-    {"铁东区", "210302", 122.985, 41.04, 123.08, 41.13, 25},
-    {"铁西区", "210303", 122.88, 41.06, 122.985, 41.16, 20},
-    {"立山区", "210304", 122.985, 41.13, 123.12, 41.24, 15},
-    {"千山区", "210311", 122.88, 40.92, 123.25, 41.04, 12},
-    {"海城市", "210381", 122.45, 40.55, 123.05, 40.92, 14},
-    {"台安县", "210321", 122.20, 41.10, 122.80, 41.50, 7},
-    {"岫岩满族自治县", "210323", 123.05, 40.20, 123.75, 40.92, 7},
+    {"铁东区", "210302", 25},
+    {"铁西区", "210303", 20},
+    {"立山区", "210304", 15},
+    {"千山区", "210311", 12},
+    {"海城市", "210381", 14},
+    {"台安县", "210321", 7},
+    {"岫岩满族自治县", "210323", 7},
 }};
-
-constexpr std::array<std::array<double, 2>, 10> kBoundary = {{{122.20, 41.50},
-                                                              {122.80, 41.50},
-                                                              {123.12, 41.30},
-                                                              {123.30, 41.10},
-                                                              {123.75, 40.92},
-                                                              {123.75, 40.20},
-                                                              {123.05, 40.20},
-                                                              {122.45, 40.55},
-                                                              {122.20, 41.10},
-                                                              {122.20, 41.50}}};
 
 struct SiteSeed {
   std::string_view name;
@@ -61,15 +49,15 @@ constexpr std::array<SiteSeed, 18> kSites = {{
     {"铁东农产品批发市场卸货点", SiteKind::kUnloading, 0, 41.090, 123.020},
     {"鞍山站货场卸货点", SiteKind::kUnloading, 0, 41.110, 123.000},
     {"立山商贸物流园", SiteKind::kLogisticsPark, 2, 41.170, 123.030},
-    {"立山生鲜配送中心卸货点", SiteKind::kUnloading, 2, 41.190, 123.060},
+    {"立山生鲜配送中心卸货点", SiteKind::kUnloading, 2, 41.150, 123.090},
     {"千山保供物资中转站", SiteKind::kLogisticsPark, 3, 40.990, 123.050},
-    {"千山服务区", SiteKind::kServiceArea, 3, 40.960, 123.150},
+    {"千山服务区", SiteKind::kServiceArea, 3, 40.970, 123.000},
     {"西柳服装城卸货点", SiteKind::kUnloading, 4, 40.850, 122.700},
     {"南台箱包物流园", SiteKind::kLogisticsPark, 4, 40.700, 122.800},
     {"海城服务区", SiteKind::kServiceArea, 4, 40.880, 122.800},
     {"腾鳌服务区", SiteKind::kServiceArea, 4, 40.900, 122.950},
     {"台安粮库装货点", SiteKind::kLoading, 5, 41.400, 122.430},
-    {"台安服务区", SiteKind::kServiceArea, 5, 41.300, 122.600},
+    {"台安服务区", SiteKind::kServiceArea, 5, 41.220, 122.450},
     {"岫岩玉石市场卸货点", SiteKind::kUnloading, 6, 40.290, 123.280},
     {"岫岩菱镁矿装货点", SiteKind::kLoading, 6, 40.450, 123.400},
     {"岫岩服务区", SiteKind::kServiceArea, 6, 40.600, 123.200},
@@ -166,6 +154,53 @@ Json Rectangle(double west, double south, double east, double north) {
                                          Json::array({west, south})})})}};
 }
 
+// A compiled-in layer of data/anshan, each feature's properties led by the layer name that the
+// dashboard and the rule engine look for ("boundary", "district").
+std::optional<Json> GeographyLayer(std::string_view geojson, std::string_view layer) {
+  Json collection = Json::parse(geojson, nullptr, false);
+  if (collection.is_discarded() || !collection.contains("features"))
+    return std::nullopt;
+  for (auto& feature : collection["features"]) {
+    Json properties{{"layer", layer}};
+    for (const auto& [key, value] : feature["properties"].items())
+      properties[key] = value;
+    feature["properties"] = std::move(properties);
+  }
+  return collection;
+}
+
+// The 乡镇/街道 (towns.csv: code,name,district_code) as a layer of features without geometry.
+Json TownsLayer(std::string_view csv) {
+  Json layer{{"type", "FeatureCollection"}, {"features", Json::array()}};
+  bool header = true;
+  while (!csv.empty()) {
+    const size_t end = std::min(csv.find('\n'), csv.size());
+    const std::string_view line = csv.substr(0, end);
+    csv.remove_prefix(std::min(end + 1, csv.size()));
+    if (std::exchange(header, false) || line.empty())
+      continue;
+    const size_t first = line.find(',');
+    const size_t second = line.find(',', first + 1);
+    if (first == std::string_view::npos || second == std::string_view::npos)
+      continue;
+    const std::string_view district_code = line.substr(second + 1);
+    std::string district;
+    for (const auto& candidate : kDistricts) {
+      if (candidate.code == district_code)
+        district = std::string(candidate.name);
+    }
+    layer["features"].push_back(
+        Json{{"type", "Feature"},
+             {"properties", Json{{"layer", "town"},
+                                 {"code", line.substr(0, first)},
+                                 {"name", line.substr(first + 1, second - first - 1)},
+                                 {"district_code", district_code},
+                                 {"district", district}}},
+             {"geometry", nullptr}});
+  }
+  return layer;
+}
+
 const District& WeightedDistrict(Dice& dice) {
   int total = 0;
   for (const auto& district : kDistricts)
@@ -205,22 +240,13 @@ Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
   Dice dice(options.seed);
   DemoCity city;
 
-  city.boundary = Json{{"type", "FeatureCollection"}, {"features", Json::array()}};
-  Json ring = Json::array();
-  for (const auto& point : kBoundary)
-    ring.push_back(Json::array({point[0], point[1]}));
-  city.boundary["features"].push_back(
-      Json{{"type", "Feature"},
-           {"properties", Json{{"layer", "boundary"}, {"name", "鞍山市（示意）"}}},
-           {"geometry", Json{{"type", "Polygon"}, {"coordinates", Json::array({ring})}}}});
-  city.districts = Json{{"type", "FeatureCollection"}, {"features", Json::array()}};
-  for (const auto& district : kDistricts) {
-    city.districts["features"].push_back(Json{
-        {"type", "Feature"},
-        {"properties",
-         Json{{"layer", "district"}, {"name", district.name}, {"code", district.code}}},
-        {"geometry", Rectangle(district.west, district.south, district.east, district.north)}});
-  }
+  auto boundary = GeographyLayer(AnshanBoundaryGeoJson(), "boundary");
+  auto districts = GeographyLayer(AnshanDistrictsGeoJson(), "district");
+  if (!boundary || !districts)
+    return Fail(ErrorCode::kBadValue, "demo city: the compiled-in data/anshan is not GeoJSON");
+  city.boundary = std::move(*boundary);
+  city.districts = std::move(*districts);
+  city.towns = TownsLayer(AnshanTownsCsv());
 
   std::set<std::string> used_keys;
   std::vector<const District*> carrier_district;
@@ -344,42 +370,109 @@ Result<DemoCity> GenerateDemoCity(const DemoCityOptions& options) {
       continue;
     city.health_records.push_back(std::move(record));
   }
+  // A dice of its own, so that the records above stay as they were before these were added.
+  Dice fresh(options.seed ^ 0x5eed'7e57ULL);
+  for (const auto& driver : city.drivers) {
+    if (!fresh.Chance(options.fresh_test_percent))
+      continue;
+    registry::HealthRecord record;
+    record.id_number = driver.id_number;
+    record.name = driver.name;
+    // Yesterday 21:00-23:59: under 48 hours old until the end of tomorrow's working day.
+    record.tested_at = today_midnight_china_ms - int64_t{fresh.Between(1, 179)} * 60'000;
+    record.kind = "核酸检测";
+    record.result = "阴性";
+    record.valid_until = registry::AddDays(*today, 1);
+    if (health_keys.emplace(record.id_number, record.kind, record.tested_at).second)
+      city.health_records.push_back(std::move(record));
+  }
 
-  // Three freight corridors from the expressway exits to the logistics sites; only the ring
-  // road that keeps clear of the centre is open to dangerous goods.
+  // Four roads across the city line, where the expressways G15 沈海 and G16 丹锡 leave it
+  // (approximate: where the road's line towards the next city crosses the outline). Each gate's
+  // checkpoints stand about 120 m outside the line; trucks wait 3 km farther out.
+  city.gates = {
+      {"沈海高速辽阳方向", "KK-SH-01", "KK-SH-02", 41.18089, 123.06604, 41.20041, 123.08881},
+      {"沈海高速营口方向", "KK-SH-03", "KK-SH-04", 40.75567, 122.56794, 40.73786, 122.54301},
+      {"丹锡高速丹东方向", "KK-DX-01", "KK-DX-02", 40.39702, 123.75718, 40.40415, 123.78986},
+      {"丹锡高速盘锦方向", "KK-DX-03", "KK-DX-04", 41.30467, 122.26190, 41.28943, 122.23396},
+  };
+  for (const auto& gate : city.gates) {
+    city.checkpoints.push_back(
+        {gate.in_checkpoint, gate.road + "入城卡口", gate.lat, gate.lon, true});
+    // The exit lane's camera a few metres along, so that the two show apart on the map.
+    city.checkpoints.push_back(
+        {gate.out_checkpoint, gate.road + "出城卡口", gate.lat + 0.0003, gate.lon, false});
+  }
+  auto at_gate = [&](size_t gate) {
+    return std::array<double, 2>{city.gates[gate].lon, city.gates[gate].lat};
+  };
+  // Freight routes from gate to gate through the city, every point inside the outline (the
+  // tests check); only the one that keeps clear of the centre is open to dangerous goods.
   city.routes = {
       {"R1",
-       "沈海高速鞍山西出口—鞍钢厂区—鞍山西物流园区",
+       "沈海高速辽阳方向—鞍山城区（鞍钢）—海城—沈海高速营口方向",
        false,
-       {{122.880, 41.100},
-        {122.910, 41.110},
-        {122.930, 41.120},
+       {at_gate(0),
+        {123.030, 41.150},
+        {122.990, 41.120},
         {122.950, 41.120},
-        {122.920, 41.140}}},
+        {122.930, 41.050},
+        {122.900, 40.980},
+        {122.800, 40.900},
+        {122.700, 40.850},
+        {122.620, 40.800},
+        at_gate(1)},
+       0,
+       1},
       {"R2",
-       "鞍海路—千山保供物资中转站—铁东农产品批发市场",
+       "丹锡高速丹东方向—岫岩—海城（西柳）—台安—丹锡高速盘锦方向",
        false,
-       {{122.990, 40.960},
-        {123.020, 40.990},
-        {123.050, 40.990},
-        {123.030, 41.050},
-        {123.020, 41.090}}},
+       {at_gate(2),
+        {123.600, 40.360},
+        {123.450, 40.330},
+        {123.280, 40.290},
+        {123.100, 40.500},
+        {122.950, 40.700},
+        {122.800, 40.800},
+        {122.700, 40.850},
+        {122.620, 41.000},
+        {122.520, 41.120},
+        {122.500, 41.220},
+        {122.450, 41.330},
+        {122.400, 41.380},
+        at_gate(3)},
+       2,
+       3},
       {"R3",
-       "绕城危险货物运输专用路线（鞍钢—千山）",
+       "危险货物运输专用路线（沈海高速营口方向—海城—千山—辽阳方向，绕开城区）",
        true,
-       {{122.930, 41.100}, {122.940, 41.040}, {123.000, 41.000}, {123.050, 40.990}}},
+       {at_gate(1),
+        {122.620, 40.800},
+        {122.750, 40.880},
+        {122.900, 40.930},
+        {123.050, 40.990},
+        {123.120, 41.070},
+        {123.100, 41.150},
+        at_gate(0)},
+       1,
+       0},
       {"R4",
-       "国道202辽阳方向—立山商贸物流园",
+       "丹锡高速盘锦方向—台安—鞍山西物流园区—立山商贸物流园—沈海高速辽阳方向",
        false,
-       {{123.060, 41.240}, {123.040, 41.200}, {123.030, 41.170}}},
-  };
-  city.checkpoints = {
-      {"KK-SH-01", "沈海高速鞍山西出口入城卡口", 41.100, 122.880, true},
-      {"KK-SH-02", "沈海高速鞍山西出口出城卡口", 41.101, 122.881, false},
-      {"KK-AH-01", "鞍海路南入城卡口", 40.960, 122.990, true},
-      {"KK-AH-02", "鞍海路南出城卡口", 40.961, 122.991, false},
-      {"KK-GD-01", "国道202辽阳方向入城卡口", 41.240, 123.060, true},
-      {"KK-GD-02", "国道202辽阳方向出城卡口", 41.241, 123.061, false},
+       {at_gate(3),
+        {122.400, 41.380},
+        {122.450, 41.330},
+        {122.500, 41.220},
+        {122.520, 41.120},
+        {122.650, 41.070},
+        {122.800, 41.050},
+        {122.900, 41.070},
+        {122.950, 41.120},
+        {123.000, 41.150},
+        {123.030, 41.150},
+        at_gate(0)},
+       3,
+       0},
   };
 
   size_t site_number = 0;

@@ -470,9 +470,17 @@ class Terminal {
     ++stats().positions_sent;
   }
 
+  jt808::LocationReport ReportAt(double t_s) const {
+    if (options().report_at) {
+      if (auto report = options().report_at(index_, t_s))
+        return *report;
+    }
+    return model_.ReportAt(t_s);
+  }
+
   // Sends (or resends) a position: same serial, same device time, same body.
   void Transmit(Pending& pending, Clock::time_point now) {
-    jt808::LocationReport report = model_.ReportAt(pending.sim_ms / 1000.0);
+    jt808::LocationReport report = ReportAt(pending.sim_ms / 1000.0);
     report.time_ms = pending.device_time_ms;
     jt808::Header header;
     header.version = options().version;
@@ -603,8 +611,8 @@ class Terminal {
                state_ == State::kOnline) {
       jt808::LocationQueryReply reply;
       reply.reply_serial = decoded.header.serial;
-      reply.location = model_.ReportAt(
-          std::chrono::duration<double>(Clock::now() - worker_.shared().start).count());
+      reply.location =
+          ReportAt(std::chrono::duration<double>(Clock::now() - worker_.shared().start).count());
       const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();

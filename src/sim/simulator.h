@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "common/error.h"
 #include "protocol/jt808/header.h"
+#include "protocol/jt808/messages.h"
 #include "sim/scenario.h"
 
 namespace baotong::sim {
@@ -40,6 +42,11 @@ struct SimOptions {
   // whenever a 0x8100 gives a code (mode 0600). A registered terminal that registers again gets
   // no code from the gateway, so a restarted simulator needs this file to come back online.
   std::optional<std::filesystem::path> auth_codes;
+  // Where terminal `index` is `t_s` seconds after the start, instead of its scenario group's
+  // route (the demo fleet through the checkpoints: sim/demo_fleet.h); nullopt: the scenario.
+  // Called from the I/O threads, again with the same time for a resend: it must give the same
+  // report.
+  std::function<std::optional<jt808::LocationReport>(size_t index, double t_s)> report_at;
   size_t threads = 1;          // io_context threads
   double connect_rate = 2000;  // new connections per second (first connects and reconnects)
 
