@@ -56,6 +56,8 @@ export interface MapDebugHook {
   source: 'monitor' | 'positions';
   // Opens a vehicle's panel as a click on its marker does (monitor only).
   select?(terminal: string): void;
+  // The map's centre, [lat, lon].
+  center?(): [number, number];
   // Opens a site's popup or a zone's tooltip, as a click or hover would; false if not drawn.
   openLabel?(kind: 'site' | 'zone', code: string): boolean;
   positions(): Array<
@@ -213,6 +215,40 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
     'data-alarms': 0,
   });
   const panel = el('aside', { class: 'vehicle-panel', testid: 'vehicle-panel', hidden: true });
+  // The vehicle list beside the map: plate search, a state filter, plate labels on or off; a row
+  // centres its vehicle and opens its panel.
+  const search = el('input', {
+    class: 'input',
+    type: 'search',
+    testid: 'map-search',
+    placeholder: t('map_search_plate'),
+    'aria-label': t('map_search_plate'),
+    value: params?.get('plate') ?? '',
+  });
+  const stateFilter = el(
+    'select',
+    { class: 'input', testid: 'map-state-filter', 'aria-label': t('vehicle_state') },
+    el('option', { value: '' }, t('map_all_states')),
+    ...VEHICLE_STATES.map((state) => el('option', { value: state }, t(`vehicle_state_${state}`))),
+  );
+  stateFilter.value = params?.get('state') ?? '';
+  const labelToggle = el('input', { type: 'checkbox', testid: 'map-labels' });
+  labelToggle.checked = true;
+  const listCount = el('div', { class: 'stat-muted', testid: 'map-list-count' });
+  const list = el('ul', { class: 'map-vehicle-list', testid: 'map-vehicle-list' });
+  const listPane = el(
+    'aside',
+    { class: 'map-list', testid: 'map-list' },
+    search,
+    el(
+      'div',
+      { class: 'map-list-filters' },
+      source === 'monitor' ? stateFilter : null,
+      el('label', { class: 'inline-label' }, labelToggle, t('map_plate_labels')),
+    ),
+    listCount,
+    list,
+  );
   content.append(
     el(
       'div',
@@ -232,7 +268,7 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
         ? el('span', { class: 'stat-muted', testid: 'map-no-tiles' }, t('map_no_tiles'))
         : null,
     ),
-    el('div', { class: 'map-row' }, mapNode, panel),
+    el('div', { class: 'map-row' }, listPane, mapNode, panel),
   );
 
   const map = baseMap(mapNode, { preferCanvas: true, attributionControl: true });
@@ -422,6 +458,96 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
     if (state === 'alarm') entry.marker.bringToFront();
   };
 
+  // A marker's tooltip: its plate as a permanent label (text only), or with labels off its
+  // details on hover, built when opened so it always shows the latest position.
+  const markerLabels = new WeakMap<L.CircleMarker, string>();
+  const bindLabel = (entry: MarkedPosition) => {
+    const plate = entry.position.plate || entry.position.terminal;
+    const want = labelToggle.checked ? `label:${plate}` : 'details';
+    if (markerLabels.get(entry.marker) === want) return;
+    entry.marker.unbindTooltip();
+    if (labelToggle.checked) {
+      entry.marker.bindTooltip(textLabel(plate), {
+        permanent: true,
+        direction: 'right',
+        offset: [6, 0],
+        className: 'plate-label',
+      });
+    } else {
+      entry.marker.bindTooltip(() => labelValueNode(popupRows(entry.position)));
+    }
+    markerLabels.set(entry.marker, want);
+  };
+  labelToggle.addEventListener('change', () => {
+    for (const entry of markers.values()) bindLabel(entry);
+  });
+
+  // Centres a vehicle and opens its panel (a bare position: its popup).
+  const focus = (terminal: string) => {
+    const entry = markers.get(terminal);
+    if (!entry) return;
+    map.setView(entry.marker.getLatLng(), Math.max(map.getZoom(), 14), { animate: false });
+    entry.marker.fire('click');
+    renderList();
+  };
+  const LIST_LIMIT = 300;
+  const renderList = () => {
+    const needle = search.value.trim().toUpperCase();
+    const state = source === 'monitor' ? stateFilter.value : '';
+    const shown = [...markers.values()]
+      .map((m) => m.position)
+      .filter(
+        (p) =>
+          (!needle ||
+            (p.plate ?? '').toUpperCase().includes(needle) ||
+            p.terminal.includes(needle)) &&
+          (!state || p.state === state),
+      )
+      .sort(
+        (a, b) =>
+          Number(b.state === 'alarm') - Number(a.state === 'alarm') ||
+          (a.plate || a.terminal).localeCompare(b.plate || b.terminal, 'zh'),
+      );
+    clear(list);
+    for (const p of shown.slice(0, LIST_LIMIT)) {
+      const row = el(
+        'li',
+        {
+          class: `map-vehicle-row${p.terminal === selected ? ' selected' : ''}`,
+          testid: 'map-vehicle-row',
+          'data-terminal': p.terminal,
+          'data-plate': p.plate ?? '',
+          'data-state': p.state ?? '',
+          tabindex: 0,
+          role: 'button',
+        },
+        el(
+          'span',
+          { class: `state-dot state-${p.state ?? 'unknown'}`, title: stateName(p.state) },
+          '',
+        ),
+        el('strong', {}, p.plate || p.terminal),
+        el(
+          'span',
+          { class: 'stat-muted' },
+          `${stateName(p.state)} · ${Number(p.speed_kmh ?? 0).toFixed(0)} km/h`,
+        ),
+      );
+      row.addEventListener('click', () => focus(p.terminal));
+      row.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') focus(p.terminal);
+      });
+      list.append(row);
+    }
+    listCount.textContent =
+      shown.length > LIST_LIMIT
+        ? t('map_list_first_n', { n: LIST_LIMIT, total: shown.length })
+        : t('total_n', { n: shown.length });
+    listCount.dataset.count = String(shown.length);
+  };
+  search.addEventListener('input', renderList);
+  stateFilter.addEventListener('change', renderList);
+
   const showCounts = () => {
     const now = Date.now();
     let onlineCount = 0;
@@ -494,8 +620,7 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
               ...STATE_STYLES[vehicle.state ?? 'unknown'],
             }),
           };
-          // Content is built when opened, so it always shows the latest position.
-          entry.marker.bindTooltip(() => labelValueNode(popupRows(entry.position)));
+          bindLabel(entry);
           // A monitored vehicle opens its panel; a bare position its popup.
           entry.marker.on('click', () => {
             if (entry.position.state) {
@@ -519,6 +644,7 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
         }
       }
       showCounts();
+      renderList();
       // Opened for one vehicle (#/map?terminal=…, the alarm centre's row link): centred and
       // its panel open, once.
       if (wanted && source === 'monitor' && markers.has(wanted)) {
@@ -575,6 +701,7 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
     panel.hidden = true;
     trackLayer.clearLayers();
     map.invalidateSize();
+    renderList();
   };
   const select = async (terminal: string) => {
     const mine = ++selection;
@@ -718,6 +845,10 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
   };
 
   hook.select = (terminal) => void select(terminal);
+  hook.center = () => {
+    const c = map.getCenter();
+    return [c.lat, c.lng];
+  };
 
   return () => {
     live = false;
