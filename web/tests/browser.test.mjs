@@ -1848,3 +1848,311 @@ test(
     }
   },
 );
+
+test(
+  'k. staff flows of issue 14: map search centres a vehicle, two alarms acknowledged with one comment, two applications approved in one batch, and a screenshot of every page',
+  { timeout: 300_000 },
+  async () => {
+    const adminToken = await apiToken(ADMIN);
+    const context = await newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    // Trucks reporting meanwhile: the map's list has vehicles, and those without a pass raise
+    // alarms for the alarm centre.
+    const sim = start('sim-k', [
+      'sim',
+      '--server',
+      `127.0.0.1:${jt808Port}`,
+      '--auth-codes',
+      simAuthCodes(),
+      '--terminals',
+      '8',
+      '--seconds',
+      '90',
+      '--rate',
+      '1',
+    ]).child;
+    sim.stdout.resume();
+    try {
+      await login(page, ADMIN);
+
+      await step(page, 'map-search', async () => {
+        await page.goto(`${baseUrl}/#/map`);
+        await page.locator('[data-testid="map"][data-layers="ready"]').waitFor();
+        await page.waitForFunction(
+          () =>
+            document.querySelectorAll(
+              '[data-testid="map-vehicle-row"][data-plate]:not([data-plate=""])',
+            ).length >= 2,
+          null,
+          { timeout: 45_000, polling: 500 },
+        );
+        const rows = page.getByTestId('map-vehicle-row');
+        const before = await rows.evaluateAll((all) =>
+          all.map((r) => ({ plate: r.dataset.plate, terminal: r.dataset.terminal })),
+        );
+        const target = before.find((r) => r.plate);
+        // Plates show on the markers as labels (text).
+        await page
+          .locator('[data-testid="map"] .leaflet-tooltip.plate-label', { hasText: target.plate })
+          .first()
+          .waitFor();
+        await shot(page, 'map-list');
+        // Typing the plate narrows the list to the vehicles whose plate holds it.
+        await page.getByTestId('map-search').fill(target.plate);
+        const expected = before.filter((r) => (r.plate ?? '').includes(target.plate)).length;
+        await page.waitForFunction(
+          ([plate, n]) => {
+            const shown = [...document.querySelectorAll('[data-testid="map-vehicle-row"]')];
+            return shown.length === n && shown.every((r) => r.dataset.plate.includes(plate));
+          },
+          [target.plate, expected],
+        );
+        assert.ok(expected < before.length, 'the list narrowed');
+        // A click on the row centres the map on the vehicle and opens its panel.
+        await page
+          .locator(`[data-testid="map-vehicle-row"][data-terminal="${target.terminal}"]`)
+          .click();
+        await page
+          .locator(
+            `[data-testid="vehicle-panel"][data-terminal="${target.terminal}"][data-state="ready"]`,
+          )
+          .waitFor();
+        assert.equal(
+          (await page.getByTestId('vehicle-panel-plate').textContent()).trim(),
+          target.plate,
+        );
+        const { center, vehicle } = await page.evaluate((terminal) => {
+          const hook = window.__baotongMap;
+          return {
+            center: hook.center(),
+            vehicle: hook.positions().find((p) => p.terminal === terminal),
+          };
+        }, target.terminal);
+        // Centred where the vehicle was when clicked (it may have moved a little since).
+        assert.ok(
+          Math.abs(center[0] - vehicle.lat) < 0.02 && Math.abs(center[1] - vehicle.lon) < 0.02,
+          `centred on ${JSON.stringify(vehicle)}: ${center}`,
+        );
+        await shot(page, 'map-search-selected');
+      });
+
+      await step(page, 'alarms-bulk', async () => {
+        await page.goto(`${baseUrl}/#/alarms?status=raised`);
+        await page.locator('[data-testid="alarms-table"][data-state="ready"]').waitFor();
+        const raised = '[data-testid="alarm-row"][data-status="raised"]';
+        for (let tries = 0; (await page.locator(raised).count()) < 2 && tries < 30; tries++) {
+          await page.waitForTimeout(2000);
+          await page.reload();
+          await page.locator('[data-testid="alarms-table"][data-state="ready"]').waitFor();
+        }
+        const ids = await page
+          .locator(raised)
+          .evaluateAll((all) => all.slice(0, 2).map((r) => Number(r.dataset.id)));
+        assert.equal(ids.length, 2, 'two raised alarms to acknowledge');
+        for (const id of ids) {
+          await page
+            .locator(`[data-testid="alarm-row"][data-id="${id}"] [data-testid="alarm-select"]`)
+            .check();
+        }
+        assert.equal(await page.getByTestId('alarms-selected').getAttribute('data-count'), '2');
+        await page.getByTestId('alarms-bulk-action').selectOption('acknowledge');
+        await page.getByTestId('alarms-bulk-note').fill('批量确认：已电话联系驾驶员');
+        await shot(page, 'alarms-bulk-selected');
+        await page.getByTestId('alarms-bulk-apply').click();
+        await page
+          .locator('[data-testid="alarms-bulk-result"][data-succeeded="2"][data-failed="0"]')
+          .waitFor();
+        // Both show acknowledged, each with the one comment.
+        await page.goto(`${baseUrl}/#/alarms?status=acknowledged`);
+        for (const id of ids) {
+          await page
+            .locator(`[data-testid="alarm-row"][data-id="${id}"][data-status="acknowledged"]`)
+            .waitFor();
+          const detail = await getJson(page, `/api/alarms/${id}`);
+          assert.equal(detail.alarm.status, 'acknowledged');
+          assert.ok(
+            detail.steps.some((s) => String(s.note ?? '').includes('已电话联系驾驶员')),
+            `alarm ${id}'s step carries the comment: ${JSON.stringify(detail.steps)}`,
+          );
+        }
+        await shot(page, 'alarms-bulk-acknowledged');
+      });
+
+      await step(page, 'review-batch', async () => {
+        // Two applications that wait for review: a new carrier's vehicles and drivers, the
+        // drivers without a health record (health.missing sends them to review).
+        const suffix = String(Date.now() % 1_000_000).padStart(6, '0');
+        const credit = creditCode(`91210300BT${suffix.slice(0, 5)}Q${suffix.slice(5)}`);
+        const plates = [`辽CK${suffix.slice(2, 6)}`, `辽CM${suffix.slice(2, 6)}`];
+        const drivers = [
+          idNumber(`21030219820202${suffix.slice(0, 3)}`),
+          idNumber(`21030219830303${suffix.slice(0, 3)}`),
+        ];
+        await importJson(adminToken, 'carriers', [
+          {
+            credit_code: credit,
+            name: '鞍钢物流批量审核测试公司',
+            district: DISTRICT.district,
+            business_permit_valid_until: '2030-12-31',
+            contact_phone: '0412-5550001',
+          },
+        ]);
+        await importJson(
+          adminToken,
+          'vehicles',
+          plates.map((plate) => ({
+            plate,
+            plate_color: 2,
+            vehicle_class: 'truck',
+            carrier_credit_code: credit,
+            transport_cert_valid_until: '2030-12-31',
+            insurance_valid_until: '2030-12-31',
+          })),
+        );
+        await importJson(
+          adminToken,
+          'drivers',
+          drivers.map((id_number, i) => ({
+            id_number,
+            name: ['王建国', '李卫东'][i],
+            phone: `1390000008${i}`,
+            licence_class: 'B2',
+            licence_valid_until: '2035-12-31',
+            qualification_category: '道路货物运输驾驶员',
+            qualification_valid_until: '2035-12-31',
+            carrier_credit_code: credit,
+          })),
+        );
+        const site = itemsOf(await apiGetOk(adminToken, '/api/registry/sites?limit=1'))[0];
+        const [lat, lon] = (await apiGetOk(adminToken, '/api/ui-config')).center ?? [41.11, 122.99];
+        const now = Date.now();
+        const ids = [];
+        for (let i = 0; i < 2; i++) {
+          const applied = await apiCall('/api/passes', {
+            token: adminToken,
+            method: 'POST',
+            body: {
+              kind: 'trip',
+              plate: plates[i],
+              plate_color: 2,
+              carrier_credit_code: credit,
+              driver_id_numbers: [drivers[i]],
+              cargo: { category: '生活物资', name: '大米', weight_kg: 8000, dangerous: false },
+              origin: '沈阳市于洪区',
+              destination_site_codes: [site.code],
+              waypoints: [
+                [lat, lon],
+                [lat + 0.01, lon + 0.01],
+              ],
+              entry_from_ms: now,
+              entry_until_ms: now + 6 * 3600 * 1000,
+              planned_exit_ms: now + 5 * 3600 * 1000,
+            },
+          });
+          assert.equal(applied.status, 201, `apply: ${applied.text}`);
+          assert.equal(applied.body.status, 'pending_review', `pending: ${applied.text}`);
+          ids.push(applied.body.id);
+        }
+        await page.goto(`${baseUrl}/#/review`);
+        await page.locator('[data-testid="review-list"][data-state="ready"]').waitFor();
+        const row = (id) => page.locator(`[data-testid="review-item"][data-id="${id}"]`);
+        for (const id of ids) await row(id).waitFor();
+        // The rows link to the vehicle's and the driver's records.
+        assert.equal(
+          await row(ids[0]).getByTestId('review-vehicle-link').getAttribute('href'),
+          `#/registry/vehicles/${encodeURIComponent(`${plates[0]}-2`)}`,
+        );
+        assert.match(
+          await row(ids[0]).getByTestId('review-driver-link').getAttribute('href'),
+          /^#\/registry\/drivers\/.+/,
+        );
+        // Filtered by the check that sent them here, both stay listed.
+        const codes = (await row(ids[0]).getAttribute('data-checks')).split(' ');
+        assert.ok(codes.length > 0 && codes[0], 'the row names its checks');
+        await page.getByTestId('review-check-filter').selectOption(codes[0]);
+        for (const id of ids) await row(id).waitFor();
+        const listed = await page
+          .getByTestId('review-item')
+          .evaluateAll(
+            (all, code) => all.every((r) => r.dataset.checks.split(' ').includes(code)),
+            codes[0],
+          );
+        assert.ok(listed, `every row listed under ${codes[0]} has that check`);
+        for (const id of ids) await row(id).getByTestId('review-select').check();
+        assert.equal(await page.getByTestId('review-selected').getAttribute('data-count'), '2');
+        await page.getByTestId('review-bulk-note').fill('材料齐全，批量同意');
+        await shot(page, 'review-batch-selected');
+        await page.getByTestId('review-bulk-approve').click();
+        await page
+          .locator('[data-testid="review-bulk-result"][data-succeeded="2"][data-failed="0"]')
+          .waitFor();
+        for (const id of ids) {
+          await row(id).waitFor({ state: 'detached' });
+          const pass = await apiGetOk(adminToken, `/api/passes/${id}`);
+          assert.equal(pass.status, 'approved');
+          assert.equal(pass.review?.comment, '材料齐全，批量同意');
+        }
+        await shot(page, 'review-batch-approved');
+        // The vehicle link opens its record.
+        await page.goto(`${baseUrl}/#/review?tab=approved`);
+        await row(ids[0]).getByTestId('review-vehicle-link').click();
+        await page.locator('[data-testid="record-detail"][data-state="ready"]').waitFor();
+      });
+
+      await step(page, 'every-page', async () => {
+        // Every page of the admin's menu, and the pages reached from them.
+        await page.goto(`${baseUrl}/#/map`);
+        await page.getByTestId('sidebar').waitFor();
+        const routes = await page
+          .locator('[data-testid="sidebar"] a[href^="#/"]')
+          .evaluateAll((links) => [...new Set(links.map((a) => a.getAttribute('href')))]);
+        const passId = itemsOf(await apiGetOk(adminToken, '/api/passes?limit=1'))[0]?.id;
+        const alarmId = itemsOf(await apiGetOk(adminToken, '/api/alarms?limit=1'))[0]?.id;
+        const vehicle = itemsOf(await apiGetOk(adminToken, '/api/registry/vehicles?limit=1'))[0];
+        routes.push(
+          '#/review?tab=approved',
+          '#/investigate/vehicle',
+          '#/zones/rules',
+          '#/account',
+          '#/checkpoint',
+          passId ? `#/passes/${passId}` : null,
+          alarmId ? `#/alarms/${alarmId}` : null,
+          vehicle
+            ? `#/registry/vehicles/${encodeURIComponent(`${vehicle.plate}-${vehicle.plate_color}`)}`
+            : null,
+        );
+        const shotsBefore = shotNumber;
+        for (const route of [...new Set(routes.filter(Boolean))]) {
+          await page.goto(`${baseUrl}/${route}`);
+          await page.getByTestId('sidebar').waitFor();
+          // Ready: nothing on the page still loading, and a moment for maps and charts to draw.
+          await page
+            .waitForFunction(
+              () => document.querySelectorAll('[data-state="loading"]').length === 0,
+              null,
+              { timeout: 10_000 },
+            )
+            .catch(() => {});
+          await page.waitForTimeout(800);
+          const name = route
+            .slice(2)
+            .replace(/[^A-Za-z0-9-]+/g, '-')
+            .replace(/-+$/, '');
+          await shot(page, `page-${name || 'home'}`);
+        }
+        // And the sign-in page, signed out.
+        const signedOut = await newContext();
+        const signIn = await signedOut.newPage();
+        await signIn.goto(`${baseUrl}/#/login`);
+        await signIn.getByTestId('login-form').waitFor();
+        await shot(signIn, 'page-login');
+        await signedOut.close();
+        assert.ok(shotNumber - shotsBefore >= 15, `${shotNumber - shotsBefore} pages captured`);
+      });
+    } finally {
+      await stop(sim);
+      await context.close();
+    }
+  },
+);
