@@ -99,6 +99,8 @@ std::optional<Response> RouteCheckpoints(Call& call);
 std::optional<Response> RouteInvestigations(Call& call);
 // Statistics, the overview screen and economic indicators (routes_stats.cc).
 std::optional<Response> RouteStats(Call& call);
+// The city's geography (routes_geo.cc): /api/geo/preview, /api/geo/import, /api/geo/layers...
+std::optional<Response> RouteGeography(Call& call);
 // Accounts (routes_accounts.cc): POST /api/auth/password, GET /api/users,
 // POST /api/users/{username}/password-reset.
 std::optional<Response> RouteAccounts(Call& call);

@@ -511,6 +511,8 @@ std::optional<Response> RouteAuthenticated(Call& call) {
     return response;
   if (auto response = RouteStats(call))
     return response;
+  if (auto response = RouteGeography(call))
+    return response;
   if ((path == "/api/positions/latest" || path == "/api/track" || path == "/api/track/movement" ||
        path == "/api/terminals/connected") &&
       is_get) {
@@ -693,7 +695,8 @@ size_t RequestBodyLimit(const HttpOptions& options, http::verb method, std::stri
   const std::string_view path = PathOf(target);
   if (path.starts_with("/api/auth/"))
     return options.auth_body_bytes;
-  if (method == http::verb::post && (path == "/api/imports" || path == "/api/indicators/import"))
+  if (method == http::verb::post && (path == "/api/imports" || path == "/api/indicators/import" ||
+                                     path == "/api/geo/preview" || path == "/api/geo/import"))
     return options.max_body_bytes;
   return options.api_body_bytes;
 }
@@ -719,10 +722,11 @@ BodyAdmission MakeBodyAdmission(ApiServices services, HttpOptions limits) {
       return Internal(principal.error());
     if (!*principal)
       return Unauthenticated();
+    const std::string_view path = PathOf(target);
     const std::optional<Permission> needed =
-        PathOf(target) == "/api/indicators/import"
-            ? std::optional(Permission::kIndicatorsImport)
-            : ImportPermission(QueryParam(target, "kind").value_or(""));
+        path == "/api/indicators/import" ? std::optional(Permission::kIndicatorsImport)
+        : path.starts_with("/api/geo/")  ? std::optional(Permission::kMonitorConfigure)
+                                        : ImportPermission(QueryParam(target, "kind").value_or(""));
     if (!needed)  // no such kind: the route says so (400), from a small body
       return limits.api_body_bytes;
     if (!Allows((*principal)->role, *needed)) {

@@ -25,6 +25,7 @@
 
 namespace baotong::api {
 
+class GeographyControl;
 class ImportJobs;
 class MonitoringControl;
 class StaticFiles;
@@ -86,7 +87,8 @@ struct ApiServices {
   std::shared_ptr<TerminalPlates> terminal_plates;  // null: MakeApiHandler makes one
   MonitoringControl* monitoring = nullptr;  // rule engine and alarms; null: those routes 404
   track::Investigations* investigations = nullptr;  // 协查; null: those routes 404
-  stats::StatsService* stats = nullptr;  // statistics and indicators; null: those routes 404
+  stats::StatsService* stats = nullptr;   // statistics and indicators; null: those routes 404
+  GeographyControl* geography = nullptr;  // the city's layers; null: those routes 404
   std::shared_ptr<RepeatedReads> repeated_reads{};  // null: MakeApiHandler makes one
   bool secure_cookies = false;  // served over HTTPS: the session cookie is Secure
 };

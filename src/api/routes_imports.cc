@@ -28,7 +28,7 @@ Response StartImport(Call& call) {
   if (auto text = call.Param("format"); text && !text->empty()) {
     format = registry::ParseImportFormat(*text);
     if (!format)
-      return BadRequest("format 应为 csv 或 json (format must be csv or json)");
+      return BadRequest("format 应为 csv、json 或 xlsx (format must be csv, json or xlsx)");
   }
   if (call.request.body().empty())
     return BadRequest("导入文件为空 (the file is empty)");

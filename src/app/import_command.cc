@@ -11,6 +11,7 @@
 #include "api/audit_log.h"
 #include "api/import_jobs.h"
 #include "api/users.h"
+#include "app/geo_command.h"
 #include "app/provisioning.h"
 #include "common/clock.h"
 #include "registry/importer.h"
@@ -33,7 +34,7 @@ int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std
   if (options.format) {
     format = ParseImportFormat(*options.format);
     if (!format) {
-      err << "baotong import: --format 只能是 csv 或 json (csv or json)\n";
+      err << "baotong import: --format 只能是 csv、json 或 xlsx (csv, json or xlsx)\n";
       return 2;
     }
   }
@@ -211,12 +212,14 @@ void AddImportCommand(CLI::App& app, int& exit_code) {
   command->add_option("--department", options->department,
                       "Recorded as the importing department when --user is not an account "
                       "(default 大数据局)");
-  command->add_option("--format", options->format, "csv or json (default: detected)");
+  command->add_option("--format", options->format, "csv, json or xlsx (default: detected)");
   command->add_option("--rejections-out", options->rejections_out,
                       "Write every rejected row to this CSV (行号,列,原因)");
   command->add_flag("!--no-progress", options->progress, "No progress line on stderr");
   command->callback(
       [options, &exit_code] { exit_code = RunImportCommand(*options, std::cout, std::cerr); });
+  // The city's layers are imported beside the registry's records.
+  AddGeoCommand(app, exit_code);
 }
 
 }  // namespace baotong::app

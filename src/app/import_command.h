@@ -31,7 +31,8 @@ struct ImportCommandOptions {
 // Returns 0 when the import ran (even if rows were rejected), 1 when it failed, 2 on bad usage.
 int RunImportCommand(const ImportCommandOptions& options, std::ostream& out, std::ostream& err);
 
-// Adds the `import` subcommand; its callback sets exit_code.
+// Adds the `import` subcommand and the geography's `geo` (app/geo_command.h); their callbacks
+// set exit_code.
 void AddImportCommand(CLI::App& app, int& exit_code);
 
 }  // namespace baotong::app

@@ -71,6 +71,42 @@ void AddShapes(const Json& geometry, double point_radius_m, const std::string& c
 
 }  // namespace
 
+Result<void> MigrateMonitorTables(store::Database& database) {
+  return database.Migrate("monitor", kMigrations);
+}
+
+Result<void> UpsertUserZone(store::Database& database, const monitor::Zone& zone,
+                            std::string_view by, int64_t now_ms) {
+  if (IsDerivedCode(zone.code))
+    return Fail(ErrorCode::kConflict, "zone codes with ':' belong to derived zones");
+  auto write = database.Prepare(
+      "INSERT INTO monitor_zones(code, body, updated_by, updated_at_ms) VALUES(?, ?, ?, ?) "
+      "ON CONFLICT(code) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, "
+      "updated_at_ms = excluded.updated_at_ms");
+  if (!write)
+    return tl::unexpected(write.error());
+  write->Bind(1, zone.code).Bind(2, monitor::ZoneJson(zone).dump()).Bind(3, by).Bind(4, now_ms);
+  return write->Run();
+}
+
+Result<std::vector<monitor::Zone>> UserZones(store::Database& database) {
+  std::vector<monitor::Zone> zones;
+  auto statement = database.Prepare("SELECT body FROM monitor_zones ORDER BY code");
+  if (!statement)
+    return tl::unexpected(statement.error());
+  auto read = statement->ForEachRow([&](const store::Statement& row) -> Result<void> {
+    auto parsed =
+        monitor::ParseZone(nlohmann::json::parse(row.Text(0), nullptr, /*allow_exceptions=*/false));
+    if (!parsed)
+      return Fail(ErrorCode::kStorage, "a stored monitor zone is not valid");
+    zones.push_back(std::move(*parsed));
+    return {};
+  });
+  if (!read)
+    return tl::unexpected(read.error());
+  return zones;
+}
+
 std::optional<std::string> PassRouteCode(const pass::PassApplication& pass) {
   if (pass.route_id)
     return std::string(kRoutePrefix) + *pass.route_id;
@@ -168,7 +204,7 @@ Result<std::unique_ptr<Monitoring>> Monitoring::Open(const std::filesystem::path
     return tl::unexpected(ok.error());
   if (auto ok = registry::MigrateMapLayers(**database); !ok)
     return tl::unexpected(ok.error());
-  if (auto ok = (*database)->Migrate("monitor", kMigrations); !ok)
+  if (auto ok = MigrateMonitorTables(**database); !ok)
     return tl::unexpected(ok.error());
   std::unique_ptr<Monitoring> monitoring(
       new Monitoring(std::move(*database), passes, std::move(options)));
@@ -301,19 +337,11 @@ Result<std::vector<api::ZoneEntry>> Monitoring::DerivedZones() {
 Result<std::vector<api::ZoneEntry>> Monitoring::Zones() {
   std::lock_guard lock(config_mutex_);
   std::vector<api::ZoneEntry> zones;
-  auto statement = database_->Prepare("SELECT body FROM monitor_zones ORDER BY code");
-  if (!statement)
-    return tl::unexpected(statement.error());
-  auto read = statement->ForEachRow([&](const store::Statement& row) -> Result<void> {
-    auto parsed =
-        monitor::ParseZone(nlohmann::json::parse(row.Text(0), nullptr, /*allow_exceptions=*/false));
-    if (!parsed)
-      return Fail(ErrorCode::kStorage, "a stored monitor zone is not valid");
-    zones.push_back({std::move(*parsed), "user"});
-    return {};
-  });
-  if (!read)
-    return tl::unexpected(read.error());
+  auto user_zones = UserZones(*database_);
+  if (!user_zones)
+    return tl::unexpected(user_zones.error());
+  for (auto& zone : *user_zones)
+    zones.push_back({std::move(zone), "user"});
   auto derived = DerivedZones();
   if (!derived)
     return tl::unexpected(derived.error());
@@ -339,14 +367,7 @@ Result<void> Monitoring::SaveZone(const monitor::Zone& zone, bool create, std::s
       return Fail(ErrorCode::kConflict, "a zone with this code exists");
     if (!create && !*row)
       return Fail(ErrorCode::kNotFound, "no such zone");
-    auto write = database_->Prepare(
-        "INSERT INTO monitor_zones(code, body, updated_by, updated_at_ms) VALUES(?, ?, ?, ?) "
-        "ON CONFLICT(code) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, "
-        "updated_at_ms = excluded.updated_at_ms");
-    if (!write)
-      return tl::unexpected(write.error());
-    write->Bind(1, zone.code).Bind(2, monitor::ZoneJson(zone).dump()).Bind(3, by).Bind(4, now_ms);
-    if (auto ok = write->Run(); !ok)
+    if (auto ok = UpsertUserZone(*database_, zone, by, now_ms); !ok)
       return tl::unexpected(ok.error());
   }
   return RebuildRules();

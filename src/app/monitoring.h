@@ -75,6 +75,15 @@ struct MonitoringOptions {
   std::chrono::milliseconds refresh_interval{std::chrono::seconds(10)};
 };
 
+// The tables of staff's zones and rule settings, for a program that changes zones without
+// running the engine (`baotong geo import`); Monitoring::Open migrates them too.
+Result<void> MigrateMonitorTables(store::Database& database);
+// Inserts or replaces a staff zone (codes with ':' belong to derived zones: kConflict).
+Result<void> UpsertUserZone(store::Database& database, const monitor::Zone& zone,
+                            std::string_view by, int64_t now_ms);
+// The staff zones, by code.
+Result<std::vector<monitor::Zone>> UserZones(store::Database& database);
+
 class Monitoring final : public api::MonitoringControl {
  public:
   // Opens the alarm store and the configuration tables in `database_file` (registry.db) on

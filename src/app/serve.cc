@@ -12,6 +12,7 @@
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "app/geography.h"
 #include "app/monitoring.h"
 #include "app/pass_directory.h"
 #include "app/provisioning.h"
@@ -153,6 +154,12 @@ int RunServe(const ServeOverrides& overrides) {
   config->gateway.writer.on_queued = [&monitoring](std::vector<model::Position>& positions) {
     (*monitoring)->OnPosition(positions);
   };
+  // The city's layers: a change reaches the checkpoints and the rule engine at once.
+  Monitoring& engine = **monitoring;
+  auto geography = Geography::Open({config->data_dir / "registry.db", **passes, **checkpoints,
+                                    [&engine]() { return engine.Refresh(); }});
+  if (!geography)
+    return fail_records(geography.error());
 
   // A terminal whose code the [gateway] reregister_same_identity policy replaced is audited.
   config->gateway.on_reregistered = [&audit](const gateway::Reregistration& event) {
@@ -208,6 +215,7 @@ int RunServe(const ServeOverrides& overrides) {
                             nullptr, monitoring->get()};
   services.stats = statistics->get();
   services.investigations = &investigations;
+  services.geography = geography->get();
   services.secure_cookies = config->http.tls();
   // The dashboard's map loads tiles from the configured server: the only other image source.
   config->http.content_security_policy = api::ContentSecurityPolicy(config->ui.tile_url);

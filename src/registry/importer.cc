@@ -8,6 +8,7 @@
 
 #include "common/china_time.h"
 #include "common/clock.h"
+#include "geodata/vector_file.h"
 #include "registry/credentials.h"
 #include "registry/csv.h"
 #include "registry/record_json.h"
@@ -1199,6 +1200,29 @@ tl::expected<void, ImportError> ImportRows(RowSource& source, const HeaderMap& h
   return {};
 }
 
+// The rows of an .xlsx sheet (geodata::ReadSpreadsheet), numbered as the sheet numbers them.
+class TableSource : public RowSource {
+ public:
+  explicit TableSource(geodata::Table table) : table_(std::move(table)) {}
+  bool Next(std::vector<std::string>& cells, int64_t& row) override {
+    if (next_ >= table_.rows.size())
+      return false;
+    cells = std::move(table_.rows[next_]);
+    row = table_.row_numbers[next_];
+    ++next_;
+    return true;
+  }
+  double FractionRead() const override {
+    return table_.rows.empty()
+               ? 1.0
+               : static_cast<double>(next_) / static_cast<double>(table_.rows.size());
+  }
+
+ private:
+  geodata::Table table_;
+  size_t next_ = 0;
+};
+
 }  // namespace
 
 bool ImportScope::AllowsKind(Kind kind) const {
@@ -1210,6 +1234,8 @@ std::optional<ImportFormat> ParseImportFormat(std::string_view name) {
     return ImportFormat::kCsv;
   if (name == "json")
     return ImportFormat::kJson;
+  if (name == "xlsx")
+    return ImportFormat::kXlsx;
   return std::nullopt;
 }
 
@@ -1267,14 +1293,25 @@ tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
   }
   ImportResult result;
   result.kind = kind;
+  // An .xlsx workbook (a ZIP container) is read through GDAL's XLSX driver; its rows then go
+  // the CSV's way.
+  std::optional<geodata::Table> workbook;
+  if (options.format == ImportFormat::kXlsx || (!options.format && geodata::LooksLikeZip(bytes))) {
+    auto table = geodata::ReadSpreadsheet(bytes);
+    if (!table)
+      return ImportFailure(ErrorCode::kBadValue, table.error().Message());
+    workbook = std::move(*table);
+    bytes = {};
+  }
   auto text = DecodeUploadedText(bytes);
   if (!text) {
     return ImportFailure(ErrorCode::kBadEncoding,
                          "文件编码无法识别，请保存为UTF-8或GBK编码的CSV (unknown encoding)");
   }
   std::string_view content = *text;
-  ImportFormat format = options.format.value_or(ImportFormat::kCsv);
-  if (!options.format) {
+  ImportFormat format =
+      workbook ? ImportFormat::kXlsx : options.format.value_or(ImportFormat::kCsv);
+  if (!options.format && !workbook) {
     size_t first = content.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && content[first] == '[')
       format = ImportFormat::kJson;
@@ -1285,7 +1322,12 @@ tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
   std::unique_ptr<RowSource> source;
   std::unique_ptr<CsvSource> csv_source;
   nlohmann::json array;
-  if (format == ImportFormat::kCsv) {
+  if (format == ImportFormat::kXlsx) {
+    if (workbook->header.empty())
+      return ImportFailure(ErrorCode::kBadValue, "工作簿为空，没有表头行 (empty workbook)");
+    header_cells = workbook->header;
+    source = std::make_unique<TableSource>(std::move(*workbook));
+  } else if (format == ImportFormat::kCsv) {
     auto csv = std::make_unique<CsvSource>(content);
     int64_t row = 0;
     if (!csv->Next(header_cells, row))

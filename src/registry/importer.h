@@ -25,8 +25,8 @@
 
 namespace baotong::registry {
 
-enum class ImportFormat : uint8_t { kCsv, kJson };
-// "csv" or "json".
+enum class ImportFormat : uint8_t { kCsv, kJson, kXlsx };
+// "csv", "json" or "xlsx" (the first sheet of an Excel workbook, read through GDAL).
 std::optional<ImportFormat> ParseImportFormat(std::string_view name);
 
 // One column an import understands.
@@ -88,7 +88,7 @@ struct ImportScope {
 };
 
 struct ImportOptions {
-  std::optional<ImportFormat> format;  // nullopt: '[' first means JSON, else CSV
+  std::optional<ImportFormat> format;  // nullopt: a ZIP is .xlsx, '[' first JSON, else CSV
   std::string today;                   // "YYYY-MM-DD" for ID checks; empty: today in China
   int64_t now_ms = 0;                  // updated_at_ms of written rows; 0: the clock
   // Called from the importing thread with (rows done, rows total) about every 1000 rows and

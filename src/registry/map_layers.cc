@@ -25,6 +25,23 @@ Result<void> PutMapLayer(store::Database& database, std::string_view name,
   return statement->Bind(1, name).Bind(2, collection.dump()).Run();
 }
 
+Result<std::optional<nlohmann::ordered_json>> GetMapLayer(store::Database& database,
+                                                          std::string_view name) {
+  auto statement = database.Prepare("SELECT geojson FROM map_layers WHERE name = ?");
+  if (!statement)
+    return tl::unexpected(statement.error());
+  statement->Bind(1, name);
+  auto row = statement->Step();
+  if (!row)
+    return tl::unexpected(row.error());
+  if (!*row)
+    return std::nullopt;
+  auto layer = nlohmann::ordered_json::parse(statement->Text(0), nullptr, false);
+  if (layer.is_discarded())
+    return Fail(ErrorCode::kStorage, "a stored map layer is not valid GeoJSON");
+  return std::optional<nlohmann::ordered_json>(std::move(layer));
+}
+
 Result<nlohmann::ordered_json> MapLayerFeatures(store::Database& database) {
   auto statement = database.Prepare("SELECT geojson FROM map_layers ORDER BY name");
   if (!statement)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
 #include "common/error.h"
@@ -15,6 +16,10 @@ Result<void> MigrateMapLayers(store::Database& database);
 // Replaces layer `name` with `collection` (a GeoJSON FeatureCollection).
 Result<void> PutMapLayer(store::Database& database, std::string_view name,
                          const nlohmann::ordered_json& collection);
+
+// Layer `name` as stored; nullopt when there is none.
+Result<std::optional<nlohmann::ordered_json>> GetMapLayer(store::Database& database,
+                                                          std::string_view name);
 
 // Every stored layer's features in one FeatureCollection, layers in name order.
 Result<nlohmann::ordered_json> MapLayerFeatures(store::Database& database);

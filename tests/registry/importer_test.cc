@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <vector>
 
+#include "geodata/geodata_test_files.h"
 #include "registry/csv.h"
 #include "registry_fixture.h"
 
@@ -139,6 +141,33 @@ TEST_F(ImporterTest, RejectsRowsWithRowColumnAndReason) {
   ASSERT_EQ(reference.rejections.size(), 1u);
   EXPECT_EQ(reference.rejections[0].row, 2);
   EXPECT_NE(reference.rejections[0].reason.find("不在登记库中"), std::string::npos);
+}
+
+TEST_F(ImporterTest, ExcelWorkbooksGiveTheSameRowReports) {
+  ImportCarriers();
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("baotong-xlsx-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // The same rows as a department's workbook: row 3 is blank, row 4 has an unknown type.
+  const std::string book = geodata::testing::Workbook(
+      dir, {"车牌号码", "车牌颜色", "车辆类型", "统一社会信用代码", "交强险到期日期"},
+      {{"辽C12345", "黄色", "重型货车", CreditCode(1), "2026-12-31"},
+       {"", "", "", "", ""},
+       {"辽C54321", "黄色", "拖拉机", CreditCode(1), ""}});
+  std::filesystem::remove_all(dir);
+  ImportResult result = MustRun(Kind::kVehicles, book);  // detected from the ZIP signature
+  EXPECT_EQ(result.rows_total, 2);
+  EXPECT_EQ(result.accepted, 1);
+  ASSERT_EQ(result.rejections.size(), 1u);
+  EXPECT_EQ(result.rejections[0].row, 4);
+  EXPECT_EQ(result.rejections[0].column, "车辆类型");
+  // The credit code keeps its digits (cells are read as text, not numbers).
+  auto vehicle = store_->FindVehicle("辽C12345", PlateColor::kYellow);
+  ASSERT_TRUE(vehicle && *vehicle);
+  EXPECT_EQ((*vehicle)->carrier_credit_code, CreditCode(1));
+  ImportOptions as_xlsx;
+  as_xlsx.format = ImportFormat::kXlsx;
+  EXPECT_FALSE(Run(Kind::kVehicles, "车牌号码\n辽C1\n", as_xlsx));
 }
 
 TEST_F(ImporterTest, MissingRequiredColumnFailsAndUnknownColumnsWarn) {
