@@ -1,6 +1,7 @@
 #include "app/demo_command.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "api/audit_log.h"
 #include "app/checkpoint_command.h"
+#include "app/demo_history.h"
 #include "app/provisioning.h"
 #include "common/clock.h"
 #include "pass/pass_store.h"
@@ -30,6 +32,7 @@ struct DemoArguments {
   sim::DemoCityOptions city;
   // Sample economic indicators (statistics page); skipped when the file is absent.
   std::string indicators = "config/demo-indicators.csv";
+  int history_days = 180;  // passages, alarms and indicators before today (demo_history.h)
 };
 
 template <typename Rows>
@@ -296,6 +299,30 @@ int RunDemo(DemoArguments arguments) {
     indicators_imported = imported->imported;
   }
 
+  // Months of history after the indicators above, which it overrides for its own months.
+  DemoHistoryOptions history_options;
+  history_options.days = arguments.history_days;
+  history_options.seed = arguments.city.seed;
+  history_options.today = arguments.city.today;
+  const auto history_started = std::chrono::steady_clock::now();
+  auto history = GenerateDemoHistory(data_dir, *city, arguments.city.terminals, *services->passes,
+                                     history_options);
+  if (!history)
+    return fail(history.error());
+  nlohmann::ordered_json history_detail{{"days", arguments.history_days}};
+  if (history->written) {
+    history_detail["entries"] = history->entries;
+    history_detail["exits"] = history->exits;
+    history_detail["turned_back"] = history->turned_back;
+    history_detail["trip_passes"] = history->trip_passes;
+    history_detail["alarms"] = history->alarms;
+    history_detail["indicator_rows"] = history->indicator_rows;
+    history_detail["seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - history_started).count();
+  } else {
+    history_detail["skipped"] = history->skipped_because;
+  }
+
   nlohmann::ordered_json detail{
       {"seed", arguments.city.seed}, {"today", arguments.city.today}, {"records", counts}};
   api::AuditEntry entry;
@@ -311,6 +338,7 @@ int RunDemo(DemoArguments arguments) {
   detail["checkpoints_added"] = new_checkpoints;
   detail["passes"] = *demo_passes;
   detail["indicators"] = indicators_imported;
+  detail["history"] = history_detail;
   detail["data_dir"] = data_dir.string();
   std::cout << detail.dump() << std::endl;
   return 0;
@@ -332,6 +360,9 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
                    "Vehicles with a terminal (phones 0139 + 8 digits, as `baotong sim` uses)");
   demo->add_option("--drivers", arguments->city.drivers, "Number of drivers");
   demo->add_option("--health-records", arguments->city.health_records, "Number of health records");
+  demo->add_option("--history-days", arguments->history_days,
+                   "Days of history before today: passages, alarms, indicators (0: none; only "
+                   "into a data directory without passages or alarms)");
   demo->add_option("--indicators", arguments->indicators,
                    "Sample economic indicators CSV to import (skipped when absent)");
   demo->callback([arguments, &exit_code] { exit_code = RunDemo(*arguments); });
