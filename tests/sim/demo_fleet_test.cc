@@ -137,5 +137,32 @@ TEST(DemoFleet, ReleasedTrucksLeaveAtTheFarGateAndTurnedBackOnesComeBack) {
   EXPECT_EQ(counts.in_city, 0);
 }
 
+// After a restart of the simulator a truck the gate still counts in the city (no exit recorded)
+// is sent to a manual check; it is waved in, so the in-city set and the map agree again once it
+// has crossed the line. Other manual checks turn the truck back.
+TEST(DemoFleet, ATruckStillCountedInTheCityIsWavedIn) {
+  const Fixture fixture = MakeCity();
+  DemoFleetOptions options;
+  options.first_approach_max_m = 300;
+  auto fleet = DemoFleet::Make(MakeDemoFleetPlan(fixture.city, 2, 0, "R1"), options);
+  ASSERT_TRUE(fleet);
+  for (double t = 0; t <= 300; t += 5) {
+    (*fleet)->ReportAt(0, t);
+    (*fleet)->ReportAt(1, t);
+    for (const auto& request : (*fleet)->TakeRequests()) {
+      GateAnswer answer;
+      answer.verdict = GateVerdict::kManualCheck;
+      answer.reason_code = request.truck == 0 ? "entry.already_in_city" : "plate.color_mismatch";
+      (*fleet)->Answer(request.truck, answer);
+    }
+  }
+  EXPECT_TRUE(InCity(fixture, (*fleet)->ReportAt(0, 300)));
+  EXPECT_FALSE(InCity(fixture, (*fleet)->ReportAt(1, 300)));
+  const auto counts = (*fleet)->Counts();
+  EXPECT_EQ(counts.released, 0);
+  EXPECT_EQ(counts.in_city, 1);
+  EXPECT_EQ(counts.turned_back, 1);
+}
+
 }  // namespace
 }  // namespace baotong::sim
