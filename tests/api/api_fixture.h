@@ -16,6 +16,7 @@
 #include "api/import_jobs.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "app/geography.h"
 #include "app/monitoring.h"
 #include "app/pass_directory.h"
 #include "checkpoint/checkpoint_service.h"
@@ -127,6 +128,12 @@ class ApiFixture : public ::testing::Test {
     stats_ = std::move(*statistics);
     services.stats = stats_.get();
     services.investigations = &investigations_;
+    app::Monitoring& engine = *monitoring_;
+    auto geography = app::Geography::Open(
+        {dir_ / "registry.db", *passes_, *checkpoints_, [&engine]() { return engine.Refresh(); }});
+    ASSERT_TRUE(geography) << geography.error().Message();
+    geography_ = std::move(*geography);
+    services.geography = geography_.get();
     http_options.admit_body = MakeBodyAdmission(services, http_options);
     server_ = std::make_unique<HttpServer>(http_options, MakeApiHandler(services),
                                            MakeUpgradeHandler(services));
@@ -135,6 +142,7 @@ class ApiFixture : public ::testing::Test {
 
   void TearDown() override {
     server_.reset();
+    geography_.reset();
     gateway_.reset();  // feeds the monitor until it stops
     monitoring_.reset();
     stats_.reset();
@@ -284,6 +292,7 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<checkpoint::RegistryVehicles> vehicles_;
   std::unique_ptr<checkpoint::CheckpointService> checkpoints_;
   std::unique_ptr<app::Monitoring> monitoring_;
+  std::unique_ptr<app::Geography> geography_;
   std::unique_ptr<stats::StatsService> stats_;
   std::map<std::string, std::string> camera_keys_;
   std::map<Role, std::string> tokens_;

@@ -32,6 +32,18 @@ std::vector<RouteCase> Routes() {
        ""},
       // The city's geography, no personal data: every role's map has it (issue 14).
       {http::verb::get, "/api/map/layers", {}, ""},
+      {http::verb::get, "/api/geo/layers", {}, ""},
+      {http::verb::get, "/api/geo/layers/routes", {}, ""},
+      {http::verb::get, "/api/geo/layers/districts/versions", {}, ""},
+      {http::verb::post,
+       "/api/geo/preview?kind=checkpoints&file_name=k.csv",
+       {Permission::kMonitorConfigure},
+       "code,name,lon,lat,direction\nK9,x,123,41.1,in\n"},
+      {http::verb::put,
+       "/api/geo/layers/restricted/features/Z77",
+       {Permission::kMonitorConfigure},
+       R"({"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon",)"
+       R"("coordinates":[[[123,41.1],[123.01,41.1],[123.01,41.11],[123,41.1]]]}})"},
       {http::verb::post,
        "/api/terminals/013900000001/commands",
        {Permission::kTerminalsCommand},
