@@ -74,7 +74,7 @@ if ((trucks > 0)); then
   # checkpoint cameras read their plates over the HTTP API (keys in data/checkpoint-keys/), those
   # with a pass drive across the city and leave at the far end, the others are turned back.
   demo_fleet=()
-  [[ -f data/demo-fleet.json ]] && demo_fleet=(--demo-fleet data --http 127.0.0.1:8080)
+  if [[ -f data/demo-fleet.json ]]; then demo_fleet=(--demo-fleet data --http 127.0.0.1:8080); fi
   build/baotong sim --server 127.0.0.1:7808 --terminals "$trucks" --rate 0.2 --seconds 86400 \
     --auth-codes data/sim-auth-codes "${demo_fleet[@]}" >/dev/null 2>&1 &
   sim_pid=$!
