@@ -37,8 +37,9 @@ constexpr double kWeekdayEntries = 260;
 constexpr double kTrend = 0.25;
 // Share of gate reads turned back, in percent.
 constexpr int kTurnBackPercent = 12;
-// Trip passes with cargo for some entries (the rest on standing registrations), at most this
-// many (each goes through the pass checks and is signed).
+// Trip passes with cargo for some entries (the rest on standing registrations): about this many
+// a day, at most kMaxTripPasses (each goes through the pass checks and is signed).
+constexpr int64_t kTripPassesPerDay = 4;
 constexpr int64_t kMaxTripPasses = 600;
 // Alarms per hundred stays, by kind.
 struct KindShare {
@@ -262,12 +263,12 @@ Result<DemoHistorySummary> GenerateDemoHistory(const std::filesystem::path& data
     if (driver.carrier_credit_code)
       drivers_of[*driver.carrier_credit_code].push_back(&driver);
   }
-  // Spread over the whole history: about kMaxTripPasses of the goods vehicles' stays.
-  const size_t trip_per_mille =
-      std::min<size_t>(1000, static_cast<size_t>(kMaxTripPasses) * 1000 * 10 /
-                                 std::max<size_t>(1, stays.size() * 7));
+  // Spread over the whole history (about 70 % of the stays are goods vehicles').
+  const int64_t trip_passes = std::min(kMaxTripPasses, kTripPassesPerDay * days);
+  const size_t trip_per_mille = std::min<size_t>(
+      1000, static_cast<size_t>(trip_passes) * 1000 * 10 / std::max<size_t>(1, stays.size() * 7));
   for (auto& stay : stays) {
-    if (summary.trip_passes >= kMaxTripPasses || dice.Below(1000) >= trip_per_mille)
+    if (summary.trip_passes >= trip_passes || dice.Below(1000) >= trip_per_mille)
       continue;
     const auto& vehicle = city.vehicles[stay.vehicle];
     if (vehicle.vehicle_class != registry::VehicleClass::kTruck &&
