@@ -195,7 +195,7 @@ int RunDemo(DemoArguments arguments) {
         !count("sites", result = UpsertAll(registry, city->sites, now_ms))) {
       return fail(result.error());
     }
-    // The boundary says the data are synthetic; the server labels the map 演示数据 from it.
+    // The boundary says the records are invented; the server labels the map 演示数据 from it.
     for (auto& feature : city->boundary["features"])
       feature["properties"]["demo"] = true;
     if (auto ok = registry::PutMapLayer(db, "boundary", city->boundary); !ok)
@@ -348,7 +348,9 @@ int RunDemo(DemoArguments arguments) {
 
 void AddDemoCommand(CLI::App& app, int& exit_code) {
   auto* demo = app.add_subcommand(
-      "demo", "Load the synthetic Anshan demo city (演示数据) into the data directory");
+      "demo",
+      "Load the Anshan demo city (real geography, invented records: 演示数据) into the data "
+      "directory");
   auto arguments = std::make_shared<DemoArguments>();
   demo->add_option("--data-dir", arguments->data_dir, "Directory of the embedded database");
   demo->add_option("--seed", arguments->city.seed, "Random seed (same seed, same city)");

@@ -1,5 +1,7 @@
-// `baotong demo`: loads the synthetic Anshan demo city (sim/demo_city.h) into a data directory,
-// and pre-provisions its terminals with the gateway so the simulator's fleet is known.
+// `baotong demo`: loads the Anshan demo city (sim/demo_city.h: the real geography, invented
+// records) into a data directory, pre-provisions its terminals with the gateway so the
+// simulator's fleet is known, writes the fleet's plan for `baotong sim --demo-fleet`
+// (demo-fleet.json) and, into a fresh directory, months of history (demo_history.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
