@@ -16,6 +16,8 @@ fi
 node web/tests/unsafe-html.test.mjs
 # dom.ts safeUrl against javascript: spelled the ways a browser still runs (a tab, a control byte).
 node web/tests/safe-url.test.mjs
+# datum.ts: the GCJ-02 display shift against published conversion pairs.
+node web/tests/datum.test.mjs
 export BAOTONG=${BAOTONG:-build/baotong}
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-build/browser-artifacts}
 if [[ ! -x $BAOTONG ]]; then

@@ -1,5 +1,7 @@
 #include "api/http_util.h"
 
+#include <set>
+
 #include "common/hex.h"
 
 namespace baotong::api {
@@ -118,10 +120,12 @@ std::string TileSource(std::string_view tile_url) {
   std::string_view host = rest.substr(0, rest.find('/'));
   std::string source(scheme);
   source += "://";
-  // Leaflet's {s} subdomain placeholder, wherever it stands in the host, becomes a wildcard.
-  if (host.starts_with("{s}.")) {
+  // Leaflet's {s} subdomain placeholder in the host's first label ("{s}.tiles", "t{s}.tianditu")
+  // makes that label a wildcard.
+  if (const size_t dot = host.find('.');
+      dot != std::string_view::npos && host.substr(0, dot).find("{s}") != std::string_view::npos) {
     source += "*.";
-    host.remove_prefix(4);
+    host.remove_prefix(dot + 1);
   }
   if (host.empty())
     return "";
@@ -139,9 +143,17 @@ std::string TileSource(std::string_view tile_url) {
 }  // namespace
 
 std::string ContentSecurityPolicy(std::string_view tile_url) {
+  const std::string urls[] = {std::string(tile_url)};
+  return ContentSecurityPolicy(urls);
+}
+
+std::string ContentSecurityPolicy(std::span<const std::string> tile_urls) {
   std::string img_src = "img-src 'self' data: blob:";
-  if (std::string tiles = TileSource(tile_url); !tiles.empty())
-    img_src += " " + tiles;
+  std::set<std::string> sources;
+  for (const auto& url : tile_urls) {
+    if (std::string tiles = TileSource(url); !tiles.empty() && sources.insert(tiles).second)
+      img_src += " " + tiles;
+  }
   // No 'unsafe-inline' even for styles: the dashboard sets styles through the CSSOM (which CSP
   // allows) and draws chart tooltips on the canvas; browser scenario i runs every page so.
   return "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,8 @@ bool JsonDepthWithin(std::string_view body, size_t max_depth = kMaxJsonDepth);
 // server itself only; images also from the map's tile server (the origin of `tile_url`, e.g.
 // "https://{s}.tiles.example/{z}/{x}/{y}.png" -> "https://*.tiles.example").
 std::string ContentSecurityPolicy(std::string_view tile_url);
+// The same with every base map's tile server (api::BaseMap urls).
+std::string ContentSecurityPolicy(std::span<const std::string> tile_urls);
 
 template <typename T>
 std::optional<T> ParseNumber(std::string_view text) {

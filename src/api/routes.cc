@@ -17,6 +17,7 @@
 #include "common/china_time.h"
 #include "common/clock.h"
 #include "common/hex.h"
+#include "store/sqlite/mbtiles.h"
 #include "track/movement.h"
 
 namespace baotong::api {
@@ -204,6 +205,36 @@ Json PositionWithPlate(const model::Position& position, const TerminalPlates::Sn
   auto plate = plates.plate_of_terminal.find(position.terminal);
   item["plate"] = plate == plates.plate_of_terminal.end() ? Json(nullptr) : Json(plate->second);
   return item;
+}
+
+constexpr std::string_view kTilesPrefix = "/api/map/tiles/";
+
+// GET /api/map/tiles/{z}/{x}/{y}: a tile of the offline base map ([map] mbtiles), for signed-in
+// users; 404 when the file has none there.
+Response OfflineTile(Call& call) {
+  store::MbTiles* tiles = call.services.tiles;
+  if (!tiles)
+    return NotFound("未配置离线地图 (no offline base map)");
+  std::string_view rest = call.path.substr(kTilesPrefix.size());
+  uint32_t numbers[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    const size_t slash = rest.find('/');
+    auto number = ParseNumber<uint32_t>(rest.substr(0, slash));
+    if (!number || (i < 2) == (slash == std::string_view::npos))
+      return NotFound("没有该瓦片 (no such tile)");
+    numbers[i] = *number;
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  }
+  auto tile = tiles->Find(numbers[0], numbers[1], numbers[2]);
+  if (!tile)
+    return Internal(tile.error());
+  if (!*tile)
+    return NotFound("没有该瓦片 (no such tile)");
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, tiles->content_type());
+  response.set(http::field::cache_control, "private, max-age=86400");
+  response.body() = std::move(**tile);
+  return response;
 }
 
 Response Latest(Call& call) {
@@ -513,6 +544,8 @@ std::optional<Response> RouteAuthenticated(Call& call) {
     return response;
   if (auto response = RouteGeography(call))
     return response;
+  if (path.starts_with(kTilesPrefix) && is_get)
+    return OfflineTile(call);
   if ((path == "/api/positions/latest" || path == "/api/track" || path == "/api/track/movement" ||
        path == "/api/terminals/connected") &&
       is_get) {
@@ -657,9 +690,20 @@ Handler MakeApiHandler(ApiServices services) {
       return Login(call);
     if (path == "/api/ui-config" && is_get) {
       const UiConfig& ui = services.ui;
+      Json basemaps = Json::array();
+      for (const auto& basemap : OfferedBaseMaps(ui)) {
+        basemaps.push_back({{"id", basemap.id},
+                            {"name", basemap.name},
+                            {"url", basemap.url},
+                            {"subdomains", basemap.subdomains},
+                            {"attribution", basemap.attribution},
+                            {"datum", basemap.datum},
+                            {"max_zoom", basemap.max_zoom}});
+      }
       return JsonResponse(http::status::ok,
                           Json{{"tile_url", ui.tile_url},
                                {"tile_attribution", ui.tile_attribution},
+                               {"basemaps", std::move(basemaps)},
                                {"center", Json::array({ui.center_lat, ui.center_lon})},
                                {"zoom", ui.zoom},
                                {"demo", ui.demo}});
@@ -689,6 +733,34 @@ Handler MakeApiHandler(ApiServices services) {
       return std::move(*response);
     return NotFound("没有该接口 (no such route)");
   };
+}
+
+std::vector<BaseMap> OfferedBaseMaps(const UiConfig& ui) {
+  std::vector<BaseMap> offered;
+  if (!ui.tile_url.empty()) {
+    BaseMap configured;
+    configured.id = "default";
+    configured.name = "底图";
+    configured.url = ui.tile_url;
+    configured.attribution = ui.tile_attribution;
+    configured.max_zoom = 19;
+    offered.push_back(std::move(configured));
+  }
+  for (BaseMap basemap : ui.basemaps) {
+    if (const size_t at = basemap.url.find("{key}"); at != std::string::npos)
+      basemap.url.replace(at, 5, basemap.key);
+    basemap.key.clear();  // in the URL now; not repeated
+    offered.push_back(std::move(basemap));
+  }
+  if (!ui.mbtiles.empty()) {
+    BaseMap offline;
+    offline.id = "offline";
+    offline.name = "离线地图";
+    offline.url = std::string(kTilesPrefix) + "{z}/{x}/{y}";
+    offline.attribution = "离线瓦片";
+    offered.push_back(std::move(offline));
+  }
+  return offered;
 }
 
 size_t RequestBodyLimit(const HttpOptions& options, http::verb method, std::string_view target) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "api/audit_log.h"
 #include "api/http_server.h"
@@ -39,16 +40,36 @@ class CheckpointService;
 namespace baotong::track {
 class Investigations;
 }
+namespace baotong::store {
+class MbTiles;
+}
 namespace baotong::stats {
 class StatsService;
 }
 namespace baotong::api {
 
+// A base map the dashboard may show: a tile source and the datum its tiles are drawn in.
+// GCJ-02 tiles (Amap, Tencent) get the data shifted for display only; stored coordinates stay
+// WGS-84. 天地图 (CGCS2000) is used as WGS-84.
+struct BaseMap {
+  std::string id;    // "tianditu", "amap", "offline"
+  std::string name;  // shown in the switcher: "天地图", "高德地图", "离线地图"
+  // Leaflet's template: {z} {x} {y}, {s} for a subdomain; {key} is replaced by `key`.
+  std::string url;
+  std::string key;  // the tile service's browser key (天地图 tk), sent to the browser
+  std::string subdomains;
+  std::string attribution;
+  std::string datum = "wgs84";  // "wgs84" or "gcj02"
+  uint32_t max_zoom = 18;
+};
+
 // What the dashboard needs before sign-in: map tiles and where to centre.
 struct UiConfig {
   std::string tile_url;  // e.g. "https://tiles.example/{z}/{x}/{y}.png"; empty: no tiles
   std::string tile_attribution;
-  double center_lat = 41.108;  // Anshan
+  std::vector<BaseMap> basemaps;  // [[map.basemaps]]; tile_url, when set, is the first
+  std::string mbtiles;            // [map] mbtiles: an offline tile file the server serves
+  double center_lat = 41.108;     // Anshan
   double center_lon = 122.994;
   uint32_t zoom = 10;
   bool demo = false;  // the data are the synthetic demo city
@@ -89,6 +110,7 @@ struct ApiServices {
   track::Investigations* investigations = nullptr;  // 协查; null: those routes 404
   stats::StatsService* stats = nullptr;   // statistics and indicators; null: those routes 404
   GeographyControl* geography = nullptr;  // the city's layers; null: those routes 404
+  store::MbTiles* tiles = nullptr;        // the offline base map; null: its route 404s
   std::shared_ptr<RepeatedReads> repeated_reads{};  // null: MakeApiHandler makes one
   bool secure_cookies = false;  // served over HTTPS: the session cookie is Secure
 };
@@ -98,6 +120,10 @@ Handler MakeApiHandler(ApiServices services);
 // sign-in and the rest of the API each have their own.
 size_t RequestBodyLimit(const HttpOptions& options, boost::beast::http::verb method,
                         std::string_view target);
+// The base maps the dashboard offers, in order: `tile_url` (as "default"), [[map.basemaps]],
+// then the offline MBTiles file (served at /api/map/tiles/{z}/{x}/{y}).
+std::vector<BaseMap> OfferedBaseMaps(const UiConfig& ui);
+
 // For HttpOptions::admit_body: RequestBodyLimit, and an import's large body only from a live
 // session whose role may import that kind (401/403 before a byte of it is read).
 BodyAdmission MakeBodyAdmission(ApiServices services, HttpOptions limits);

@@ -234,7 +234,9 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
     }
   }
   if (const auto* map = Section(root, "map")) {
-    if (!CheckKeys(*map, {"tile_url", "tile_attribution", "center_lat", "center_lon", "zoom"},
+    if (!CheckKeys(*map,
+                   {"tile_url", "tile_attribution", "center_lat", "center_lon", "zoom", "mbtiles",
+                    "basemaps"},
                    "map", message))
       return bad();
     auto& ui = config.ui;
@@ -242,8 +244,47 @@ Result<ServeConfig> LoadServeConfig(const std::optional<std::filesystem::path>& 
         !Read(*map, "tile_attribution", ui.tile_attribution, message, "map") ||
         !Read(*map, "center_lat", ui.center_lat, message, "map") ||
         !Read(*map, "center_lon", ui.center_lon, message, "map") ||
-        !Read(*map, "zoom", ui.zoom, message, "map")) {
+        !Read(*map, "zoom", ui.zoom, message, "map") ||
+        !Read(*map, "mbtiles", ui.mbtiles, message, "map")) {
       return bad();
+    }
+    if (const toml::node* list = map->get("basemaps")) {
+      const toml::array* basemaps = list->as_array();
+      if (!basemaps) {
+        message = "map.basemaps must be an array of tables ([[map.basemaps]])";
+        return bad();
+      }
+      for (const toml::node& node : *basemaps) {
+        const toml::table* entry = node.as_table();
+        api::BaseMap basemap;
+        if (!entry ||
+            !CheckKeys(
+                *entry,
+                {"id", "name", "url", "key", "subdomains", "attribution", "datum", "max_zoom"},
+                "map.basemaps", message) ||
+            !Read(*entry, "id", basemap.id, message, "map.basemaps") ||
+            !Read(*entry, "name", basemap.name, message, "map.basemaps") ||
+            !Read(*entry, "url", basemap.url, message, "map.basemaps") ||
+            !Read(*entry, "key", basemap.key, message, "map.basemaps") ||
+            !Read(*entry, "subdomains", basemap.subdomains, message, "map.basemaps") ||
+            !Read(*entry, "attribution", basemap.attribution, message, "map.basemaps") ||
+            !Read(*entry, "datum", basemap.datum, message, "map.basemaps") ||
+            !Read(*entry, "max_zoom", basemap.max_zoom, message, "map.basemaps")) {
+          if (message.empty())
+            message = "map.basemaps entries must be tables";
+          return bad();
+        }
+        const bool web_url =
+            basemap.url.starts_with("https://") || basemap.url.starts_with("http://");
+        if (basemap.id.empty() || basemap.name.empty() || !web_url ||
+            (basemap.datum != "wgs84" && basemap.datum != "gcj02") || basemap.max_zoom > 22) {
+          message =
+              "each [[map.basemaps]] needs id, name, an http(s) url, datum \"wgs84\" or "
+              "\"gcj02\" and max_zoom 0-22";
+          return bad();
+        }
+        ui.basemaps.push_back(std::move(basemap));
+      }
     }
     if (ui.center_lat < -90 || ui.center_lat > 90 || ui.center_lon < -180 || ui.center_lon > 180 ||
         ui.zoom > 19) {

@@ -23,6 +23,7 @@
 #include "pass/pass_store.h"
 #include "registry/map_layers.h"
 #include "stats/stats_service.h"
+#include "store/sqlite/mbtiles.h"
 #include "store/sqlite/sqlite_store.h"
 #include "track/investigation.h"
 
@@ -216,9 +217,25 @@ int RunServe(const ServeOverrides& overrides) {
   services.stats = statistics->get();
   services.investigations = &investigations;
   services.geography = geography->get();
+  // The offline base map, when configured: a missing or unreadable file stops the start, since
+  // the maps of a deployment without internet would be blank.
+  std::unique_ptr<store::MbTiles> offline_tiles;
+  if (!config->ui.mbtiles.empty()) {
+    auto opened = store::MbTiles::Open(config->ui.mbtiles);
+    if (!opened) {
+      std::cerr << "baotong serve: [map] mbtiles " << config->ui.mbtiles << ": "
+                << opened.error().Message() << '\n';
+      return 1;
+    }
+    offline_tiles = std::move(*opened);
+    services.tiles = offline_tiles.get();
+  }
   services.secure_cookies = config->http.tls();
-  // The dashboard's map loads tiles from the configured server: the only other image source.
-  config->http.content_security_policy = api::ContentSecurityPolicy(config->ui.tile_url);
+  // The dashboard's maps load tiles from the configured servers: the only other image sources.
+  std::vector<std::string> tile_urls;
+  for (const auto& basemap : api::OfferedBaseMaps(config->ui))
+    tile_urls.push_back(basemap.url);
+  config->http.content_security_policy = api::ContentSecurityPolicy(tile_urls);
   config->http.admit_body = api::MakeBodyAdmission(services, config->http);
   api::HttpServer http(config->http, api::MakeApiHandler(services),
                        api::MakeUpgradeHandler(services));

@@ -212,6 +212,14 @@ TEST(ContentSecurityPolicy, AllowsTheMapTileServerForImagesOnly) {
   EXPECT_NE(osm.find("script-src 'self';"), std::string::npos);
   const std::string port = ContentSecurityPolicy("http://10.0.0.5:8081/tiles/{z}/{x}/{y}.png");
   EXPECT_NE(port.find("http://10.0.0.5:8081;"), std::string::npos) << port;
+  // 天地图's t{s}.tianditu.gov.cn, and several base maps at once, each origin once.
+  const std::string several[] = {"https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}",
+                                 "https://webrd0{s}.is.autonavi.com/appmaptile?x={x}",
+                                 "https://t{s}.tianditu.gov.cn/cva_w/wmts?x={x}"};
+  const std::string maps = ContentSecurityPolicy(several);
+  EXPECT_NE(maps.find("blob: https://*.tianditu.gov.cn https://*.is.autonavi.com;"),
+            std::string::npos)
+      << maps;
   // Something that would smuggle another directive is left out.
   const std::string hostile = ContentSecurityPolicy("https://a.example; script-src *;/x");
   EXPECT_EQ(hostile.find("script-src *"), std::string::npos) << hostile;

@@ -70,6 +70,37 @@ TEST(ServeConfig, MapWebAndSessionSettings) {
   EXPECT_FALSE(LoadServeConfig(WriteConfig("[auth]\nsession_idle_minutes = 0\n"), message));
 }
 
+// Base maps with their datum, and the offline tile file (issue 14).
+TEST(ServeConfig, BaseMapsAndOfflineTiles) {
+  std::string message;
+  auto config = LoadServeConfig(
+      WriteConfig("[map]\nmbtiles = \"/srv/anshan.mbtiles\"\n"
+                  "[[map.basemaps]]\nid = \"tianditu\"\nname = \"天地图\"\n"
+                  "url = \"https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&"
+                  "TILECOL={x}&tk={key}\"\nsubdomains = \"01234567\"\nkey = \"abc\"\n"
+                  "[[map.basemaps]]\nid = \"amap\"\nname = \"高德地图\"\n"
+                  "url = \"https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}\"\n"
+                  "subdomains = \"1234\"\ndatum = \"gcj02\"\n"),
+      message);
+  ASSERT_TRUE(config) << message;
+  ASSERT_EQ(config->ui.basemaps.size(), 2u);
+  EXPECT_EQ(config->ui.basemaps[0].datum, "wgs84");
+  EXPECT_EQ(config->ui.basemaps[1].datum, "gcj02");
+  EXPECT_EQ(config->ui.mbtiles, "/srv/anshan.mbtiles");
+  auto offered = api::OfferedBaseMaps(config->ui);
+  ASSERT_EQ(offered.size(), 3u);
+  EXPECT_NE(offered[0].url.find("tk=abc"), std::string::npos);  // the key in its place
+  EXPECT_EQ(offered[2].id, "offline");
+  EXPECT_EQ(offered[2].url, "/api/map/tiles/{z}/{x}/{y}");
+  EXPECT_FALSE(LoadServeConfig(
+      WriteConfig("[[map.basemaps]]\nid = \"x\"\nname = \"x\"\nurl = \"https://a/{z}\"\n"
+                  "datum = \"bd09\"\n"),
+      message));
+  EXPECT_FALSE(LoadServeConfig(
+      WriteConfig("[[map.basemaps]]\nid = \"x\"\nname = \"x\"\nurl = \"javascript:1\"\n"),
+      message));
+}
+
 // The [http] TLS and connection keys and the [metrics] listener (issue 13 items 14, 15).
 TEST(TransportConfig, DefaultsKeepMetricsOnLoopbackAndCapConnections) {
   std::string message;

@@ -24,9 +24,20 @@ export type ListedUser = Omit<
   must_change_password: boolean;
 };
 
+export interface BaseMapConfig {
+  id: string;
+  name: string;
+  url: string;
+  subdomains: string;
+  attribution: string;
+  datum: 'wgs84' | 'gcj02';
+  max_zoom: number;
+}
+
 export interface UiConfig {
   tile_url: string;
   tile_attribution: string;
+  basemaps?: BaseMapConfig[];
   center: [number, number];
   zoom: number;
   demo: boolean;

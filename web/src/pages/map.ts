@@ -10,6 +10,7 @@ import { subscribeAlarms } from '../alarm-feed';
 import {
   ApiError,
   api,
+  type BaseMapConfig,
   type MonitorVehicle,
   type Position,
   type VehicleState,
@@ -22,6 +23,7 @@ import { errorText, passStatusBadge, effectiveStatus, routesLayer } from '../pas
 import { canReadAlarms, canReadPositions, session } from '../state';
 import { alarmKindName, alarmStatusBadge, severityBadge } from './alarms';
 import { disposeMap } from '../map-teardown';
+import { gcjCrs } from '../datum';
 
 const REFRESH_MS = 2500;
 const POSITION_LIMIT = 5000;
@@ -126,20 +128,60 @@ export function zoneTooltipText(zone: Zone): string {
   return `${zone.name || zone.code} · ${t(`zone_kind_${zone.kind}`)}`;
 }
 
-// A Leaflet map with the server's base map (or none) at the city's centre.
+const BASEMAP_KEY = 'baotong.basemap';
+
+// The base map this browser shows: the one chosen last (kept in localStorage), else the first
+// the server offers; undefined when it offers none.
+export function chosenBaseMap(): BaseMapConfig | undefined {
+  const offered = session.ui?.basemaps ?? [];
+  const chosen = localStorage.getItem(BASEMAP_KEY);
+  return offered.find((basemap) => basemap.id === chosen) ?? offered[0];
+}
+
+// A small switcher in the map's corner when there are several base maps. A map's datum is
+// fixed when it is made, so a choice of another datum redraws the page.
+function baseMapSwitcher(map: L.Map, current: BaseMapConfig): void {
+  const offered = session.ui?.basemaps ?? [];
+  if (offered.length < 2) return;
+  const Switcher = L.Control.extend({
+    onAdd(): HTMLElement {
+      const select = el('select', { class: 'basemap-switch', testid: 'basemap-switch' });
+      for (const basemap of offered) {
+        const option = el('option', { value: basemap.id }, basemap.name);
+        if (basemap.id === current.id) option.selected = true;
+        select.append(option);
+      }
+      select.addEventListener('change', () => {
+        localStorage.setItem(BASEMAP_KEY, select.value);
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      });
+      L.DomEvent.disableClickPropagation(select);
+      return select;
+    },
+  });
+  new Switcher({ position: 'topright' }).addTo(map);
+}
+
+// A Leaflet map with the chosen base map (or none) at the city's centre. On GCJ-02 tiles the
+// map projects through GCJ-02 (datum.ts): layers keep their WGS-84 coordinates.
 export function baseMap(node: HTMLElement, options: L.MapOptions = {}): L.Map {
   const ui = session.ui;
+  const basemap = chosenBaseMap();
   const map = L.map(node, {
     center: ui?.center ?? [41.11, 122.99],
     zoom: ui?.zoom ?? 11,
+    ...(basemap?.datum === 'gcj02' ? { crs: gcjCrs() } : {}),
     ...options,
   });
-  if (ui?.tile_url) {
+  if (basemap) {
     // Leaflet shows the attribution as HTML: the configured text goes in escaped.
-    L.tileLayer(ui.tile_url, {
-      attribution: escapeHtml(ui.tile_attribution || ''),
-      maxZoom: 19,
+    L.tileLayer(basemap.url, {
+      attribution: escapeHtml(basemap.attribution || ''),
+      maxZoom: basemap.max_zoom || 18,
+      ...(basemap.subdomains ? { subdomains: basemap.subdomains } : {}),
     }).addTo(map);
+    node.dataset.basemap = basemap.id;
+    baseMapSwitcher(map, basemap);
   } else {
     node.classList.add('no-tiles');
   }
@@ -264,7 +306,7 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
         : null,
       el('span', { class: 'stat' }, t('map_updated'), ': ', updated),
       error,
-      ui && !ui.tile_url
+      ui && !chosenBaseMap()
         ? el('span', { class: 'stat-muted', testid: 'map-no-tiles' }, t('map_no_tiles'))
         : null,
     ),
