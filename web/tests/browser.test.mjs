@@ -2125,7 +2125,8 @@ test(
         const shotsBefore = shotNumber;
         for (const route of [...new Set(routes.filter(Boolean))]) {
           await page.goto(`${baseUrl}/${route}`);
-          await page.getByTestId('sidebar').waitFor();
+          // The big screen (总览) hides the menu: its own frame stands for it.
+          await page.getByTestId('sidebar').or(page.getByTestId('overview')).first().waitFor();
           // Ready: nothing on the page still loading, and a moment for maps and charts to draw.
           await page
             .waitForFunction(
@@ -2153,6 +2154,119 @@ test(
     } finally {
       await stop(sim);
       await context.close();
+    }
+  },
+);
+
+test(
+  'm. issue 14: the big screen fills a 1920×1080 wall without scrolling; the vehicle panel shows place and time, replays the track and opens its alarms',
+  { timeout: 240_000 },
+  async () => {
+    const sim = start('sim-m', [
+      'sim',
+      '--server',
+      `127.0.0.1:${jt808Port}`,
+      '--auth-codes',
+      simAuthCodes(),
+      '--terminals',
+      '4',
+      '--seconds',
+      '90',
+      '--rate',
+      '1',
+    ]).child;
+    sim.stdout.resume();
+    const wall = await newContext({ viewport: { width: 1920, height: 1080 } });
+    const context = await newContext();
+    try {
+      const screen = await wall.newPage();
+      screen.setDefaultTimeout(STEP_TIMEOUT_MS);
+      await login(screen, ADMIN);
+      await step(screen, 'overview-wall', async () => {
+        await screen.goto(`${baseUrl}/#/overview`);
+        await screen.locator('[data-testid="ov-counters"][data-state="ready"]').waitFor();
+        for (const id of ['ov-in-city', 'ov-entered', 'ov-exited', 'ov-online']) {
+          await screen.waitForFunction(
+            (testid) =>
+              /^\d+$/.test(
+                document.querySelector(`[data-testid="${testid}-value"]`)?.textContent ?? '',
+              ),
+            id,
+          );
+        }
+        assert.match(await screen.getByTestId('ov-alarms').getAttribute('data-total'), /^\d+$/);
+        await screen.waitForFunction(
+          () => Number(document.querySelector('[data-testid="ov-map"]')?.dataset.markers ?? 0) > 0,
+          null,
+          { timeout: 45_000, polling: 500 },
+        );
+        const size = await screen.evaluate(() => ({
+          scrollHeight: document.scrollingElement.scrollHeight,
+          scrollWidth: document.scrollingElement.scrollWidth,
+          map: document.querySelector('[data-testid="ov-map"]').getBoundingClientRect().height,
+        }));
+        assert.ok(size.scrollHeight <= 1080, `no vertical scroll (${size.scrollHeight})`);
+        assert.ok(size.scrollWidth <= 1920, `no horizontal scroll (${size.scrollWidth})`);
+        assert.ok(size.map > 500, `the map fills the wall (${size.map} px)`);
+        await shot(screen, 'overview-1920x1080');
+      });
+
+      const page = await context.newPage();
+      page.setDefaultTimeout(STEP_TIMEOUT_MS);
+      await login(page, ADMIN);
+      await step(page, 'vehicle-panel', async () => {
+        await page.goto(`${baseUrl}/#/map`);
+        await page.locator('[data-testid="map"][data-layers="ready"]').waitFor();
+        await page.waitForFunction(
+          () =>
+            document.querySelectorAll(
+              '[data-testid="map-vehicle-row"][data-plate]:not([data-plate=""])',
+            ).length >= 1,
+          null,
+          { timeout: 45_000, polling: 500 },
+        );
+        const row = page.locator(
+          '[data-testid="map-vehicle-row"][data-plate]:not([data-plate=""])',
+        );
+        const plate = await row.first().getAttribute('data-plate');
+        const terminal = await row.first().getAttribute('data-terminal');
+        await row.first().click();
+        await page
+          .locator(`[data-testid="vehicle-panel"][data-terminal="${terminal}"][data-state="ready"]`)
+          .waitFor();
+        assert.ok((await page.getByTestId('vehicle-panel-place').textContent()).trim().length > 1);
+        assert.match(await page.getByTestId('vehicle-panel-time').textContent(), /\d{2}:\d{2}/);
+        assert.ok((await page.getByTestId('vehicle-panel-company').textContent()).trim());
+        // Replay: the stored track with a stated purpose, drawn on the map.
+        await page.getByTestId('vehicle-replay-purpose').fill('实时监控：核查车辆行驶轨迹');
+        await page.getByTestId('vehicle-replay').click();
+        await page.locator('[data-testid="vehicle-replay-result"][data-points]').waitFor();
+        assert.ok(
+          Number(await page.getByTestId('vehicle-replay-result').getAttribute('data-points')) > 0,
+        );
+        assert.ok(
+          (await page.locator('[data-testid="map"] path.leaflet-interactive').count()) > 0 ||
+            (await page.locator('[data-testid="map"] canvas').count()) > 0,
+        );
+        await shot(page, 'vehicle-panel-replay');
+        // Its alarms: the alarm centre filtered by its plate.
+        await page.getByTestId('vehicle-panel-alarms-link').click();
+        await page.waitForURL((url) => url.hash.startsWith('#/alarms?'));
+        assert.equal(new URLSearchParams(page.url().split('?')[1]).get('plate'), plate);
+        await page.waitForTimeout(1500);
+        const plates = await page
+          .getByTestId('alarm-row')
+          .evaluateAll((rows) => rows.map((r) => r.dataset.plate));
+        assert.ok(
+          plates.every((p) => p === plate),
+          `only ${plate}'s alarms: ${plates.join(',')}`,
+        );
+        await shot(page, 'vehicle-alarms');
+      });
+    } finally {
+      await wall.close();
+      await context.close();
+      sim.kill('SIGTERM');
     }
   },
 );
