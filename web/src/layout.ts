@@ -7,6 +7,7 @@ import { currentLang, setLang, t } from './i18n';
 import {
   KINDS,
   canApplyPass,
+  canEditGeography,
   canOpenMap,
   canOperateCheckpoint,
   canReadAlarms,
@@ -43,6 +44,8 @@ export function renderLayout(root: HTMLElement, rerender: () => void): Layout {
       link('#/zones', t('nav_zones'), 'nav-zones'),
     );
   }
+  // Issue 14: the city's layers from files and drawn on the map.
+  if (canEditGeography()) nav.append(link('#/geography', t('nav_geography'), 'nav-geography'));
   // Issue 7: 协查, the statistics and the command centre's overview.
   if (canInvestigate()) nav.append(link('#/investigate', t('nav_investigate'), 'nav-investigate'));
   if (canReadStats()) {

@@ -1,6 +1,6 @@
 // 保通 dashboard: hash routing (#/login, #/map, #/registry/<kind>[/<key>], #/imports, #/passes,
 // #/passes/apply, #/passes/<id>, #/review, #/checkpoint[/<id>], #/in-city, #/alarms[/<id>],
-// #/zones[/rules], #/investigate[/vehicle], #/stats, #/overview) over the
+// #/zones[/rules], #/geography, #/investigate[/vehicle], #/stats, #/overview) over the
 // /api contract. The signed-in user comes from /api/auth/me; any 401 returns to the login page.
 import './style.css';
 import { canInvestigate, canReadStats } from './analysis-api';
@@ -11,6 +11,7 @@ import { type Layout, renderLayout } from './layout';
 import { renderAccount, renderForcedPasswordChange, renderUsers } from './pages/account';
 import { renderAlarmDetail, renderAlarmList } from './pages/alarms';
 import { renderCheckpoint } from './pages/checkpoint';
+import { renderGeography } from './pages/geography';
 import { renderImports } from './pages/imports';
 import { renderInCity } from './pages/incity';
 import { renderInvestigate } from './pages/investigate';
@@ -23,6 +24,7 @@ import { renderReview } from './pages/review';
 import { renderRules, renderZones } from './pages/zones';
 import {
   canApplyPass,
+  canEditGeography,
   canManageUsers,
   canOpenMap,
   canOperateCheckpoint,
@@ -151,6 +153,8 @@ async function route(forceLayout = false): Promise<void> {
     cleanup = canReadAlarms() ? renderRules(content) : forbidden(content);
   } else if (section === 'zones') {
     cleanup = canReadAlarms() ? renderZones(content) : forbidden(content);
+  } else if (section === 'geography') {
+    cleanup = canEditGeography() ? renderGeography(content) : forbidden(content);
   } else if (section === 'investigate') {
     cleanup = canInvestigate() ? renderInvestigate(content, kindName) : forbidden(content);
   } else if (section === 'account') {

@@ -39,6 +39,8 @@ export const canReadInCity = () => can('incity.read');
 export const canReadAlarms = () => can('alarms.read');
 export const canHandleAlarms = () => can('alarms.handle');
 export const canConfigureMonitor = () => can('monitor.configure');
+// Issue 14: importing and drawing the city's geography (地理数据).
+export const canEditGeography = () => canConfigureMonitor();
 export const canOpenMap = () => canReadPositions() || canReadAlarms();
 // Issue 13: the accounts and their password resets; a one-time password's forced change.
 export const canManageUsers = () => can('users.manage');
