@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 class TestTerminal {
  public:
   TestTerminal(uint16_t port, std::string phone, jt808::Version version = jt808::Version::k2013)
-      : socket_(context_), version_(version) {
+      : socket_(context_) {
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
     header_.version = version;
     header_.phone = *jt808::Phone::FromDigits(phone);
@@ -138,7 +138,6 @@ class TestTerminal {
 
   asio::io_context context_;
   asio::ip::tcp::socket socket_;
-  jt808::Version version_;
   jt808::Header header_;
   jt808::MessageEncoder encoder_;
   jt808::FrameSplitter splitter_;
