@@ -8,6 +8,7 @@
 // text on every page; i. no Content-Security-Policy violation. j. a carrier on a 390 px phone
 // (one-time password, the forced change, its pages without sideways scroll, the menu button) and
 // the admin's password reset (issue 13).
+// l. 地理数据: a routes file previewed and imported, a route drawn and saved (issue 14).
 //
 // The test owns its whole environment: a fresh data dir with the synthetic Anshan demo city, an
 // admin and a district user made through the CLI, `baotong serve` on free ports serving web/dist,
@@ -2153,6 +2154,185 @@ test(
       });
     } finally {
       await stop(sim);
+      await context.close();
+    }
+  },
+);
+
+// Scenario l (issue 14): a routes file and its features, in WGS-84 near Anshan's centre.
+const geoRoute = (code, name, coordinates, properties = {}) => ({
+  type: 'Feature',
+  properties: { code, name, corridor_m: 300, hazardous: '否', ...properties },
+  geometry: { type: 'LineString', coordinates },
+});
+
+test(
+  'l. 地理数据: a GeoJSON routes file previewed (a bad one shows its errors) and imported, a route drawn on the map with its corridor and saved, each new version in the layer table',
+  { timeout: 120_000 },
+  async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const dialogs = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    const routesRow = page.locator('[data-testid="geo-layer-row"][data-kind="routes"]');
+    const routesVersion = async () => Number(await routesRow.getAttribute('data-version'));
+    const storedRoute = async (code) =>
+      (await getJson(page, '/api/geo/layers/routes')).features.find(
+        (f) => f.properties.code === code,
+      );
+    const writeFile = (name, features) => {
+      const file = path.join(dataDir, name);
+      fs.writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
+      return file;
+    };
+    const goodFile = writeFile('freight-routes.geojson', [
+      geoRoute('GEO-T1', '测试货运路线一', [
+        [122.98, 41.1],
+        [123.0, 41.11],
+        [123.02, 41.115],
+      ]),
+      geoRoute(
+        'GEO-T2',
+        '测试货运路线二',
+        [
+          [122.97, 41.12],
+          [122.99, 41.13],
+        ],
+        { corridor_m: 150, hazardous: '是' },
+      ),
+    ]);
+    const badFile = writeFile('freight-routes-bad.geojson', [
+      geoRoute('GEO-B1', '正常路线', [
+        [122.98, 41.1],
+        [123.0, 41.11],
+      ]),
+      geoRoute(
+        'GEO-B2',
+        '走廊过宽',
+        [
+          [122.98, 41.1],
+          [123.0, 41.11],
+        ],
+        { corridor_m: 9000 },
+      ),
+    ]);
+    try {
+      await login(page, ADMIN);
+      let version = 0;
+
+      await step(page, 'geo-open', async () => {
+        await page.getByTestId('nav-geography').click();
+        await page.locator('[data-testid="geo-layers-table"][data-state="ready"]').waitFor();
+        await page.locator('[data-testid="geo-edit-map"][data-state="ready"]').waitFor();
+        assert.equal(await page.locator('[data-testid="geo-layer-row"]').count(), 8);
+        version = await routesVersion();
+        // A layer's history on demand.
+        await routesRow.getByTestId('geo-history-toggle').click();
+        await page
+          .locator('[data-testid="geo-history"][data-kind="routes"] [data-testid="geo-versions"]')
+          .waitFor();
+        await shot(page, 'geo-layers');
+      });
+
+      await step(page, 'geo-preview-errors', async () => {
+        await page.getByTestId('geo-import-kind').selectOption('routes');
+        await page.getByTestId('geo-import-file').setInputFiles(badFile);
+        await page.getByTestId('geo-preview').click();
+        await page
+          .locator('[data-testid="geo-preview-summary"][data-valid="1"][data-errors="1"]')
+          .waitFor();
+        const row = page.locator('[data-testid="geo-preview-errors-row"]');
+        assert.equal(await row.getAttribute('data-feature'), '2');
+        const message = await row.locator('td').nth(1).textContent();
+        assert.match(message, /走廊宽度/);
+        assert.doesNotMatch(message, /[A-Za-z]{4,}/, `Chinese only: ${message}`);
+        assert.ok(await page.getByTestId('geo-import').isDisabled(), 'no import with errors');
+        await shot(page, 'geo-preview-errors');
+      });
+
+      await step(page, 'geo-preview', async () => {
+        await page.getByTestId('geo-import-file').setInputFiles(goodFile);
+        await page.getByTestId('geo-import-datum').selectOption('wgs84');
+        await page.getByTestId('geo-preview').click();
+        await page
+          .locator('[data-testid="geo-preview-summary"][data-valid="2"][data-errors="0"]')
+          .waitFor();
+        await page.locator('[data-testid="geo-preview-map"][data-features="2"]').waitFor();
+        assert.match(await page.getByTestId('geo-preview-fields').textContent(), /code/);
+        await page.getByTestId('geo-preview-map').scrollIntoViewIfNeeded();
+        await shot(page, 'geo-preview');
+      });
+
+      await step(page, 'geo-import', async () => {
+        await page.getByTestId('geo-import').click();
+        await page.getByTestId('geo-import-done').waitFor();
+        assert.match(dialogs.at(-1) ?? '', /货运通行路线/);
+        version += 1;
+        assert.equal(
+          await page.getByTestId('geo-import-result').getAttribute('data-version'),
+          String(version),
+        );
+        await page
+          .locator(`[data-testid="geo-layer-row"][data-kind="routes"][data-version="${version}"]`)
+          .waitFor();
+        const stored = await storedRoute('GEO-T2');
+        assert.equal(stored?.properties.corridor_m, 150);
+        assert.equal(stored?.properties.hazardous, true);
+        await shot(page, 'geo-imported');
+      });
+
+      await step(page, 'geo-draw', async () => {
+        await page.getByTestId('geo-edit-kind').selectOption('routes');
+        const map = page.getByTestId('geo-edit-map');
+        await map.scrollIntoViewIfNeeded();
+        await page.getByTestId('geo-draw').click();
+        for (const [x, y] of [
+          [160, 180],
+          [300, 260],
+          [460, 240],
+        ]) {
+          await map.click({ position: { x, y } });
+        }
+        assert.match(await page.getByTestId('geo-draw-hint').textContent(), /3/);
+        await page.getByTestId('geo-draw-finish').click();
+        assert.equal(
+          await page.getByTestId('geo-feature-geometry').getAttribute('data-type'),
+          'line',
+        );
+        await page.getByTestId('geo-feature-code').fill('GEO-D1');
+        await page.getByTestId('geo-feature-name').fill('画出的货运路线');
+        await page.getByTestId('geo-feature-corridor').fill('350');
+        await page.getByTestId('geo-feature-hazardous').check();
+        await shot(page, 'geo-drawn');
+        await page.getByTestId('geo-feature-save').click();
+        await page.getByTestId('geo-feature-saved').waitFor();
+        version += 1;
+        assert.equal(
+          await page.getByTestId('geo-feature-saved').getAttribute('data-version'),
+          String(version),
+        );
+        const stored = await storedRoute('GEO-D1');
+        assert.equal(stored?.geometry.type, 'LineString');
+        assert.equal(stored?.geometry.coordinates.length, 3);
+        assert.equal(stored?.properties.corridor_m, 350);
+        assert.equal(stored?.properties.hazardous, true);
+        await shot(page, 'geo-saved');
+      });
+
+      await step(page, 'geo-version', async () => {
+        const row = page.locator(
+          `[data-testid="geo-layer-row"][data-kind="routes"][data-version="${version}"]`,
+        );
+        await row.waitFor();
+        assert.match(await row.textContent(), /admin/);
+        await row.scrollIntoViewIfNeeded();
+        await shot(page, 'geo-layer-version');
+      });
+    } finally {
       await context.close();
     }
   },
