@@ -238,7 +238,8 @@ TEST(ZoneJsonTest, RoundTripsEachKind) {
     EXPECT_EQ(ZoneJson(*parsed), json);
   }
   EXPECT_EQ(ZoneJson(circle)["windows"][0]["start"], "22:00");
-  EXPECT_EQ(ZoneJson(circle)["vehicle_classes"], (nlohmann::json{"hazardous", "heavy_truck"}));
+  EXPECT_EQ(ZoneJson(circle)["vehicle_classes"],
+            (nlohmann::ordered_json{"hazardous", "heavy_truck"}));
 }
 
 TEST(ZoneJsonTest, RefusesBadInputWithChineseMessages) {
