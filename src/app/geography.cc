@@ -215,24 +215,10 @@ Result<api::GeographyChange> Geography::DeleteFeature(LayerKind kind, std::strin
   change.draft.collection = EmptyCollection();
   Json collection = EmptyCollection();
   collection["features"] = std::move(remaining);
-  const int64_t features = static_cast<int64_t>(collection["features"].size());
-  auto version = database_->Prepare(
-      "INSERT INTO geo_layer_versions(kind, version, collection, change, features, changed_by, "
-      "changed_at_ms) SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ? "
-      "FROM geo_layer_versions WHERE kind = ? RETURNING version");
+  auto version = RecordVersion(kind, collection, "delete " + std::string(code), by, now_ms);
   if (!version)
     return tl::unexpected(version.error());
-  version->Bind(1, geodata::LayerKindId(kind))
-      .Bind(2, collection.dump())
-      .Bind(3, "delete " + std::string(code))
-      .Bind(4, features)
-      .Bind(5, by)
-      .Bind(6, now_ms)
-      .Bind(7, geodata::LayerKindId(kind));
-  auto row = version->Step();
-  if (!row)
-    return tl::unexpected(row.error());
-  change.version = version->Int(0);
+  change.version = *version;
   if (stores_.refresh) {
     if (auto ok = stores_.refresh(); !ok)
       return tl::unexpected(ok.error());
@@ -416,6 +402,20 @@ Result<api::GeographyChange> Geography::Apply(geodata::LayerDraft draft, std::st
     if (auto ok = registry::PutMapLayer(*database_, "checkpoints", *layer); !ok)
       return tl::unexpected(ok.error());
   }
+  auto version = RecordVersion(kind, *layer, std::move(change), by, now_ms);
+  if (!version)
+    return tl::unexpected(version.error());
+  result.version = *version;
+  result.draft = std::move(draft);
+  if (stores_.refresh) {
+    if (auto ok = stores_.refresh(); !ok)
+      return tl::unexpected(ok.error());
+  }
+  return result;
+}
+
+Result<int64_t> Geography::RecordVersion(LayerKind kind, const Json& collection, std::string change,
+                                         std::string_view by, int64_t now_ms) {
   auto version = database_->Prepare(
       "INSERT INTO geo_layer_versions(kind, version, collection, change, features, changed_by, "
       "changed_at_ms) SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ? "
@@ -423,22 +423,16 @@ Result<api::GeographyChange> Geography::Apply(geodata::LayerDraft draft, std::st
   if (!version)
     return tl::unexpected(version.error());
   version->Bind(1, geodata::LayerKindId(kind))
-      .Bind(2, layer->dump())
+      .Bind(2, collection.dump())
       .Bind(3, change)
-      .Bind(4, static_cast<int64_t>((*layer)["features"].size()))
+      .Bind(4, static_cast<int64_t>(collection["features"].size()))
       .Bind(5, by)
       .Bind(6, now_ms)
       .Bind(7, geodata::LayerKindId(kind));
   auto row = version->Step();
   if (!row)
     return tl::unexpected(row.error());
-  result.version = version->Int(0);
-  result.draft = std::move(draft);
-  if (stores_.refresh) {
-    if (auto ok = stores_.refresh(); !ok)
-      return tl::unexpected(ok.error());
-  }
-  return result;
+  return version->Int(0);
 }
 
 Result<std::vector<api::LayerVersion>> Geography::Layers() {

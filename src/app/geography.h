@@ -56,6 +56,9 @@ class Geography final : public api::GeographyControl {
   Result<api::GeographyChange> Apply(geodata::LayerDraft draft, std::string change,
                                      std::string_view by, int64_t now_ms);
   Result<nlohmann::ordered_json> CurrentLayer(geodata::LayerKind kind);
+  // Writes `collection` as the layer's next version; returns its number.
+  Result<int64_t> RecordVersion(geodata::LayerKind kind, const nlohmann::ordered_json& collection,
+                                std::string change, std::string_view by, int64_t now_ms);
 
   Stores stores_;
   std::unique_ptr<store::Database> database_;
