@@ -304,6 +304,9 @@ int RunDemo(DemoArguments arguments) {
   history_options.days = arguments.history_days;
   history_options.seed = arguments.city.seed;
   history_options.today = arguments.city.today;
+  // Up to now when the demo is today's; a demo placed around another day ends at its midnight.
+  if (arguments.city.today == registry::TodayInChina())
+    history_options.now_ms = now_ms;
   const auto history_started = std::chrono::steady_clock::now();
   auto history = GenerateDemoHistory(data_dir, *city, arguments.city.terminals, *services->passes,
                                      history_options);

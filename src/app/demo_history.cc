@@ -186,12 +186,14 @@ Result<DemoHistorySummary> GenerateDemoHistory(const std::filesystem::path& data
   }
 
   Dice dice(options.seed * 0x9e3779b97f4a7c15ULL + 14);
-  const int64_t end_ms = registry::ChinaMidnightMs(options.today);  // today 00:00, China
+  // Up to the moment the demo is loaded (or today 00:00 without one).
+  const int64_t end_ms =
+      options.now_ms > 0 ? options.now_ms : registry::ChinaMidnightMs(options.today);
   // From the first of the month, so that every month of the history is whole for the
   // monthly correlations.
   const std::string first_day = registry::AddDays(options.today, -options.days).substr(0, 8) + "01";
   const int64_t start_ms = registry::ChinaMidnightMs(first_day);
-  const int days = static_cast<int>((end_ms - start_ms) / kDay);
+  const int days = static_cast<int>((end_ms - start_ms + kDay - 1) / kDay);
   const size_t gates = city.gates.size();
   // Trucks come in by the busier roads more often: the expressway from 辽阳/沈阳 first.
   constexpr std::array<int, 4> kGateWeights = {35, 25, 20, 20};
@@ -226,7 +228,7 @@ Result<DemoHistorySummary> GenerateDemoHistory(const std::filesystem::path& data
                             dice.Between(0, 59) * 1000;
       const int64_t out_ms = in_ms + PickDwellMs(dice);
       if (out_ms >= end_ms - kMinute)
-        continue;  // would still be in the city today
+        continue;  // would still be in the city now
       size_t vehicle = 0;
       bool found = false;
       for (int tries = 0; tries < 8 && !found; ++tries) {
@@ -249,6 +251,8 @@ Result<DemoHistorySummary> GenerateDemoHistory(const std::filesystem::path& data
     const int64_t turned = dice.Round(static_cast<double>(entries) * kTurnBackPercent / 100.0);
     for (int64_t n = 0; n < turned; ++n) {
       const int64_t at = midnight + PickHour(dice) * kHour + dice.Between(0, 3599) * 1000;
+      if (at >= end_ms)
+        continue;
       rows.push_back(
           {at, 0, PassageRow::Kind::kTurnBack, dice.Below(city.vehicles.size()), pick_gate()});
     }
@@ -415,6 +419,8 @@ Result<DemoHistorySummary> GenerateDemoHistory(const std::filesystem::path& data
       const int64_t handled =
           (dispatch ? dispatched : acknowledged) + dice.Between(10, 180) * kMinute;
       const int64_t closed = handled + dice.Between(5, 60) * kMinute;
+      if (closed >= end_ms - kMinute)
+        continue;  // every alarm of the history is closed by now
       const std::string outcome = kOutcomes[dice.Below(kOutcomes.size())];
       const std::string district = district_of[vehicle.carrier_credit_code];
       const auto& route = city.routes[dice.Below(city.routes.size())];

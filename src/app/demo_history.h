@@ -5,9 +5,11 @@
 // monthly economic indicators that follow the freight.
 //
 // Everything is written through the stores' own functions (trip passes) or into their tables
-// (passages, alarms and their steps), timestamped in the past: every stay opens and closes
-// before today 00:00 (China time), so today's figures and the vehicles in the city are the live
-// ones alone. It writes only into a demo without passages or alarms yet, and says so otherwise.
+// (passages, alarms and their steps), timestamped in the past: every stay opens and closes,
+// and every alarm is closed, before the moment the demo is loaded, so the vehicles in the city
+// and the open alarms are the live fleet's alone, while today's hourly figures already have the
+// morning's traffic. It writes only into a demo without passages or alarms yet, and says so
+// otherwise.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,8 @@ namespace baotong::app {
 struct DemoHistoryOptions {
   int days = 180;  // before today; 0: none
   uint64_t seed = 1;
-  std::string today;  // YYYY-MM-DD in China: the history ends at its midnight
+  std::string today;   // YYYY-MM-DD in China
+  int64_t now_ms = 0;  // the history ends here; 0: at today 00:00
 };
 
 struct DemoHistorySummary {
