@@ -2126,8 +2126,12 @@ test(
         const shotsBefore = shotNumber;
         for (const route of [...new Set(routes.filter(Boolean))]) {
           await page.goto(`${baseUrl}/${route}`);
-          // The big screen (总览) hides the menu: its own frame stands for it.
-          await page.getByTestId('sidebar').or(page.getByTestId('overview')).first().waitFor();
+          // The big screen (总览) hides the menu: its own frame stands for it (the first visible
+          // one: the hidden sidebar comes first in the page, and .first() alone waits for it).
+          await page
+            .locator('[data-testid="sidebar"]:visible, [data-testid="overview"]:visible')
+            .first()
+            .waitFor();
           // Ready: nothing on the page still loading, and a moment for maps and charts to draw.
           await page
             .waitForFunction(
