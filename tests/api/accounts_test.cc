@@ -26,7 +26,6 @@ namespace baotong::api {
 namespace {
 
 constexpr int64_t kT0 = 1'790'000'000'000;
-constexpr int64_t kMinute = 60'000;
 constexpr std::string_view kPassword = "Tiedong-7391-east";
 using Status = LoginOutcome::Status;
 using Json = nlohmann::json;
