@@ -2327,6 +2327,32 @@ test(
         await shot(page, 'geo-saved');
       });
 
+      await step(page, 'geo-checkpoint', async () => {
+        // A checkpoint placed on the map: its camera key is shown once, with the warning.
+        await page.getByTestId('geo-edit-kind').selectOption('checkpoints');
+        await page.locator('[data-testid="geo-edit-map"][data-kind="checkpoints"]').waitFor();
+        await page.getByTestId('geo-draw').click();
+        await page.getByTestId('geo-edit-map').click({ position: { x: 380, y: 320 } });
+        assert.equal(
+          await page.getByTestId('geo-feature-geometry').getAttribute('data-type'),
+          'point',
+        );
+        await page.getByTestId('geo-feature-code').fill('GEO-K1');
+        await page.getByTestId('geo-feature-name').fill('测试出城卡口');
+        await page.getByTestId('geo-feature-direction').selectOption('out');
+        await page.getByTestId('geo-feature-save').click();
+        await page.getByTestId('geo-feature-saved').waitFor();
+        const keys = page.getByTestId('geo-checkpoint-keys');
+        await keys.waitFor();
+        assert.match(await keys.textContent(), /复制/);
+        assert.ok((await keys.getByTestId('geo-key').first().textContent()).trim().length >= 16);
+        const stored = (await getJson(page, '/api/geo/layers/checkpoints')).features.find(
+          (f) => f.properties.code === 'GEO-K1',
+        );
+        assert.equal(stored?.properties.direction, 'out');
+        await shot(page, 'geo-checkpoint-key');
+      });
+
       await step(page, 'geo-version', async () => {
         const row = page.locator(
           `[data-testid="geo-layer-row"][data-kind="routes"][data-version="${version}"]`,
