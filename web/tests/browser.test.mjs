@@ -903,8 +903,17 @@ test(
         );
         await row.first().waitFor();
         assert.match(await row.first().getByTestId('decision-badge').textContent(), /放行/);
-        const led = page.locator('[data-testid="checkpoint-led"][data-decision="release"]');
-        await led.waitFor();
+        // The demo's history and fleet pass this gate too: wait until the display turns to this
+        // truck's release rather than reading whatever it showed last.
+        await page.waitForFunction(
+          (wanted) =>
+            document.querySelector('[data-testid="checkpoint-led"]')?.dataset.decision ===
+              'release' &&
+            (
+              document.querySelector('[data-testid="checkpoint-led-text"]')?.textContent ?? ''
+            ).includes(wanted),
+          plate,
+        );
         const display = await page.getByTestId('checkpoint-led-text').textContent();
         assert.ok(display.includes(plate), `the plate display shows ${plate}: ${display}`);
         await shot(page, 'checkpoint-console-release');
