@@ -88,6 +88,51 @@ Response Vehicles(Call& call, MonitoringControl& monitoring) {
   return JsonResponse(http::status::ok, Json{{"vehicles", std::move(vehicles)}});
 }
 
+// The vehicle panel's company (carrier name, from the vehicle's registry record) and its drivers'
+// phones (from the drivers' records), read within the caller's registry scope and only by a role
+// that reads those records; phones masked by role (MaskRecord) and a read that shows any
+// personal field unmasked recorded first, as the registry's own reads are. An answer when the
+// audit log cannot take the entry.
+std::optional<Response> AddPeople(Call& call, const monitor::RuleEngine::VehicleStatus& status,
+                                  const std::vector<std::string>& driver_id_numbers, Json& body) {
+  const registry::Scope scope{call.principal.district, call.principal.carrier_credit_code};
+  const Role role = call.principal.role;
+  body["carrier"] = nullptr;
+  if (Allows(role, Permission::kReadVehicles) && Allows(role, Permission::kReadCarriers)) {
+    auto record = call.services.registry.Get(
+        registry::Kind::kVehicles, status.plate + "-" + std::to_string(status.plate_color), scope);
+    if (record && *record) {
+      const Json& vehicle = **record;
+      const Json name = vehicle.contains("carrier_name") ? vehicle["carrier_name"] : Json();
+      body["carrier"] = Json{{"credit_code", vehicle.value("carrier_credit_code", "")},
+                             {"name", name.is_string() ? name : Json()}};
+    }
+  }
+  if (!Allows(role, Permission::kReadDrivers))
+    return std::nullopt;
+  Json revealed = Json::array();
+  for (size_t i = 0; i < driver_id_numbers.size() && i < body["drivers"].size(); ++i) {
+    Json& driver = body["drivers"][i];
+    const std::string& key = driver_id_numbers[i];
+    auto record = call.services.registry.Get(registry::Kind::kDrivers, key, scope);
+    if (!record || !*record)
+      continue;
+    Json& value = **record;
+    const MaskOutcome outcome = MaskRecord(value, "drivers", call.principal);
+    if (value.contains("phone") && value["phone"].is_string())
+      driver["phone"] = value["phone"];
+    if (std::find(outcome.revealed.begin(), outcome.revealed.end(), "phone") !=
+        outcome.revealed.end())
+      revealed.push_back(driver["name"]);
+  }
+  if (revealed.empty())
+    return std::nullopt;
+  Json detail{{"records", revealed.size()}, {"fields", Json::array({"phone"})}};
+  if (!call.Audit("registry.read", "terminals/" + status.terminal + "/drivers", detail.dump()))
+    return AuditUnavailable();
+  return std::nullopt;
+}
+
 Response Vehicle(Call& call, MonitoringControl& monitoring, std::string_view terminal) {
   auto visible = VisibleTerminals(call);
   if (!visible)
@@ -96,12 +141,14 @@ Response Vehicle(Call& call, MonitoringControl& monitoring, std::string_view ter
   if (!status || (*visible && !(*visible)->contains(status->terminal)))
     return NotFound("没有该车辆的实时状态 (no live state for this vehicle)");
   Json body{{"vehicle", VehicleJson(*status)}, {"pass", nullptr}, {"drivers", Json::array()}};
+  std::vector<std::string> driver_id_numbers;
   if (call.services.passes) {
     auto lookup = call.services.passes->Lookup(
         status->plate, static_cast<registry::PlateColor>(status->plate_color), call.now_ms);
     if (lookup.pass) {
       body["pass"] = PassJson(*lookup.pass, call.principal, call.now_ms);
       const auto& pass = *lookup.pass;
+      driver_id_numbers = pass.driver_id_numbers;
       for (size_t i = 0; i < pass.driver_id_numbers.size(); ++i) {
         Json driver{{"name", i < pass.driver_names.size() ? pass.driver_names[i] : ""},
                     {"id_number", body["pass"]["driver_id_numbers"][i]},
@@ -110,6 +157,10 @@ Response Vehicle(Call& call, MonitoringControl& monitoring, std::string_view ter
       }
     }
   }
+  // The company and the drivers' names and phones, as the caller's role may see them.
+  std::optional<Response> refused = AddPeople(call, *status, driver_id_numbers, body);
+  if (refused)
+    return std::move(*refused);
   alarm::AlarmQuery query;
   query.open_only = true;
   query.plate = status->plate;
