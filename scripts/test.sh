@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: format check, Release unit and CLI tests, the dashboard's browser tests,
-# benchmark smoke runs, short libFuzzer runs under
-# ASan+UBSan (clang-14), and the unit tests again under ASan+UBSan (g++).
+# benchmark smoke runs, and one ASan+UBSan build (clang-14) for short libFuzzer runs and the
+# unit tests again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -22,8 +22,14 @@ build/bench/jt808_bench --benchmark_min_time=0.01 >/dev/null
 build/bench/import_bench 2000 1 >/dev/null
 build/bench/monitor_bench 1 1 >/dev/null
 
-echo "== libFuzzer (clang-14, ASan+UBSan) =="
+echo "== ASan+UBSan build (clang-14): fuzz targets and unit tests =="
 scripts/build.sh fuzz
+
+echo "== Unit tests under ASan+UBSan =="
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)" -L unit
+
+echo "== libFuzzer =="
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Each target starts from the repository's seeds in a scratch copy (the fuzzer adds to its
@@ -45,8 +51,3 @@ fuzz jt808_stream_fuzz jt808
 fuzz registry_import_fuzz registry
 fuzz indicators_import_fuzz indicators
 fuzz json_depth_fuzz json
-
-echo "== ASan+UBSan build and tests =="
-scripts/build.sh asan
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -L unit
