@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     auto start = std::chrono::steady_clock::now();
     auto file = baotong::geodata::ReadVectorFile(zip, options);
     if (!file) {
-      std::cerr << file.error().Message() << '\n';
+      std::cerr << file.error().message << '\n';
       return 1;
     }
     auto draft = baotong::geodata::DraftLayer(LayerKind::kCommunities, *file, {});

@@ -85,8 +85,6 @@ std::optional<GeographyUpload> ReadUpload(const Call& call, Response& error) {
 Response ChangeResponse(const Call& call, const Result<GeographyChange>& change,
                         std::string_view action, std::string_view target) {
   if (!change) {
-    if (change.error().code == ErrorCode::kBadValue)
-      return ApiError(http::status::bad_request, "bad_file", change.error().Message());
     if (change.error().code == ErrorCode::kNotFound)
       return NotFound(change.error().Message());
     if (change.error().code == ErrorCode::kUnsupported)
@@ -94,6 +92,8 @@ Response ChangeResponse(const Call& call, const Result<GeographyChange>& change,
     return Internal(change.error());
   }
   Json body = DraftJson(change->draft, /*with_features=*/false);
+  if (change->draft.unreadable)
+    return ApiError(http::status::bad_request, "bad_file", change->draft.errors[0].message);
   if (!change->draft.errors.empty())
     return JsonResponse(http::status::unprocessable_entity, body);
   body["version"] = change->version;
@@ -131,7 +131,9 @@ std::optional<Response> RouteGeography(Call& call) {
     if (rest == "preview") {
       auto draft = geography->Preview(*upload);
       if (!draft)
-        return ApiError(http::status::bad_request, "bad_file", draft.error().Message());
+        return Internal(draft.error());
+      if (draft->unreadable)
+        return ApiError(http::status::bad_request, "bad_file", draft->errors[0].message);
       return JsonResponse(http::status::ok, DraftJson(*draft, /*with_features=*/true));
     }
     auto change = geography->Import(*upload, call.principal.username, call.now_ms);

@@ -148,7 +148,7 @@ void Geography::CheckAgainstStores(geodata::LayerDraft& draft) {
 Result<geodata::LayerDraft> Geography::Preview(const api::GeographyUpload& upload) {
   auto file = geodata::ReadVectorFile(upload.bytes, upload.read);
   if (!file)
-    return tl::unexpected(file.error());
+    return geodata::UnreadableLayer(upload.kind, std::move(file.error().message));
   geodata::LayerDraft draft = geodata::DraftLayer(upload.kind, *file, upload.fields);
   CheckAgainstStores(draft);
   return draft;
@@ -170,7 +170,7 @@ Result<api::GeographyChange> Geography::PutFeature(LayerKind kind, const nlohman
   draft.features_read = 1;
   auto normalised = geodata::NormaliseFeature(kind, feature);
   if (!normalised) {
-    draft.errors.push_back({1, normalised.error().Message()});
+    draft.errors.push_back({1, std::move(normalised.error().message)});
   } else {
     draft.collection["features"].push_back(std::move(*normalised));
     CheckAgainstStores(draft);
@@ -388,7 +388,7 @@ Result<api::GeographyChange> Geography::Apply(geodata::LayerDraft draft, std::st
         zone["geometry"] = feature["geometry"];
         auto parsed = monitor::ParseZone(zone);
         if (!parsed)
-          return Fail(ErrorCode::kBadValue, parsed.error().message);
+          return Fail(ErrorCode::kBadValue, "a checked restricted zone was refused by the engine");
         if (auto ok = UpsertUserZone(*database_, *parsed, by, now_ms); !ok)
           return tl::unexpected(ok.error());
       }

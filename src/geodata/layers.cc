@@ -204,9 +204,9 @@ std::string GeometryTypeName(std::string_view type) {
 
 // The feature's shape checked and reduced to what the layer stores (a one-part multi shape
 // becomes its part).
-Result<Json> CheckGeometry(LayerKind kind, Json geometry) {
+GeoResult<Json> CheckGeometry(LayerKind kind, Json geometry) {
   if (!geometry.is_object() || !geometry.contains("type"))
-    return Fail(ErrorCode::kBadValue, "缺少几何图形 (no geometry)");
+    return Refuse("缺少几何图形 (no geometry)");
   std::string type = geometry.value("type", "");
   if ((type == "MultiPolygon" || type == "MultiLineString" || type == "MultiPoint") &&
       geometry["coordinates"].is_array() && geometry["coordinates"].size() == 1 &&
@@ -215,9 +215,8 @@ Result<Json> CheckGeometry(LayerKind kind, Json geometry) {
     geometry = Json{{"type", type}, {"coordinates", geometry["coordinates"][0]}};
   }
   if (!AllowsType(kind, type)) {
-    return Fail(ErrorCode::kBadValue,
-                std::string(LayerKindName(kind)) + "应为" + std::string(ExpectedShapes(kind)) +
-                    "，此要素为" + GeometryTypeName(type) + " (wrong geometry type " + type + ")");
+    return Refuse(std::string(LayerKindName(kind)) + "应为" + std::string(ExpectedShapes(kind)) +
+                  "，此要素为" + GeometryTypeName(type) + " (wrong geometry type " + type + ")");
   }
   bool in_china = true;
   size_t positions = 0;
@@ -227,20 +226,20 @@ Result<Json> CheckGeometry(LayerKind kind, Json geometry) {
                          in_china = in_china && !geo::OutOfChina({lat, lon});
                        }) ||
       positions == 0) {
-    return Fail(ErrorCode::kBadValue, "坐标格式错误 (malformed coordinates)");
+    return Refuse("坐标格式错误 (malformed coordinates)");
   }
   if (!in_china) {
-    return Fail(ErrorCode::kBadValue,
-                "坐标超出中国范围：文件可能使用投影坐标而未声明坐标系，请指定坐标系（如 "
-                "EPSG:4527） (coordinates outside China: declare the file's crs)");
+    return Refuse(
+        "坐标超出中国范围：文件可能使用投影坐标而未声明坐标系，请指定坐标系（如 "
+        "EPSG:4527） (coordinates outside China: declare the file's crs)");
   }
   if (type == "LineString" && positions < 2)
-    return Fail(ErrorCode::kBadValue, "路线至少需要两个点 (a route needs two points)");
+    return Refuse("路线至少需要两个点 (a route needs two points)");
   return geometry;
 }
 
 // The kind's own properties from a feature's attributes (file fields or drawn properties).
-Result<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& properties) {
+GeoResult<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& properties) {
   switch (kind) {
     case LayerKind::kDistricts:
     case LayerKind::kTowns:
@@ -262,8 +261,7 @@ Result<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& pro
       auto text = AttributeText(attributes, {"direction", "方向", "dir", "进出"});
       auto direction = text ? ParseDirection(*text) : std::nullopt;
       if (!direction) {
-        return Fail(ErrorCode::kBadValue,
-                    "卡口方向应为“进城”或“出城” (direction must be in or out)");
+        return Refuse("卡口方向应为“进城”或“出城” (direction must be in or out)");
       }
       properties["direction"] = *direction;
       break;
@@ -275,7 +273,7 @@ Result<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& pro
           field && !attributes[*field].is_null() && !Text(attributes[*field]).empty()) {
         auto number = ParseNumber(attributes[*field]);
         if (!number || *number < 10 || *number > 5000) {
-          return Fail(ErrorCode::kBadValue, "走廊宽度应为10至5000米 (corridor_m must be 10-5000)");
+          return Refuse("走廊宽度应为10至5000米 (corridor_m must be 10-5000)");
         }
         corridor = *number;
       }
@@ -286,7 +284,7 @@ Result<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& pro
         const Json& value = attributes[*field];
         auto flag = value.is_boolean() ? std::optional(value.get<bool>()) : ParseFlag(Text(value));
         if (!flag)
-          return Fail(ErrorCode::kBadValue, "是否允许危化品应为“是”或“否” (hazardous: yes/no)");
+          return Refuse("是否允许危化品应为“是”或“否” (hazardous: yes/no)");
         hazardous = *flag;
       }
       properties["hazardous"] = hazardous;
@@ -297,7 +295,7 @@ Result<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& pro
           field && !attributes[*field].is_null() && !Text(attributes[*field]).empty()) {
         auto number = ParseNumber(attributes[*field]);
         if (!number || *number < 5 || *number > 150)
-          return Fail(ErrorCode::kBadValue, "限速应为5至150公里/小时 (speed limit 5-150 km/h)");
+          return Refuse("限速应为5至150公里/小时 (speed limit 5-150 km/h)");
         properties["speed_limit_kmh"] = *number;
       }
       break;
@@ -307,9 +305,9 @@ Result<void> AddKindProperties(LayerKind kind, const Json& attributes, Json& pro
   return {};
 }
 
-Result<Json> Normalise(LayerKind kind, const Json& attributes, const Json& geometry,
-                       const std::optional<std::string>& code_field,
-                       const std::optional<std::string>& name_field) {
+GeoResult<Json> Normalise(LayerKind kind, const Json& attributes, const Json& geometry,
+                          const std::optional<std::string>& code_field,
+                          const std::optional<std::string>& name_field) {
   auto checked = CheckGeometry(kind, geometry);
   if (!checked)
     return tl::unexpected(checked.error());
@@ -324,16 +322,15 @@ Result<Json> Normalise(LayerKind kind, const Json& attributes, const Json& geome
       name = "市界";
   }
   if (code.empty())
-    return Fail(ErrorCode::kBadValue, "缺少编码 (no code)");
+    return Refuse("缺少编码 (no code)");
   if (!IsValidCode(code)) {
-    return Fail(
-        ErrorCode::kBadValue,
-        "编码“" + code + "”无效：只能含字母、数字、下划线和连字符，至多64位 (invalid code)");
+    return Refuse("编码“" + code +
+                  "”无效：只能含字母、数字、下划线和连字符，至多64位 (invalid code)");
   }
   if (name.empty())
-    return Fail(ErrorCode::kBadValue, "缺少名称 (no name)");
+    return Refuse("缺少名称 (no name)");
   if (name.size() > 200)
-    return Fail(ErrorCode::kBadValue, "名称过长 (name too long)");
+    return Refuse("名称过长 (name too long)");
   Json properties{{"layer", FeatureLayerId(kind)}, {"code", code}, {"name", name}};
   if (auto ok = AddKindProperties(kind, attributes, properties); !ok)
     return tl::unexpected(ok.error());
@@ -464,7 +461,7 @@ LayerDraft DraftLayer(LayerKind kind, const VectorFile& file, const FieldMapping
     }
     auto normalised = Normalise(kind, feature.attributes, feature.geometry, code_field, name_field);
     if (!normalised) {
-      draft.errors.push_back({feature.number, normalised.error().Message()});
+      draft.errors.push_back({feature.number, normalised.error().message});
       continue;
     }
     const std::string code = (*normalised)["properties"]["code"].get<std::string>();
@@ -485,10 +482,19 @@ LayerDraft DraftLayer(LayerKind kind, const VectorFile& file, const FieldMapping
   return draft;
 }
 
-Result<nlohmann::ordered_json> NormaliseFeature(LayerKind kind, const nlohmann::json& feature) {
+LayerDraft UnreadableLayer(LayerKind kind, std::string reason) {
+  LayerDraft draft;
+  draft.kind = kind;
+  draft.collection = Json{{"type", "FeatureCollection"}, {"features", Json::array()}};
+  draft.errors.push_back({0, std::move(reason)});
+  draft.unreadable = true;
+  return draft;
+}
+
+GeoResult<nlohmann::ordered_json> NormaliseFeature(LayerKind kind, const nlohmann::json& feature) {
   if (!feature.is_object() || feature.value("type", "") != "Feature" ||
       !feature.contains("properties") || !feature["properties"].is_object())
-    return Fail(ErrorCode::kBadValue, "应为 GeoJSON Feature (a GeoJSON Feature expected)");
+    return Refuse("应为 GeoJSON Feature (a GeoJSON Feature expected)");
   const Json properties = feature["properties"];
   const Json geometry = feature.contains("geometry") ? Json(feature["geometry"]) : Json();
   return Normalise(kind, properties, geometry, std::string("code"), std::string("name"));

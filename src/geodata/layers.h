@@ -63,17 +63,20 @@ struct FeatureError {
 // "speed_limit_kmh" when given.
 struct LayerDraft {
   LayerKind kind = LayerKind::kBoundary;
-  nlohmann::ordered_json collection;          // GeoJSON FeatureCollection of the valid features
-  std::vector<FeatureError> errors;           // the invalid ones; the layer changes only when empty
+  nlohmann::ordered_json collection;  // GeoJSON FeatureCollection of the valid features
+  std::vector<FeatureError> errors;   // the invalid ones; the layer changes only when empty
+  bool unreadable = false;            // the file itself could not be read (errors[0] says why)
   std::optional<std::array<double, 4>> bbox;  // [west, south, east, north]
   std::string code_field, name_field;         // the attributes used ("" when none)
   size_t features_read = 0;
 };
 
 LayerDraft DraftLayer(LayerKind kind, const VectorFile& file, const FieldMapping& mapping);
+// The draft of a file that could not be read: no features, the reason as error 0.
+LayerDraft UnreadableLayer(LayerKind kind, std::string reason);
 
 // One feature as drawn or edited in the dashboard (properties as in LayerDraft, WGS-84
 // geometry), checked by the same rules; the error message is Chinese with English after it.
-Result<nlohmann::ordered_json> NormaliseFeature(LayerKind kind, const nlohmann::json& feature);
+GeoResult<nlohmann::ordered_json> NormaliseFeature(LayerKind kind, const nlohmann::json& feature);
 
 }  // namespace baotong::geodata

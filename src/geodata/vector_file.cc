@@ -117,7 +117,7 @@ struct OpenPlan {
   bool csv = false;
 };
 
-Result<OpenPlan> PlanFor(std::string_view file_name) {
+GeoResult<OpenPlan> PlanFor(std::string_view file_name) {
   const std::string extension = Extension(file_name);
   OpenPlan plan;
   plan.path_suffix = extension;
@@ -137,13 +137,13 @@ Result<OpenPlan> PlanFor(std::string_view file_name) {
     plan.drivers = {"CSV"};
     plan.csv = true;
   } else if (extension == ".shp" || extension == ".dbf" || extension == ".shx") {
-    return Fail(ErrorCode::kBadValue,
-                "Shapefile 请连同 .shp、.shx、.dbf、.prj（及 .cpg）文件一起压缩为 .zip 上传 "
-                "(zip the Shapefile with its .shx, .dbf, .prj and .cpg)");
+    return Refuse(
+        "Shapefile 请连同 .shp、.shx、.dbf、.prj（及 .cpg）文件一起压缩为 .zip 上传 "
+        "(zip the Shapefile with its .shx, .dbf, .prj and .cpg)");
   } else {
-    return Fail(ErrorCode::kBadValue,
-                "不支持的文件类型，请上传 .zip（Shapefile）、.kml、.kmz、.geojson、.gpkg 或 .csv "
-                "(unsupported file type)");
+    return Refuse(
+        "不支持的文件类型，请上传 .zip（Shapefile）、.kml、.kmz、.geojson、.gpkg 或 .csv "
+        "(unsupported file type)");
   }
   return plan;
 }
@@ -175,8 +175,8 @@ std::string PossibleNames(std::vector<std::string> names) {
   return list;
 }
 
-Result<Dataset> Open(const std::string& path, const OpenPlan& plan,
-                     std::optional<std::string> shapefile_encoding) {
+GeoResult<Dataset> Open(const std::string& path, const OpenPlan& plan,
+                        std::optional<std::string> shapefile_encoding) {
   StringList drivers;
   for (const auto& driver : plan.drivers)
     drivers.Add(driver);
@@ -198,8 +198,7 @@ Result<Dataset> Open(const std::string& path, const OpenPlan& plan,
       open_path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, drivers.get(),
       open_options.empty() ? nullptr : open_options.get(), nullptr);
   if (!dataset) {
-    return Fail(
-        ErrorCode::kBadValue,
+    return Refuse(
         "无法读取该文件：格式不符或文件已损坏 (cannot read the file: " + QuietErrors::Last() + ")");
   }
   return Dataset(dataset);
@@ -236,7 +235,7 @@ void ShiftGeometry(Json& geometry, geo::Datum datum) {
   }
 }
 
-Result<std::unique_ptr<OGRSpatialReference>> SourceOverride(const ReadOptions& options) {
+GeoResult<std::unique_ptr<OGRSpatialReference>> SourceOverride(const ReadOptions& options) {
   if (!options.source_crs)
     return nullptr;
   // Only EPSG codes: GDAL's user input parser would also read files and URLs.
@@ -244,11 +243,10 @@ Result<std::unique_ptr<OGRSpatialReference>> SourceOverride(const ReadOptions& o
   std::smatch match;
   const std::string text = *options.source_crs;
   if (!std::regex_match(text, match, kEpsg))
-    return Fail(ErrorCode::kBadValue,
-                "坐标系应写作 EPSG:代码，例如 EPSG:4490 (crs must be EPSG:n)");
+    return Refuse("坐标系应写作 EPSG:代码，例如 EPSG:4490 (crs must be EPSG:n)");
   auto srs = std::make_unique<OGRSpatialReference>();
   if (srs->importFromEPSG(std::stoi(match[1].str())) != OGRERR_NONE)
-    return Fail(ErrorCode::kBadValue, "未知的坐标系 " + text + " (unknown crs)");
+    return Refuse("未知的坐标系 " + text + " (unknown crs)");
   return srs;
 }
 
@@ -267,9 +265,9 @@ bool LooksLikeZip(std::string_view bytes) {
   return bytes.size() >= 4 && bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4);
 }
 
-Result<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& options) {
+GeoResult<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& options) {
   if (bytes.empty())
-    return Fail(ErrorCode::kBadValue, "文件为空 (the file is empty)");
+    return Refuse("文件为空 (the file is empty)");
   auto plan = PlanFor(options.file_name);
   if (!plan)
     return tl::unexpected(plan.error());
@@ -325,8 +323,8 @@ Result<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& opt
       if (!source->IsSame(&wgs84)) {
         to_wgs84.reset(OGRCreateCoordinateTransformation(source.get(), &wgs84));
         if (!to_wgs84) {
-          return Fail(ErrorCode::kBadValue, "无法将坐标系 " + CrsLabel(*source) +
-                                                " 转换为 WGS-84 (cannot transform the crs)");
+          return Refuse("无法将坐标系 " + CrsLabel(*source) +
+                        " 转换为 WGS-84 (cannot transform the crs)");
         }
       }
     }
@@ -337,8 +335,7 @@ Result<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& opt
     layer->ResetReading();
     for (auto& feature : *layer) {
       if (result.features.size() >= kMaxFeatures) {
-        return Fail(ErrorCode::kBadValue,
-                    "要素过多（上限 " + std::to_string(kMaxFeatures) + "） (too many features)");
+        return Refuse("要素过多（上限 " + std::to_string(kMaxFeatures) + "） (too many features)");
       }
       VectorFeature out;
       out.layer = layer_name;
@@ -396,13 +393,13 @@ Result<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& opt
     }
   }
   if (options.layer && !found_layer)
-    return Fail(ErrorCode::kBadValue, "文件中没有图层 " + *options.layer + " (no such layer)");
+    return Refuse("文件中没有图层 " + *options.layer + " (no such layer)");
   return result;
 }
 
-Result<Table> ReadSpreadsheet(std::string_view bytes) {
+GeoResult<Table> ReadSpreadsheet(std::string_view bytes) {
   if (!LooksLikeZip(bytes))
-    return Fail(ErrorCode::kBadValue, "不是有效的 .xlsx 工作簿 (not an .xlsx workbook)");
+    return Refuse("不是有效的 .xlsx 工作簿 (not an .xlsx workbook)");
   RegisterDrivers();
   QuietErrors quiet;
   MemoryFile file(bytes, ".xlsx");
@@ -424,8 +421,7 @@ Result<Table> ReadSpreadsheet(std::string_view bytes) {
   Dataset dataset(GDALDataset::Open(file.path().c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
                                     drivers.get(), nullptr, nullptr));
   if (!dataset || dataset->GetLayerCount() == 0) {
-    return Fail(ErrorCode::kBadValue,
-                "无法读取该工作簿 (cannot read the workbook: " + QuietErrors::Last() + ")");
+    return Refuse("无法读取该工作簿 (cannot read the workbook: " + QuietErrors::Last() + ")");
   }
   OGRLayer* sheet = dataset->GetLayer(0);
   OGRFeatureDefn* definition = sheet->GetLayerDefn();

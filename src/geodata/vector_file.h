@@ -22,6 +22,17 @@
 
 namespace baotong::geodata {
 
+// Why a file or a feature was refused: a Chinese message with the English after it, built
+// from the input (a file name, a code), so it owns its text (baotong::Error holds literals).
+struct GeoError {
+  std::string message;
+};
+template <typename T>
+using GeoResult = tl::expected<T, GeoError>;
+inline tl::unexpected<GeoError> Refuse(std::string message) {
+  return tl::unexpected<GeoError>(GeoError{std::move(message)});
+}
+
 struct ReadOptions {
   // Decides the format by its extension: .zip (a zipped Shapefile or other files), .shz,
   // .kml, .kmz, .geojson/.json, .gpkg, .csv.
@@ -52,10 +63,9 @@ struct VectorFile {
 
 inline constexpr size_t kMaxFeatures = 200'000;
 
-// Fails with kBadValue (a Chinese message with the English after it) for a file that cannot
-// be read: unknown extension, no driver recognises it, an unknown coordinate system, more than
-// kMaxFeatures features.
-Result<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& options);
+// Refuses a file that cannot be read: unknown extension, no driver recognises it, an unknown
+// coordinate system, more than kMaxFeatures features.
+GeoResult<VectorFile> ReadVectorFile(std::string_view bytes, const ReadOptions& options);
 
 // The first sheet of an .xlsx workbook as text cells: the first row is the header, empty rows
 // are skipped; `row_numbers` are the sheet's own (the header is row 1). Every cell is read as
@@ -65,7 +75,7 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
   std::vector<int64_t> row_numbers;
 };
-Result<Table> ReadSpreadsheet(std::string_view bytes);
+GeoResult<Table> ReadSpreadsheet(std::string_view bytes);
 
 // A ZIP container (.xlsx, .zip, .kmz) by its magic number.
 bool LooksLikeZip(std::string_view bytes);

@@ -1299,7 +1299,7 @@ tl::expected<ImportResult, ImportError> Import(RegistryStore& store, Kind kind,
   if (options.format == ImportFormat::kXlsx || (!options.format && geodata::LooksLikeZip(bytes))) {
     auto table = geodata::ReadSpreadsheet(bytes);
     if (!table)
-      return ImportFailure(ErrorCode::kBadValue, table.error().Message());
+      return ImportFailure(ErrorCode::kBadValue, std::move(table.error().message));
     workbook = std::move(*table);
     bytes = {};
   }

@@ -115,7 +115,7 @@ Result<DemoFleetPlan> DemoFleetPlanFromJson(const Json& json) {
     }
     return plan;
   } catch (const nlohmann::json::exception& error) {
-    return Fail(ErrorCode::kBadValue, std::string("demo fleet plan: ") + error.what());
+    return Fail(ErrorCode::kBadValue, "demo fleet plan: demo-fleet.json could not be read");
   }
 }
 
@@ -124,24 +124,24 @@ Result<std::unique_ptr<DemoFleet>> DemoFleet::Make(DemoFleetPlan plan, DemoFleet
   for (const auto& gate : plan.gates) {
     auto road = Route::Make({{gate.outside_lat, gate.outside_lon}, {gate.lat, gate.lon}}, false);
     if (!road)
-      return Fail(ErrorCode::kBadValue, "demo fleet: the road to " + gate.road + " has no length");
+      return Fail(ErrorCode::kBadValue, "demo fleet: a gate's road has no length");
     approaches.push_back(std::move(*road));
   }
   std::vector<Route> crossings;
   for (const auto& route : plan.routes) {
     if (route.from_gate >= plan.gates.size() || route.to_gate >= plan.gates.size())
-      return Fail(ErrorCode::kBadValue, "demo fleet: route " + route.id + " names no gate");
+      return Fail(ErrorCode::kBadValue, "demo fleet: a route names no gate");
     std::vector<GeoPoint> points;
     for (const auto& point : route.points)
       points.push_back(LonLat(point));
     auto crossing = Route::Make(std::move(points), false);
     if (!crossing)
-      return Fail(ErrorCode::kBadValue, "demo fleet: route " + route.id + " has no length");
+      return Fail(ErrorCode::kBadValue, "demo fleet: a route has no length");
     crossings.push_back(std::move(*crossing));
   }
   for (const auto& truck : plan.trucks) {
     if (truck.route >= plan.routes.size())
-      return Fail(ErrorCode::kBadValue, "demo fleet: truck " + truck.plate + " names no route");
+      return Fail(ErrorCode::kBadValue, "demo fleet: a truck names no route");
   }
   return std::unique_ptr<DemoFleet>(
       new DemoFleet(std::move(plan), options, std::move(approaches), std::move(crossings)));

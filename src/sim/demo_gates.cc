@@ -38,9 +38,12 @@ Result<std::unique_ptr<GateCameras>> GateCameras::Start(DemoFleet& fleet,
       std::ifstream file(options.keys_dir / (id + ".key"));
       std::stringstream key;
       key << file.rdbuf();
+      // Error details are literals (common/error.h): the operator finds the gate in the
+      // directory listing, the message says where to look.
       if (!file || Trimmed(key.str()).empty())
-        return Fail(ErrorCode::kNotFound,
-                    "no camera key " + (options.keys_dir / (id + ".key")).string());
+        return Fail(
+            ErrorCode::kNotFound,
+            "a checkpoint of the demo fleet has no camera key (DATA_DIR/checkpoint-keys/ID.key)");
       keys[id] = Trimmed(key.str());
     }
   }
@@ -109,8 +112,7 @@ Result<GateAnswer> GateCameras::Read(const GateRequest& request) {
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     if (response.result() != http::status::ok)
-      return Fail(ErrorCode::kBadValue,
-                  "camera API answered " + std::to_string(response.result_int()));
+      return Fail(ErrorCode::kBadValue, "camera API: an HTTP error status");
     const auto decision = nlohmann::json::parse(response.body(), nullptr, false);
     if (decision.is_discarded() || !decision.is_object())
       return Fail(ErrorCode::kBadValue, "camera API: not JSON");
@@ -122,7 +124,7 @@ Result<GateAnswer> GateCameras::Read(const GateRequest& request) {
     answer.reason_code = decision.value("reason_code", "");
     return answer;
   } catch (const std::exception& error) {
-    return Fail(ErrorCode::kBadValue, std::string("camera API: ") + error.what());
+    return Fail(ErrorCode::kBadValue, "camera API: the answer could not be read");
   }
 }
 

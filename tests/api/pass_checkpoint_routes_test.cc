@@ -174,8 +174,9 @@ TEST_F(PassCheckpointTest, StaffLeavingTheCarrierBlankGetTheVehiclesCarrier) {
   ASSERT_EQ(applied.result(), http::status::created) << applied.body();
   EXPECT_EQ(Body(applied)["carrier_credit_code"], testing::kOtherCarrier);
   // Its findings carry their names in words beside the codes (the review queue shows those).
-  ASSERT_FALSE(Body(applied)["checks"].empty()) << applied.body();
-  for (const auto& check : Body(applied)["checks"])
+  const Json applied_body = Body(applied);  // the loop below must not outlive its JSON
+  ASSERT_FALSE(applied_body["checks"].empty()) << applied.body();
+  for (const auto& check : applied_body["checks"])
     EXPECT_FALSE(check["name"].get<std::string>().empty()) << check.dump();
   Json omitted = Application();
   omitted.erase("carrier_credit_code");

@@ -45,7 +45,7 @@ TEST_F(VectorFileTest, ShapefileWithGbkAttributesAndNoCpgIsDecoded) {
   const std::string zip =
       ShapefileZip(dir_, {{"210302", Gbk("铁东区"), kSquare}}, 4490, "", wkbPolygon);
   auto file = ReadVectorFile(zip, Named("铁东区.zip"));
-  ASSERT_TRUE(file) << file.error().Message();
+  ASSERT_TRUE(file) << file.error().message;
   EXPECT_EQ(file->driver, "ESRI Shapefile");
   EXPECT_EQ(file->source_crs, "EPSG:4490");
   ASSERT_EQ(file->features.size(), 1u);
@@ -60,7 +60,7 @@ TEST_F(VectorFileTest, ShapefileWithCpgIsReadInItsDeclaredEncoding) {
   const std::string zip =
       ShapefileZip(dir_, {{"210303", "铁西区", kSquare}}, 4326, "CP936", wkbPolygon);
   auto file = ReadVectorFile(zip, Named("districts.zip"));
-  ASSERT_TRUE(file) << file.error().Message();
+  ASSERT_TRUE(file) << file.error().message;
   ASSERT_EQ(file->features.size(), 1u);
   EXPECT_EQ(file->features[0].attributes["NAME"], "铁西区");
 }
@@ -70,7 +70,7 @@ TEST_F(VectorFileTest, ProjectedCgcs2000IsTransformedToWgs84) {
   const std::string wkt = ProjectedPointWkt(122.9946, 41.1106, 4529);
   const std::string zip = ShapefileZip(dir_, {{"K1", "千山收费站", wkt}}, 4529, "UTF-8", wkbPoint);
   auto file = ReadVectorFile(zip, Named("checkpoints.zip"));
-  ASSERT_TRUE(file) << file.error().Message();
+  ASSERT_TRUE(file) << file.error().message;
   EXPECT_EQ(file->source_crs, "EPSG:4529");
   ASSERT_EQ(file->features.size(), 1u);
   const auto& point = file->features[0].geometry["coordinates"];
@@ -88,7 +88,7 @@ TEST_F(VectorFileTest, Gcj02GeoJsonIsShiftedBackToWgs84) {
   ReadOptions options = Named("sites.geojson");
   options.datum = geo::Datum::kGcj02;
   auto file = ReadVectorFile(geojson, options);
-  ASSERT_TRUE(file) << file.error().Message();
+  ASSERT_TRUE(file) << file.error().message;
   const auto& point = file->features[0].geometry["coordinates"];
   EXPECT_NEAR(point[0].get<double>(), wgs.lon, 2e-6);  // std::to_string keeps 6 decimals
   EXPECT_NEAR(point[1].get<double>(), wgs.lat, 2e-6);
@@ -98,7 +98,7 @@ TEST_F(VectorFileTest, Gcj02GeoJsonIsShiftedBackToWgs84) {
 TEST_F(VectorFileTest, CsvWithWktOrLongitudeLatitudeColumns) {
   auto wkt = ReadVectorFile("code,name,wkt\nR1,鞍海路,\"LINESTRING (122.9 41.1, 123.0 41.12)\"\n",
                             Named("routes.csv"));
-  ASSERT_TRUE(wkt) << wkt.error().Message();
+  ASSERT_TRUE(wkt) << wkt.error().message;
   ASSERT_EQ(wkt->features.size(), 1u);
   EXPECT_EQ(wkt->features[0].geometry["type"], "LineString");
   EXPECT_EQ(wkt->features[0].attributes["name"], "鞍海路");
@@ -106,7 +106,7 @@ TEST_F(VectorFileTest, CsvWithWktOrLongitudeLatitudeColumns) {
   // Saved by Excel on Chinese Windows: GBK, Chinese column names.
   const std::string gbk_csv = Gbk("编号,名称,经度,纬度,方向\nK1,腾鳌收费站,122.85,40.95,进城\n");
   auto points = ReadVectorFile(gbk_csv, Named("checkpoints.csv"));
-  ASSERT_TRUE(points) << points.error().Message();
+  ASSERT_TRUE(points) << points.error().message;
   ASSERT_EQ(points->features.size(), 1u);
   EXPECT_EQ(points->features[0].attributes["名称"], "腾鳌收费站");
   EXPECT_EQ(points->features[0].attributes["方向"], "进城");
@@ -120,7 +120,7 @@ TEST_F(VectorFileTest, KmlAndKmz) {
 <Polygon><outerBoundaryIs><LinearRing><coordinates>122.95,41.10 123.05,41.10 123.05,41.15 122.95,41.10</coordinates></LinearRing></outerBoundaryIs></Polygon>
 </Placemark></Document></kml>)";
   auto plain = ReadVectorFile(kml, Named("zones.kml"));
-  ASSERT_TRUE(plain) << plain.error().Message();
+  ASSERT_TRUE(plain) << plain.error().message;
   ASSERT_EQ(plain->features.size(), 1u);
   EXPECT_EQ(plain->features[0].attributes["Name"], "禁行区");
   EXPECT_EQ(plain->features[0].attributes["code"], "Z1");
@@ -128,7 +128,7 @@ TEST_F(VectorFileTest, KmlAndKmz) {
 
   const std::string kmz = testing::Zip(dir_, {{"doc.kml", kml}});
   auto zipped = ReadVectorFile(kmz, Named("zones.kmz"));
-  ASSERT_TRUE(zipped) << zipped.error().Message();
+  ASSERT_TRUE(zipped) << zipped.error().message;
   ASSERT_EQ(zipped->features.size(), 1u);
   EXPECT_EQ(zipped->features[0].attributes["Name"], "禁行区");
 }
@@ -150,7 +150,7 @@ TEST_F(VectorFileTest, GeoPackage) {
   ASSERT_EQ(layer->CreateFeature(&feature), OGRERR_NONE);
   GDALClose(dataset);
   auto file = ReadVectorFile(testing::ReadBytes(path), Named("sites.gpkg"));
-  ASSERT_TRUE(file) << file.error().Message();
+  ASSERT_TRUE(file) << file.error().message;
   ASSERT_EQ(file->features.size(), 1u);
   EXPECT_EQ(file->features[0].attributes["名称"], "西柳市场");
   EXPECT_NEAR(file->features[0].geometry["coordinates"][0].get<double>(), 122.72, 1e-6);
@@ -161,7 +161,7 @@ TEST_F(VectorFileTest, SelfIntersectingPolygonIsReportedNotRejected) {
       R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":)"
       R"({"type":"Polygon","coordinates":[[[122,41],[123,42],[123,41],[122,42],[122,41]]]}}]})";
   auto file = ReadVectorFile(geojson, Named("bowtie.geojson"));
-  ASSERT_TRUE(file) << file.error().Message();
+  ASSERT_TRUE(file) << file.error().message;
   ASSERT_EQ(file->features.size(), 1u);
   EXPECT_FALSE(file->features[0].geometry_problem.empty());
 }
@@ -173,7 +173,7 @@ TEST_F(VectorFileTest, HostileOrUnsupportedInputIsAnError) {
   EXPECT_FALSE(ReadVectorFile("<VRTDataset/>", Named("a.vrt")));
   auto shp = ReadVectorFile("xxxx", Named("a.shp"));
   ASSERT_FALSE(shp);
-  EXPECT_NE(shp.error().Message().find(".zip"), std::string::npos);
+  EXPECT_NE(shp.error().message.find(".zip"), std::string::npos);
   ReadOptions bad_crs = Named("a.geojson");
   bad_crs.source_crs = "/etc/passwd";
   EXPECT_FALSE(ReadVectorFile(R"({"type":"FeatureCollection","features":[]})", bad_crs));
@@ -184,7 +184,7 @@ TEST_F(VectorFileTest, SpreadsheetKeepsDigitsAndSkipsBlankRows) {
       dir_, {"车牌号", "身份证号"},
       {{"辽C12345", "210302199001011234"}, {"", ""}, {"辽C54321", "010302199001011234"}});
   auto table = ReadSpreadsheet(book);
-  ASSERT_TRUE(table) << table.error().Message();
+  ASSERT_TRUE(table) << table.error().message;
   ASSERT_EQ(table->header, (std::vector<std::string>{"车牌号", "身份证号"}));
   ASSERT_EQ(table->rows.size(), 2u);
   EXPECT_EQ(table->rows[1][1], "010302199001011234");

@@ -499,7 +499,7 @@ Result<void> SqliteStore::LoadState() {
       return sqlite3_column_int64(use.get(), 0);
     }
     if (rc == SQLITE_DONE) {
-      return Fail(ErrorCode::kBadValue, std::string("sqlite: store_meta lacks ") + key);
+      return Fail(ErrorCode::kBadValue, "sqlite: store_meta lacks a required key");
     }
     return SqlFail(rc, "sqlite: cannot read store_meta");
   };
