@@ -51,3 +51,4 @@ fuzz jt808_stream_fuzz jt808
 fuzz registry_import_fuzz registry
 fuzz indicators_import_fuzz indicators
 fuzz json_depth_fuzz json
+fuzz geodata_fuzz geodata
