@@ -190,7 +190,9 @@ GeoResult<Dataset> Open(const std::string& path, const OpenPlan& plan,
                                                           "LON", "LNG", "x", "X", "经度"}));
     open_options.Add("Y_POSSIBLE_NAMES=" +
                      PossibleNames({"lat", "latitude", "Latitude", "LAT", "y", "Y", "纬度"}));
-    open_options.Add("KEEP_GEOM_COLUMNS=NO");
+    // Kept as attributes: with KEEP_GEOM_COLUMNS=NO, GDAL 3.6's CSV driver dereferences null on
+    // a header naming a coordinate column twice (found by fuzz/geodata_fuzz).
+    open_options.Add("KEEP_GEOM_COLUMNS=YES");
     open_options.Add("AUTODETECT_TYPE=NO");
   }
   const std::string open_path = plan.zipped ? "/vsizip/" + path : path;

@@ -113,6 +113,13 @@ TEST_F(VectorFileTest, CsvWithWktOrLongitudeLatitudeColumns) {
   EXPECT_NEAR(points->features[0].geometry["coordinates"][0].get<double>(), 122.85, 1e-9);
 }
 
+TEST_F(VectorFileTest, CsvNamingACoordinateColumnTwiceIsReadNotACrash) {
+  // GDAL 3.6 crashed on this header when told to drop the coordinate columns.
+  auto file = ReadVectorFile("code,name,lon,lon,lat\nK1,a,122.9,123.0,41.1\n", Named("k.csv"));
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_EQ(file->features.size(), 1u);
+}
+
 TEST_F(VectorFileTest, KmlAndKmz) {
   const std::string kml = R"(<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>禁行区</name>
