@@ -159,6 +159,9 @@ std::optional<Response> RouteGeography(Call& call) {
   if (!kind)
     return NotFound("没有该图层 (no such layer)");
   tail = slash == std::string_view::npos ? std::string_view() : tail.substr(slash + 1);
+  // Sites are registry records: only roles that read sites see that layer, as on /api/map/layers.
+  if (*kind == LayerKind::kSites && !Allows(call.principal.role, Permission::kReadSites))
+    return Forbidden(call, "查看指定场所");
   if (tail.empty() && method == http::verb::get) {
     auto layer = geography->Layer(*kind);
     if (!layer)

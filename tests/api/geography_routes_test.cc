@@ -64,6 +64,13 @@ TEST_F(GeographyRoutesTest, OthersMayNotChangeTheGeography) {
     EXPECT_EQ(response.result(), http::status::forbidden) << RoleId(role);
   }
   EXPECT_FALSE(checkpoints_->FindCheckpoint("GK1"));
+  // The sites layer is registry data: a role without sites.read gets 403, as on the map.
+  for (Role role : AllRoles()) {
+    auto sites = Get("/api/geo/layers/sites", role);
+    EXPECT_EQ(sites.result(),
+              Allows(role, Permission::kReadSites) ? http::status::ok : http::status::forbidden)
+        << RoleId(role);
+  }
   auto unknown = Send(http::verb::post, "/api/geo/import?kind=rivers&file_name=k.csv", kCheckpoints,
                       Role::kAdmin);
   EXPECT_EQ(unknown.result(), http::status::bad_request);
